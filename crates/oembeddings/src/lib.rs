@@ -1,0 +1,26 @@
+//! # oembeddings
+//!
+//! Records, Parquet I/O, statistics and naming for shared vector embeddings of museum
+//! collections, compatible with SFO Museum's `go-embeddingsdb`.
+//!
+//! - [`Record`] and [`OEmbeddings`]: the record and its attribute convention.
+//! - [`read`] / [`ParquetSource`]: stream any accepted Parquet layout as canonical
+//!   [`Batch`]es, one bounded batch at a time.
+//! - [`footer`]: replace a file's key/value metadata without touching its data pages.
+
+pub mod atomic;
+pub mod attributes;
+pub mod batch;
+pub mod footer;
+pub mod layout;
+pub mod read;
+pub mod record;
+pub mod stats;
+pub mod uri;
+pub mod write;
+
+pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
+pub use batch::{Batch, COLUMNS, canonical_schema};
+pub use layout::{Layout, LayoutKind};
+pub use read::{ParquetSource, ReadError, ReadOptions, Reader, RecordProblem, read};
+pub use record::{Attributes, Record, RecordKey, RecordRef};

@@ -1,0 +1,969 @@
+//! Streaming reader: opens a Parquet file of records in any accepted layout and yields
+//! canonical [`Batch`]es, one bounded batch at a time.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{MapBuilder, MapFieldNames, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Float32Type, Float64Type, Int64Type};
+use arrow_array::{
+    Array, ArrayRef, Float32Array, Int64Array, ListArray, MapArray, RecordBatch, StringArray,
+    StructArray,
+};
+use arrow_buffer::{NullBuffer, OffsetBuffer};
+use arrow_cast::cast::{CastOptions, cast_with_options};
+use arrow_schema::{ArrowError, DataType, Field, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use parquet::errors::ParquetError;
+use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
+
+use crate::batch::{
+    Batch, COLUMNS, attributes_entries_field, canonical_schema, col, vector_element_field,
+};
+use crate::footer::{self, FooterError, KeyValue};
+use crate::layout::{AttributesLayout, ElementType, Layout, LayoutError};
+use crate::record::RecordKey;
+
+/// Footer key under which Arrow writers store their schema.
+pub const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
+
+/// Why a file could not be opened or read. Every variant names the file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The file is not Parquet, is truncated, is encrypted, or its footer is malformed.
+    #[error("{}: {source}", path.display())]
+    Footer {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: FooterError,
+    },
+    /// The footer is well-formed Thrift but not valid Parquet metadata.
+    #[error("{}: unreadable Parquet metadata: {source}", path.display())]
+    Metadata {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: ParquetError,
+    },
+    /// The columns are not those of a records file.
+    #[error("{}: {source}", path.display())]
+    Layout {
+        /// The file.
+        path: PathBuf,
+        /// The column and the rule.
+        source: LayoutError,
+    },
+    /// A record breaks a rule every record must keep (no nulls, valid attributes, ...).
+    #[error("{}: row {row}{}: {problem}", path.display(), key.as_deref().map(|k| format!(" (key {k})")).unwrap_or_default())]
+    Record {
+        /// The file.
+        path: PathBuf,
+        /// 0-based row index in the file.
+        row: u64,
+        /// The record key, when the key columns themselves could be read.
+        key: Option<String>,
+        /// What is wrong.
+        problem: RecordProblem,
+    },
+    /// Data pages could not be decoded.
+    #[error("{}: data from row {first_row} on is unreadable: {source}", path.display())]
+    Data {
+        /// The file.
+        path: PathBuf,
+        /// First row of the batch that failed.
+        first_row: u64,
+        /// The cause.
+        source: ArrowError,
+    },
+}
+
+/// What is wrong with one record, as part of [`ReadError::Record`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordProblem {
+    /// A required column holds a null.
+    #[error("column '{column}' is null")]
+    Null {
+        /// The column.
+        column: &'static str,
+    },
+    /// A vector holds a null element.
+    #[error("embeddings element {index} is null")]
+    NullElement {
+        /// Index of the element within the vector.
+        index: usize,
+    },
+    /// An attribute has a null value.
+    #[error("attribute '{key}' has a null value")]
+    NullAttributeValue {
+        /// The attribute key.
+        key: String,
+    },
+    /// A string column holds bytes that are not UTF-8.
+    #[error("column '{column}' is not valid UTF-8")]
+    InvalidUtf8 {
+        /// The column.
+        column: &'static str,
+    },
+    /// The JSON attributes string is not a JSON object of strings.
+    #[error("attributes are not a JSON object of strings: {message}")]
+    InvalidJson {
+        /// What is wrong.
+        message: String,
+    },
+    /// The column data is structurally invalid (offsets, lengths) for its Arrow type.
+    #[error("column data is malformed: {message}")]
+    Malformed {
+        /// What Arrow reported.
+        message: String,
+    },
+    /// `created` does not fit in 64-bit Unix seconds.
+    #[error("column 'created' is out of range for Unix seconds")]
+    CreatedOutOfRange,
+}
+
+/// Reader settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ReadOptions {
+    /// Records per batch; by default chosen so that a batch holds about 8 MiB of vectors.
+    pub batch_size: Option<usize>,
+}
+
+impl ReadOptions {
+    /// Sets the number of records per batch.
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.batch_size = Some(batch_size.max(1));
+        self
+    }
+}
+
+/// Float64 vector elements that changed when narrowed to float32.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Narrowing {
+    /// Number of elements whose float32 value differs from the float64 value.
+    pub values: u64,
+    /// First row holding such an element.
+    pub first_row: Option<u64>,
+}
+
+/// An opened Parquet file: its footer, decoded metadata and recognised layout.
+#[derive(Debug)]
+pub struct ParquetSource {
+    path: PathBuf,
+    file: File,
+    file_len: u64,
+    footer_len: u32,
+    key_values: Vec<KeyValue>,
+    metadata: ArrowReaderMetadata,
+    layout: Layout,
+}
+
+impl ParquetSource {
+    /// Opens `path`, reads and decodes its footer and recognises its layout. Reads no data.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        let path = path.as_ref().to_path_buf();
+        let io_err = |source| ReadError::Io {
+            path: path.clone(),
+            source,
+        };
+        let footer_err = |source| ReadError::Footer {
+            path: path.clone(),
+            source,
+        };
+        let mut file = File::open(&path).map_err(io_err)?;
+        if file.metadata().map_err(io_err)?.is_dir() {
+            return Err(io_err(io::Error::new(
+                io::ErrorKind::IsADirectory,
+                "is a directory, not a Parquet file",
+            )));
+        }
+        let location = footer::locate(&mut file).map_err(footer_err)?;
+        let mut raw = footer::read_metadata(&mut file, &location).map_err(footer_err)?;
+        let key_values = footer::key_values(&raw).map_err(footer_err)?;
+        // parquet-rs rejects footers whose key/values are not UTF-8; such keys are shown
+        // (escaped) by `inspect`, and the data stays readable with them replaced.
+        if key_values.iter().any(|kv| {
+            std::str::from_utf8(&kv.key).is_err()
+                || kv
+                    .value
+                    .as_deref()
+                    .is_some_and(|v| std::str::from_utf8(v).is_err())
+        }) {
+            let lossy: Vec<KeyValue> = key_values
+                .iter()
+                .map(|kv| KeyValue {
+                    key: String::from_utf8_lossy(&kv.key).into_owned().into_bytes(),
+                    value: kv
+                        .value
+                        .as_deref()
+                        .map(|v| String::from_utf8_lossy(v).into_owned().into_bytes()),
+                })
+                .collect();
+            raw = footer::with_key_values(&raw, &lossy).map_err(footer_err)?;
+        }
+        let metadata_err = |source| ReadError::Metadata {
+            path: path.clone(),
+            source,
+        };
+        let decoded = ParquetMetaDataReader::decode_metadata(&raw).map_err(metadata_err)?;
+        let decoded = Arc::new(decoded);
+        let arrow_schema_hint = key_values
+            .iter()
+            .any(|kv| kv.key == ARROW_SCHEMA_KEY.as_bytes());
+        let metadata =
+            match ArrowReaderMetadata::try_new(decoded.clone(), ArrowReaderOptions::new()) {
+                Ok(m) => m,
+                // A damaged ARROW:schema hint should not make the data unreadable.
+                Err(_) if arrow_schema_hint => ArrowReaderMetadata::try_new(
+                    decoded,
+                    ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+                )
+                .map_err(metadata_err)?,
+                Err(e) => return Err(metadata_err(e)),
+            };
+        let layout = Layout::detect(
+            metadata.schema(),
+            metadata.parquet_schema(),
+            arrow_schema_hint,
+        )
+        .map_err(|source| ReadError::Layout {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Self {
+            file_len: location.file_len,
+            footer_len: location.metadata_len,
+            key_values,
+            metadata,
+            layout,
+            file,
+            path,
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Size of the file in bytes.
+    pub fn file_len(&self) -> u64 {
+        self.file_len
+    }
+
+    /// Size of the footer (`FileMetaData`) in bytes.
+    pub fn footer_len(&self) -> u32 {
+        self.footer_len
+    }
+
+    /// The footer's key/value metadata as raw bytes, in file order.
+    pub fn key_values(&self) -> &[KeyValue] {
+        &self.key_values
+    }
+
+    /// The value of a footer key, when it and its value are UTF-8; the last one if repeated.
+    pub fn key_value(&self, key: &str) -> Option<&str> {
+        self.key_values
+            .iter()
+            .rev()
+            .find(|kv| kv.key == key.as_bytes())
+            .and_then(|kv| kv.value.as_deref())
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The decoded Parquet metadata.
+    pub fn metadata(&self) -> &Arc<ParquetMetaData> {
+        self.metadata.metadata()
+    }
+
+    /// The file's Arrow schema, as decoded.
+    pub fn arrow_schema(&self) -> &arrow_schema::SchemaRef {
+        self.metadata.schema()
+    }
+
+    /// The recognised layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Number of records in the file, from the footer.
+    pub fn num_rows(&self) -> u64 {
+        u64::try_from(self.metadata().file_metadata().num_rows()).unwrap_or(0)
+    }
+
+    /// Records per batch that keep a batch's vectors near 8 MiB.
+    fn default_batch_size(&self) -> usize {
+        const TARGET_BYTES: u64 = 8 << 20;
+        let (mut bytes, mut rows) = (0u64, 0u64);
+        for rg in self.metadata().row_groups() {
+            rows += u64::try_from(rg.num_rows()).unwrap_or(0);
+            bytes += rg
+                .columns()
+                .iter()
+                .filter(|c| {
+                    c.column_path().parts().first().map(String::as_str)
+                        == Some(COLUMNS[col::EMBEDDINGS])
+                })
+                .map(|c| u64::try_from(c.uncompressed_size()).unwrap_or(0))
+                .sum::<u64>();
+        }
+        let per_row = bytes.checked_div(rows).unwrap_or(4096).max(1);
+        usize::try_from((TARGET_BYTES / per_row).clamp(16, 8192)).unwrap_or(1024)
+    }
+
+    /// A reader over every record, in file order.
+    pub fn records(self, options: &ReadOptions) -> Result<Reader, ReadError> {
+        self.records_in(options, None)
+    }
+
+    /// A reader over the records of some row groups, in file order.
+    pub fn records_in(
+        self,
+        options: &ReadOptions,
+        row_groups: Option<Vec<usize>>,
+    ) -> Result<Reader, ReadError> {
+        let batch_size = options
+            .batch_size
+            .unwrap_or_else(|| self.default_batch_size());
+        let first_row = row_groups
+            .as_ref()
+            .and_then(|groups| groups.first())
+            .map(|&first| {
+                self.metadata().row_groups()[..first]
+                    .iter()
+                    .map(|rg| u64::try_from(rg.num_rows()).unwrap_or(0))
+                    .sum()
+            })
+            .unwrap_or(0);
+        let mut roots = self.layout.columns;
+        roots.sort_unstable();
+        // The projected batch keeps file order; find each record column in it.
+        let mut positions = [0usize; 7];
+        for (slot, column) in positions.iter_mut().zip(self.layout.columns) {
+            *slot = roots.iter().position(|&r| r == column).unwrap_or(0);
+        }
+        let mask = ProjectionMask::roots(self.metadata.parquet_schema(), roots);
+        let file = self.file.try_clone().map_err(|source| ReadError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                .with_projection(mask)
+                .with_batch_size(batch_size);
+        if let Some(groups) = row_groups {
+            builder = builder.with_row_groups(groups);
+        }
+        let inner = builder.build().map_err(|source| ReadError::Metadata {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Reader {
+            inner,
+            positions,
+            next_row: first_row,
+            narrowing: Narrowing::default(),
+            source: self,
+        })
+    }
+
+    /// Loads the page index (if the file has one) so that row selections can skip pages.
+    pub(crate) fn with_page_index(mut self) -> Result<Self, ReadError> {
+        let metadata = self.metadata().as_ref().clone();
+        let mut reader = ParquetMetaDataReader::new_with_metadata(metadata)
+            .with_page_index_policy(PageIndexPolicy::Optional);
+        let loaded = reader
+            .read_page_indexes(&self.file)
+            .and_then(|()| reader.finish())
+            .and_then(|md| ArrowReaderMetadata::try_new(Arc::new(md), self.arrow_options()));
+        match loaded {
+            Ok(md) => self.metadata = md,
+            // A damaged page index only costs speed: reading without it gives the same rows.
+            Err(_) => {}
+        }
+        Ok(self)
+    }
+
+    fn arrow_options(&self) -> ArrowReaderOptions {
+        let hint_used = self.layout.arrow_schema_hint
+            && self.metadata.schema().fields().len()
+                == self
+                    .metadata
+                    .parquet_schema()
+                    .root_schema()
+                    .get_fields()
+                    .len();
+        ArrowReaderOptions::new().with_skip_arrow_metadata(!hint_used)
+    }
+
+    pub(crate) fn metadata_error(&self, source: ParquetError) -> ReadError {
+        ReadError::Metadata {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    pub(crate) fn data_error(&self, first_row: u64, source: ArrowError) -> ReadError {
+        ReadError::Data {
+            path: self.path.clone(),
+            first_row,
+            source,
+        }
+    }
+
+    pub(crate) fn record_error(
+        &self,
+        row: u64,
+        key: Option<String>,
+        problem: RecordProblem,
+    ) -> ReadError {
+        ReadError::Record {
+            path: self.path.clone(),
+            row,
+            key,
+            problem,
+        }
+    }
+
+    /// A builder over the file for custom projections and selections.
+    pub(crate) fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
+        let file = self.file.try_clone().map_err(|source| ReadError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
+            file,
+            self.metadata.clone(),
+        ))
+    }
+}
+
+/// Opens `path` and returns a reader over all its records (default options).
+pub fn read(path: impl AsRef<Path>) -> Result<Reader, ReadError> {
+    ParquetSource::open(path)?.records(&ReadOptions::default())
+}
+
+/// Iterator over the canonical batches of a file. Memory is bounded by one batch.
+#[derive(Debug)]
+pub struct Reader {
+    source: ParquetSource,
+    inner: ParquetRecordBatchReader,
+    positions: [usize; 7],
+    next_row: u64,
+    narrowing: Narrowing,
+}
+
+impl Reader {
+    /// The opened file.
+    pub fn source(&self) -> &ParquetSource {
+        &self.source
+    }
+
+    /// Float64 elements that changed when narrowed to float32, so far.
+    pub fn narrowing(&self) -> Narrowing {
+        self.narrowing
+    }
+
+    /// Index of the next row to be read.
+    pub fn next_row(&self) -> u64 {
+        self.next_row
+    }
+}
+
+impl Iterator for Reader {
+    type Item = Result<Batch, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let first_row = self.next_row;
+        let raw = match self.inner.next()? {
+            Ok(raw) => raw,
+            Err(source) => {
+                return Some(Err(ReadError::Data {
+                    path: self.source.path.clone(),
+                    first_row,
+                    source,
+                }));
+            }
+        };
+        self.next_row += raw.num_rows() as u64;
+        let columns: Vec<ArrayRef> = self
+            .positions
+            .iter()
+            .map(|&p| raw.column(p).clone())
+            .collect();
+        let normalizer = Normalizer {
+            layout: &self.source.layout,
+            first_row,
+        };
+        Some(
+            normalizer
+                .batch(&columns, &mut self.narrowing)
+                .map_err(|(row, key, problem)| ReadError::Record {
+                    path: self.source.path.clone(),
+                    row,
+                    key,
+                    problem,
+                }),
+        )
+    }
+}
+
+/// A failed record: its file row, its key when known, and the problem.
+type RecordFailure = (u64, Option<String>, RecordProblem);
+
+/// Turns one projected batch (record columns in [`COLUMNS`] order) into canonical form.
+pub(crate) struct Normalizer<'a> {
+    pub(crate) layout: &'a Layout,
+    pub(crate) first_row: u64,
+}
+
+impl Normalizer<'_> {
+    fn batch(
+        &self,
+        columns: &[ArrayRef],
+        narrowing: &mut Narrowing,
+    ) -> Result<Batch, RecordFailure> {
+        let fail = |row: usize, problem| (self.first_row + row as u64, None, problem);
+        let provider = self
+            .strings(&columns[col::PROVIDER], col::PROVIDER)
+            .map_err(|(r, p)| fail(r, p))?;
+        let depiction_id = self
+            .strings(&columns[col::DEPICTION_ID], col::DEPICTION_ID)
+            .map_err(|(r, p)| fail(r, p))?;
+        let model = self
+            .strings(&columns[col::MODEL], col::MODEL)
+            .map_err(|(r, p)| fail(r, p))?;
+        let keyed = |(row, problem): (usize, RecordProblem)| {
+            let key = RecordKey::new(
+                provider.value(row),
+                depiction_id.value(row),
+                model.value(row),
+            );
+            (self.first_row + row as u64, Some(key.to_string()), problem)
+        };
+        let subject_id = self
+            .strings(&columns[col::SUBJECT_ID], col::SUBJECT_ID)
+            .map_err(keyed)?;
+        let vectors = self
+            .vectors(&columns[col::EMBEDDINGS], narrowing)
+            .map_err(keyed)?;
+        let created = self.created(&columns[col::CREATED]).map_err(keyed)?;
+        let attributes = self.attributes(&columns[col::ATTRIBUTES]).map_err(keyed)?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(provider),
+            Arc::new(depiction_id),
+            Arc::new(subject_id),
+            Arc::new(model),
+            Arc::new(vectors),
+            Arc::new(created),
+            Arc::new(attributes),
+        ];
+        let internal =
+            |message: String| (self.first_row, None, RecordProblem::Malformed { message });
+        let batch = RecordBatch::try_new(canonical_schema(), columns)
+            .map_err(|e| internal(e.to_string()))?;
+        Batch::try_new(batch, self.first_row).map_err(|e| internal(e.to_string()))
+    }
+
+    /// A string column as non-null `Utf8`.
+    pub(crate) fn strings(
+        &self,
+        array: &ArrayRef,
+        column: usize,
+    ) -> Result<StringArray, (usize, RecordProblem)> {
+        let name = COLUMNS[column];
+        if let Some(row) = first_null(array.as_ref()) {
+            return Err((row, RecordProblem::Null { column: name }));
+        }
+        to_utf8(array).map_err(|row| (row, RecordProblem::InvalidUtf8 { column: name }))
+    }
+
+    fn vectors(
+        &self,
+        array: &ArrayRef,
+        narrowing: &mut Narrowing,
+    ) -> Result<ListArray, (usize, RecordProblem)> {
+        if let Some(row) = first_null(array.as_ref()) {
+            return Err((
+                row,
+                RecordProblem::Null {
+                    column: COLUMNS[col::EMBEDDINGS],
+                },
+            ));
+        }
+        if self.layout.element == ElementType::Float64 {
+            count_narrowed(array, self.first_row, narrowing);
+        }
+        let list = match array.data_type() {
+            DataType::List(f) if f.data_type() == &DataType::Float32 => {
+                array.as_list::<i32>().clone()
+            }
+            _ => {
+                let target =
+                    DataType::List(Arc::new(Field::new("element", DataType::Float32, true)));
+                let cast = cast_with_options(
+                    array,
+                    &target,
+                    &CastOptions {
+                        safe: false,
+                        ..Default::default()
+                    },
+                )
+                // Only a list of more than 2^31 elements in one batch fails to cast.
+                .map_err(|e| {
+                    (
+                        0,
+                        RecordProblem::Malformed {
+                            message: e.to_string(),
+                        },
+                    )
+                })?;
+                cast.as_list::<i32>().clone()
+            }
+        };
+        let values = list.values().as_primitive::<Float32Type>();
+        if values.null_count() > 0 {
+            let index = first_null(values).unwrap_or(0);
+            let offsets = list.value_offsets();
+            let row = offsets
+                .partition_point(|&o| o as usize <= index)
+                .saturating_sub(1);
+            let element = index - offsets[row] as usize;
+            return Err((row, RecordProblem::NullElement { index: element }));
+        }
+        let values = Float32Array::new(values.values().clone(), None);
+        ListArray::try_new(
+            vector_element_field(),
+            list.offsets().clone(),
+            Arc::new(values),
+            None,
+        )
+        .map_err(|e| {
+            (
+                0,
+                RecordProblem::Malformed {
+                    message: e.to_string(),
+                },
+            )
+        })
+    }
+
+    pub(crate) fn created(&self, array: &ArrayRef) -> Result<Int64Array, (usize, RecordProblem)> {
+        if let Some(row) = first_null(array.as_ref()) {
+            return Err((
+                row,
+                RecordProblem::Null {
+                    column: COLUMNS[col::CREATED],
+                },
+            ));
+        }
+        let per_second: i64 = match array.data_type() {
+            DataType::Int64 => {
+                return Ok(Int64Array::new(
+                    array.as_primitive::<Int64Type>().values().clone(),
+                    None,
+                ));
+            }
+            DataType::Timestamp(TimeUnit::Second, _) => 1,
+            DataType::Timestamp(TimeUnit::Millisecond, _) => 1_000,
+            DataType::Timestamp(TimeUnit::Microsecond, _) => 1_000_000,
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => 1_000_000_000,
+            _ => 0,
+        };
+        let raw = if per_second > 0 {
+            // Timestamps are stored as int64 in their unit; reinterpret, then floor to seconds.
+            let data = array
+                .to_data()
+                .into_builder()
+                .data_type(DataType::Int64)
+                .build();
+            let ints = data
+                .map(Int64Array::from)
+                .map_err(|_| (0, RecordProblem::CreatedOutOfRange))?;
+            return Ok(ints.unary(|v| v.div_euclid(per_second)));
+        } else {
+            cast_with_options(
+                array,
+                &DataType::Int64,
+                &CastOptions {
+                    safe: false,
+                    ..Default::default()
+                },
+            )
+        };
+        match raw {
+            Ok(a) => Ok(Int64Array::new(
+                a.as_primitive::<Int64Type>().values().clone(),
+                None,
+            )),
+            Err(_) => {
+                // Only unsigned 64-bit values above i64::MAX fail; find the first.
+                let row = cast_with_options(array, &DataType::Int64, &CastOptions::default())
+                    .ok()
+                    .and_then(|a| first_null(a.as_ref()))
+                    .unwrap_or(0);
+                Err((row, RecordProblem::CreatedOutOfRange))
+            }
+        }
+    }
+
+    fn attributes(&self, array: &ArrayRef) -> Result<MapArray, (usize, RecordProblem)> {
+        match self.layout.attributes {
+            AttributesLayout::Map => {
+                let map = array.as_map();
+                self.entries_map(map.offsets().clone(), map.entries(), map.nulls())
+            }
+            AttributesLayout::KeyValueList => {
+                let list = match array.data_type() {
+                    DataType::LargeList(f) => cast_with_options(
+                        array,
+                        &DataType::List(f.clone()),
+                        &CastOptions::default(),
+                    )
+                    .map_err(|e| {
+                        (
+                            0,
+                            RecordProblem::Malformed {
+                                message: e.to_string(),
+                            },
+                        )
+                    })?
+                    .as_list::<i32>()
+                    .clone(),
+                    _ => array.as_list::<i32>().clone(),
+                };
+                let entries = list.values().as_struct().clone();
+                self.entries_map(list.offsets().clone(), &entries, list.nulls())
+            }
+            AttributesLayout::JsonString => self.json_map(array),
+        }
+    }
+
+    fn entries_map(
+        &self,
+        offsets: OffsetBuffer<i32>,
+        entries: &StructArray,
+        nulls: Option<&NullBuffer>,
+    ) -> Result<MapArray, (usize, RecordProblem)> {
+        // A null map is read as an empty one (the Go tool has no null attributes); its
+        // entries range must then be empty.
+        if let Some(nulls) = nulls {
+            if let Some(row) = nulls
+                .iter()
+                .enumerate()
+                .find(|&(i, valid)| !valid && offsets[i] != offsets[i + 1])
+                .map(|(i, _)| i)
+            {
+                return Err((
+                    row,
+                    RecordProblem::Null {
+                        column: COLUMNS[col::ATTRIBUTES],
+                    },
+                ));
+            }
+        }
+        let row_of = |entry: usize| {
+            offsets
+                .partition_point(|&o| o as usize <= entry)
+                .saturating_sub(1)
+        };
+        let keys = entries.column(0);
+        let values = entries.column(1);
+        if let Some(entry) = first_null(keys.as_ref()) {
+            return Err((
+                row_of(entry),
+                RecordProblem::Null {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            ));
+        }
+        let keys = to_utf8(keys).map_err(|e| {
+            (
+                row_of(e),
+                RecordProblem::InvalidUtf8 {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            )
+        })?;
+        if let Some(entry) = first_null(values.as_ref()) {
+            return Err((
+                row_of(entry),
+                RecordProblem::NullAttributeValue {
+                    key: keys.value(entry).to_owned(),
+                },
+            ));
+        }
+        let values = to_utf8(values).map_err(|e| {
+            (
+                row_of(e),
+                RecordProblem::InvalidUtf8 {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            )
+        })?;
+        let DataType::Struct(fields) = attributes_entries_field().data_type().clone() else {
+            return Err((
+                0,
+                RecordProblem::Null {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            ));
+        };
+        let entries = StructArray::try_new(fields, vec![Arc::new(keys), Arc::new(values)], None)
+            .map_err(|e| {
+                (
+                    0,
+                    RecordProblem::Malformed {
+                        message: e.to_string(),
+                    },
+                )
+            })?;
+        MapArray::try_new(attributes_entries_field(), offsets, entries, None, false).map_err(|e| {
+            (
+                0,
+                RecordProblem::Malformed {
+                    message: e.to_string(),
+                },
+            )
+        })
+    }
+
+    fn json_map(&self, array: &ArrayRef) -> Result<MapArray, (usize, RecordProblem)> {
+        let strings = to_utf8(array).map_err(|row| {
+            (
+                row,
+                RecordProblem::InvalidUtf8 {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            )
+        })?;
+        let names = MapFieldNames {
+            entry: "key_value".into(),
+            key: "key".into(),
+            value: "value".into(),
+        };
+        let mut builder = MapBuilder::new(Some(names), StringBuilder::new(), StringBuilder::new())
+            .with_values_field(Field::new("value", DataType::Utf8, false));
+        for row in 0..strings.len() {
+            if strings.is_valid(row) {
+                let text = strings.value(row);
+                let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+                    serde_json::from_str(text).map_err(|e| {
+                        (
+                            row,
+                            RecordProblem::InvalidJson {
+                                message: e.to_string(),
+                            },
+                        )
+                    })?;
+                for (k, v) in parsed.into_iter().flatten() {
+                    let serde_json::Value::String(v) = v else {
+                        let message = format!("value of '{k}' is not a string");
+                        return Err((row, RecordProblem::InvalidJson { message }));
+                    };
+                    builder.keys().append_value(k);
+                    builder.values().append_value(v);
+                }
+            }
+            builder.append(true).map_err(|e| {
+                (
+                    row,
+                    RecordProblem::InvalidJson {
+                        message: e.to_string(),
+                    },
+                )
+            })?;
+        }
+        Ok(builder.finish())
+    }
+}
+
+/// Index of the first null slot.
+fn first_null(array: &dyn Array) -> Option<usize> {
+    if array.null_count() == 0 {
+        return None;
+    }
+    array
+        .logical_nulls()
+        .and_then(|n| n.iter().position(|valid| !valid))
+}
+
+/// Casts a string-like array to `Utf8`; the error is the first row that is not UTF-8.
+fn to_utf8(array: &ArrayRef) -> Result<StringArray, usize> {
+    if let Some(s) = array.as_string_opt::<i32>() {
+        return Ok(s.clone());
+    }
+    match cast_with_options(
+        array,
+        &DataType::Utf8,
+        &CastOptions {
+            safe: false,
+            ..Default::default()
+        },
+    ) {
+        Ok(a) => Ok(a.as_string::<i32>().clone()),
+        Err(_) => {
+            let lenient = cast_with_options(array, &DataType::Utf8, &CastOptions::default()).ok();
+            Err(lenient
+                .and_then(|a| (0..a.len()).find(|&i| a.is_null(i) && array.is_valid(i)))
+                .unwrap_or(0))
+        }
+    }
+}
+
+/// Counts float64 elements that do not survive narrowing to float32 exactly (NaN excepted).
+fn count_narrowed(array: &ArrayRef, first_row: u64, narrowing: &mut Narrowing) {
+    let values = match array.data_type() {
+        DataType::List(_) => array.as_list::<i32>().values(),
+        DataType::LargeList(_) => array.as_list::<i64>().values(),
+        DataType::FixedSizeList(_, _) => array.as_fixed_size_list().values(),
+        _ => return,
+    };
+    let Some(values) = values.as_primitive_opt::<Float64Type>() else {
+        return;
+    };
+    let changes = |v: &f64| !v.is_nan() && f64::from(*v as f32) != *v;
+    let values = values.values();
+    if let Some(first) = values.iter().position(changes) {
+        narrowing.values += values[first..].iter().filter(|v| changes(v)).count() as u64;
+        if narrowing.first_row.is_none() {
+            narrowing.first_row = Some(first_row + row_of_element(array, first) as u64);
+        }
+    }
+}
+
+/// Row holding the `index`-th child element of a list-like array.
+fn row_of_element(array: &ArrayRef, index: usize) -> usize {
+    match array.data_type() {
+        DataType::List(_) => {
+            let o = array.as_list::<i32>().value_offsets();
+            o.partition_point(|&x| x as usize <= index)
+                .saturating_sub(1)
+        }
+        DataType::LargeList(_) => {
+            let o = array.as_list::<i64>().value_offsets();
+            o.partition_point(|&x| x as usize <= index)
+                .saturating_sub(1)
+        }
+        DataType::FixedSizeList(_, n) => index / (*n).max(1) as usize,
+        _ => 0,
+    }
+}
