@@ -1,1 +1,50 @@
-fn main() {}
+//! `oembeddings`: inspect, check, convert and sign shared vector embeddings of museum
+//! collections. A thin layer: it parses arguments, calls the library crates and prints.
+
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Provenance and interchange for shared vector embeddings of museum collections.
+///
+/// Reads the Parquet files SFO Museum's go-embeddingsdb writes (and the layouts pyarrow,
+/// DuckDB, polars, Daft and LanceDB write), checks their names, gathers and appends their
+/// statistics, and prints their records.
+#[derive(Debug, Parser)]
+#[command(name = "oembeddings", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Inspect(commands::inspect::Args),
+    Stats(commands::stats::Args),
+    Name(commands::name::Args),
+    Emit(commands::emit::Args),
+    Convert(commands::convert::Args),
+    Schema(commands::schema::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => commands::inspect::run(&args),
+        Command::Stats(args) => commands::stats::run(&args),
+        Command::Name(args) => commands::name::run(&args),
+        Command::Emit(args) => commands::emit::run(&args),
+        Command::Convert(args) => commands::convert::run(&args),
+        Command::Schema(args) => commands::schema::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            output::error(&error);
+            ExitCode::from(1)
+        }
+    }
+}

@@ -59,7 +59,7 @@ pub struct OEmbeddings {
     pub preview: String,
     /// A web page (or resource) for the depiction. Optional.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(url, length(min = 1))]
+    #[schemars(with = "String", url, length(min = 1))]
     pub depiction_url: Option<String>,
     /// A web page (or resource) for the subject of the depiction.
     #[schemars(url, length(min = 1))]

@@ -9,7 +9,6 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::ArrayBuilder;
 use arrow_array::builder::{
     Float32Builder, Int64Builder, ListBuilder, MapBuilder, MapFieldNames, StringBuilder,
 };
@@ -334,11 +333,6 @@ impl BatchBuilder {
         }
         // Appending a valid entry cannot fail: keys and values were appended in step.
         let _ = self.attributes.append(true);
-    }
-
-    /// Number of records pushed since the last [`BatchBuilder::finish`].
-    pub(crate) fn len(&self) -> usize {
-        self.created.len()
     }
 
     /// The pushed records as a batch; the builder is empty afterwards.

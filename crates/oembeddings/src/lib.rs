@@ -8,13 +8,19 @@
 //!   [`Batch`]es, one bounded batch at a time.
 //! - [`footer`]: replace a file's key/value metadata without touching its data pages.
 
+pub mod append;
 pub mod atomic;
 pub mod attributes;
 pub mod batch;
 pub mod footer;
+pub mod gojson;
+pub mod inspect;
+pub mod json;
 pub mod layout;
+pub mod name;
 pub mod read;
 pub mod record;
+pub mod schema;
 pub mod stats;
 pub mod uri;
 pub mod write;
@@ -22,5 +28,8 @@ pub mod write;
 pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
 pub use batch::{Batch, COLUMNS, canonical_schema};
 pub use layout::{Layout, LayoutKind};
+pub use name::FileName;
 pub use read::{ParquetSource, ReadError, ReadOptions, Reader, RecordProblem, read};
 pub use record::{Attributes, Record, RecordKey, RecordRef};
+pub use stats::{Statistics, StatisticsBuilder};
+pub use write::{VectorOutput, WriteError, WriteOptions, Writer};

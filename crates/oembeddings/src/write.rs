@@ -339,7 +339,8 @@ pub fn fixed_schema(dimensions: usize) -> SchemaRef {
 
 /// Writer properties reproducing the Go tool's column settings.
 fn properties(options: &WriteOptions) -> WriterProperties {
-    let zstd = Compression::ZSTD(ZstdLevel::default());
+    // Level 3 is zstd's (and parquet-go's) default.
+    let zstd = Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default());
     let mut builder = WriterProperties::builder()
         .set_writer_version(WriterVersion::PARQUET_1_0)
         .set_created_by(format!("oembeddings version {}", env!("CARGO_PKG_VERSION")))

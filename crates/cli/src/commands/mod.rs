@@ -1,0 +1,8 @@
+//! One module per subcommand: its clap arguments and its `run`.
+
+pub mod convert;
+pub mod emit;
+pub mod inspect;
+pub mod name;
+pub mod schema;
+pub mod stats;

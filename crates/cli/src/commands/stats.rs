@@ -1,0 +1,105 @@
+//! `oembeddings stats`: gather a file's statistics, print them or write them into its footer.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oembeddings::append::append_statistics;
+use oembeddings::stats::is_statistics_key;
+use oembeddings::{ParquetSource, Statistics};
+
+use crate::output::{self, CliResult};
+
+/// Gather a file's statistics (the go-embeddingsdb footer keys plus oembeddings' own).
+///
+/// Without --append, prints them and says whether the footer's copy is up to date.
+/// With --append, writes them into the footer in place, replacing stale statistics keys and
+/// keeping every other key: only the footer is rewritten, never the data pages, so it takes
+/// milliseconds on files of any size. -o OUT writes a copy with the new footer instead.
+///
+/// Statistics read the provider, model and created columns and each model's first vector
+/// only; `oembeddings validate` checks that every vector of a model has that length.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Parquet file.
+    file: PathBuf,
+    /// Write the statistics into the file's footer.
+    #[arg(long)]
+    append: bool,
+    /// With --append: write a copy with the new footer to OUT and leave FILE unchanged.
+    #[arg(short, long, value_name = "OUT", requires = "append")]
+    output: Option<PathBuf>,
+    /// Print a flat JSON object of key -> value.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(args: &Args) -> CliResult {
+    if args.append {
+        let summary = append_statistics(&args.file, args.output.as_deref())?;
+        if args.json {
+            output::json(&summary.statistics.key_value_map())?;
+        }
+        if summary.unchanged {
+            output::note(format!(
+                "{}: footer statistics already up to date; nothing written",
+                summary.path.display()
+            ));
+        } else {
+            output::note(format!(
+                "{}: wrote {} statistics keys into the footer (replaced {}, kept {} other keys; footer {} -> {})",
+                summary.path.display(),
+                summary.written_keys,
+                summary.replaced_keys,
+                summary.kept_keys,
+                output::bytes(u64::from(summary.footer_bytes_before)),
+                output::bytes(u64::from(summary.footer_bytes_after)),
+            ));
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let source = ParquetSource::open(&args.file)?;
+    let stored: BTreeMap<String, String> = source
+        .key_values()
+        .iter()
+        .filter_map(|kv| {
+            let key = std::str::from_utf8(&kv.key).ok()?;
+            let value = std::str::from_utf8(kv.value.as_deref().unwrap_or_default()).ok()?;
+            is_statistics_key(key).then(|| (key.to_owned(), value.to_owned()))
+        })
+        .collect();
+    let statistics = Statistics::gather(source)?;
+    let computed = statistics.key_value_map();
+    if args.json {
+        output::json(&computed)?;
+    } else {
+        let width = statistics
+            .key_values()
+            .iter()
+            .map(|(k, _)| k.len())
+            .max()
+            .unwrap_or(0);
+        for (key, value) in statistics.key_values() {
+            println!("{key:width$}  {value}");
+        }
+    }
+    let footer = args.file.display();
+    if stored.is_empty() {
+        output::note(format!(
+            "{footer}: the footer holds no statistics; `oembeddings stats --append {footer}` writes them"
+        ));
+    } else if stored == computed {
+        output::note(format!("{footer}: the footer's statistics are up to date"));
+    } else {
+        let differing = computed
+            .keys()
+            .chain(stored.keys())
+            .filter(|k| computed.get(*k) != stored.get(*k))
+            .collect::<std::collections::BTreeSet<_>>()
+            .len();
+        output::warning(format!(
+            "{footer}: the footer's statistics are stale ({differing} keys differ); `oembeddings stats --append {footer}` replaces them"
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}

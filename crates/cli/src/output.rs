@@ -1,0 +1,79 @@
+//! Printing: one-line errors and warnings on stderr, JSON and aligned text on stdout.
+
+use std::fmt::Display;
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+/// An error ready for the user: one line, naming the file, the record and the rule.
+pub type CliError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Result of a command: the exit code, or an error (exit code 1).
+pub type CliResult = Result<std::process::ExitCode, CliError>;
+
+/// Prints `error: ...` on stderr, on one line.
+pub fn error(error: &CliError) {
+    eprintln!("error: {}", one_line(&error.to_string()));
+}
+
+/// Prints `warning: ...` on stderr, on one line.
+pub fn warning(message: impl Display) {
+    eprintln!("warning: {}", one_line(&message.to_string()));
+}
+
+/// Prints a note on stderr.
+pub fn note(message: impl Display) {
+    eprintln!("{message}");
+}
+
+fn one_line(s: &str) -> String {
+    s.split('\n')
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Writes `value` as pretty JSON and a newline to stdout.
+pub fn json(value: &impl Serialize) -> Result<(), CliError> {
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+/// `1234567` -> `1.2 MiB`.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// Whether an error is a closed stdout (`| head`), which ends output quietly.
+pub fn is_broken_pipe(error: &io::Error) -> bool {
+    error.kind() == io::ErrorKind::BrokenPipe
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {msg} {wide_bar} {human_pos}/{human_len} records ({per_sec}, {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_owned());
+    bar
+}

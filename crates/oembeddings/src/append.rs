@@ -1,0 +1,225 @@
+//! Writing statistics into an existing file by replacing only its footer.
+//!
+//! The data pages, page indexes and every footer field but the key/value list stay byte for
+//! byte as they were, so the cost is proportional to the footer, not to the file.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use parquet::errors::ParquetError;
+use parquet::file::metadata::ParquetMetaDataReader;
+use serde::Serialize;
+
+use crate::atomic::AtomicFile;
+use crate::footer::{self, FooterError, KeyValue};
+use crate::read::{ParquetSource, ReadError};
+use crate::stats::{Statistics, is_statistics_key};
+
+/// Why statistics could not be appended. The input is unchanged whenever this is returned
+/// (except for [`AppendError::RestoreFailed`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The input could not be read.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// The footer could not be rewritten.
+    #[error("{}: {source}", path.display())]
+    Footer {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: FooterError,
+    },
+    /// A file could not be written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The file changed while its statistics were gathered.
+    #[error("{}: the file changed while its statistics were being gathered; nothing was written", path.display())]
+    Changed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The new footer did not decode (a bug; the file was not touched).
+    #[error("{}: the rewritten footer does not decode, nothing was written: {source}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: ParquetError,
+    },
+    /// Writing the footer in place failed and so did putting the old one back.
+    #[error(
+        "{}: writing the footer failed ({write}) and restoring the old footer failed too ({restore}); \
+         the data pages are intact, the footer must be rewritten",
+        path.display()
+    )]
+    RestoreFailed {
+        /// The file.
+        path: PathBuf,
+        /// Why the write failed.
+        write: io::Error,
+        /// Why the restore failed.
+        restore: io::Error,
+    },
+}
+
+/// What appending statistics did.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppendSummary {
+    /// The file written (the input, or the copy).
+    pub path: PathBuf,
+    /// The statistics written.
+    #[serde(skip)]
+    pub statistics: Statistics,
+    /// Statistics keys the footer held before (all replaced).
+    pub replaced_keys: usize,
+    /// Statistics keys written.
+    pub written_keys: usize,
+    /// Other footer keys kept as they were.
+    pub kept_keys: usize,
+    /// Footer size before, in bytes.
+    pub footer_bytes_before: u32,
+    /// Footer size after, in bytes.
+    pub footer_bytes_after: u32,
+    /// Whether the footer already held exactly these statistics (nothing was written).
+    pub unchanged: bool,
+}
+
+/// Gathers the statistics of `input` and writes them into its footer, replacing stale
+/// statistics keys and keeping every other key. With `output`, the input is left alone and a
+/// copy with the new footer is written there (atomically).
+pub fn append_statistics(
+    input: &Path,
+    output: Option<&Path>,
+) -> Result<AppendSummary, AppendError> {
+    let source = ParquetSource::open(input)?;
+    let (file_len, footer_len) = (source.file_len(), source.footer_len());
+    let statistics = Statistics::gather(source)?;
+    let in_place = match output {
+        None => true,
+        Some(out) => same_file(input, out),
+    };
+    let footer_err = |source| AppendError::Footer {
+        path: input.to_path_buf(),
+        source,
+    };
+    let io_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| AppendError::Io { path, source }
+    };
+    let mut file = if in_place {
+        OpenOptions::new().read(true).write(true).open(input)
+    } else {
+        File::open(input)
+    }
+    .map_err(io_err(input))?;
+    let location = footer::locate(&mut file).map_err(footer_err)?;
+    if location.file_len != file_len || location.metadata_len != footer_len {
+        return Err(AppendError::Changed {
+            path: input.to_path_buf(),
+        });
+    }
+    let metadata = footer::read_metadata(&mut file, &location).map_err(footer_err)?;
+    let old = footer::key_values(&metadata).map_err(footer_err)?;
+    let stats_key = |kv: &KeyValue| std::str::from_utf8(&kv.key).is_ok_and(is_statistics_key);
+    let replaced_keys = old.iter().filter(|kv| stats_key(kv)).count();
+    let mut new: Vec<KeyValue> = old.iter().filter(|kv| !stats_key(kv)).cloned().collect();
+    let kept_keys = new.len();
+    let fresh = statistics.key_values();
+    let written_keys = fresh.len();
+    new.extend(fresh.into_iter().map(|(k, v)| KeyValue::new(k, v)));
+    let rewritten = footer::with_key_values(&metadata, &new).map_err(footer_err)?;
+    ParquetMetaDataReader::decode_metadata(&rewritten).map_err(|source| AppendError::Invalid {
+        path: input.to_path_buf(),
+        source,
+    })?;
+    let footer_bytes_after = u32::try_from(rewritten.len()).unwrap_or(u32::MAX);
+    let unchanged = rewritten == metadata;
+    let path = if in_place {
+        if !unchanged {
+            replace_tail_in_place(
+                &mut file,
+                input,
+                location.metadata_offset,
+                &metadata,
+                location.file_len,
+                &rewritten,
+            )?;
+        }
+        input.to_path_buf()
+    } else {
+        let out = output.unwrap_or(input);
+        let copy = AtomicFile::create(out).map_err(io_err(out))?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err(input))?;
+        let mut data = (&mut file).take(location.metadata_offset);
+        let copied = io::copy(&mut data, &mut copy.file()).map_err(io_err(out))?;
+        if copied != location.metadata_offset {
+            return Err(AppendError::Changed {
+                path: input.to_path_buf(),
+            });
+        }
+        footer::write_tail(&mut copy.file(), &rewritten).map_err(io_err(out))?;
+        copy.commit().map_err(io_err(out))?;
+        out.to_path_buf()
+    };
+    Ok(AppendSummary {
+        path,
+        statistics,
+        replaced_keys,
+        written_keys,
+        kept_keys,
+        footer_bytes_before: footer_len,
+        footer_bytes_after,
+        unchanged,
+    })
+}
+
+/// Overwrites the footer at `offset` with `new` and truncates after it; on failure puts the
+/// old footer back so the file is as it was.
+fn replace_tail_in_place(
+    file: &mut File,
+    path: &Path,
+    offset: u64,
+    old: &[u8],
+    old_len: u64,
+    new: &[u8],
+) -> Result<(), AppendError> {
+    let write = |file: &mut File, tail: &[u8], len: u64| -> io::Result<()> {
+        file.seek(SeekFrom::Start(offset))?;
+        let mut buffered = Vec::with_capacity(tail.len() + 8);
+        footer::write_tail(&mut buffered, tail)?;
+        file.write_all(&buffered)?;
+        file.set_len(len)?;
+        file.sync_all()
+    };
+    let new_len = offset + new.len() as u64 + 8;
+    match write(file, new, new_len) {
+        Ok(()) => Ok(()),
+        Err(error) => match write(file, old, old_len) {
+            Ok(()) => Err(AppendError::Io {
+                path: path.to_path_buf(),
+                source: error,
+            }),
+            Err(restore) => Err(AppendError::RestoreFailed {
+                path: path.to_path_buf(),
+                write: error,
+                restore,
+            }),
+        },
+    }
+}
+
+/// Whether two paths name the same existing file.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
