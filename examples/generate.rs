@@ -8,6 +8,8 @@
 //!     --records 200000 --dimensions 1152 --model siglip2 --out bench/data/big.parquet
 //! ```
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -7,8 +7,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use parquet::errors::ParquetError;
-use parquet::file::metadata::ParquetMetaDataReader;
 use serde::Serialize;
 
 use crate::atomic::AtomicFile;
@@ -46,13 +44,13 @@ pub enum AppendError {
         /// The file.
         path: PathBuf,
     },
-    /// The new footer did not decode (a bug; the file was not touched).
-    #[error("{}: the rewritten footer does not decode, nothing was written: {source}", path.display())]
+    /// The new footer failed its self-check (a bug; the file was not touched).
+    #[error("{}: the rewritten footer failed its self-check, nothing was written: {reason}", path.display())]
     Invalid {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: ParquetError,
+        /// What the check found.
+        reason: String,
     },
     /// Writing the footer in place failed and so did putting the old one back.
     #[error(
@@ -136,9 +134,9 @@ pub fn append_statistics(
     let written_keys = fresh.len();
     new.extend(fresh.into_iter().map(|(k, v)| KeyValue::new(k, v)));
     let rewritten = footer::with_key_values(&metadata, &new).map_err(footer_err)?;
-    ParquetMetaDataReader::decode_metadata(&rewritten).map_err(|source| AppendError::Invalid {
+    check_rewrite(&metadata, &rewritten, &new).map_err(|reason| AppendError::Invalid {
         path: input.to_path_buf(),
-        source,
+        reason,
     })?;
     let footer_bytes_after = u32::try_from(rewritten.len()).unwrap_or(u32::MAX);
     let unchanged = rewritten == metadata;
@@ -179,6 +177,26 @@ pub fn append_statistics(
         footer_bytes_after,
         unchanged,
     })
+}
+
+/// Checks, before anything is written, that `rewritten` holds exactly `kvs` and that every
+/// other footer field is byte for byte the old one.
+fn check_rewrite(old: &[u8], rewritten: &[u8], kvs: &[KeyValue]) -> Result<(), String> {
+    let others = |bytes| -> Result<Vec<(i16, u8, Vec<u8>)>, String> {
+        Ok(footer::raw_fields(bytes)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .filter(|f| f.id != footer::KEY_VALUE_METADATA_FIELD)
+            .map(|f| (f.id, f.compact_type, f.value.to_vec()))
+            .collect())
+    };
+    if others(old)? != others(rewritten)? {
+        return Err("fields other than the key/values changed".into());
+    }
+    if footer::key_values(rewritten).map_err(|e| e.to_string())? != kvs {
+        return Err("key/values differ from those intended".into());
+    }
+    Ok(())
 }
 
 /// Overwrites the footer at `offset` with `new` and truncates after it; on failure puts the

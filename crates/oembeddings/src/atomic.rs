@@ -97,7 +97,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.parquet");
         {
-            let mut out = AtomicFile::create(&target).unwrap();
+            let out = AtomicFile::create(&target).unwrap();
             out.file().write_all(b"partial").unwrap();
             assert!(!target.exists());
         }

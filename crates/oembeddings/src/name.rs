@@ -272,13 +272,13 @@ pub fn check(name: &FileName, statistics: &Statistics) -> Vec<NameMismatch> {
             });
         }
     }
-    if let Some(newest) = statistics.created.and_then(|(_, max)| utc_date(max)) {
-        if name.date < newest {
-            found.push(NameMismatch::DateBeforeRecords {
-                name: format_date(name.date),
-                newest: format_date(newest),
-            });
-        }
+    if let Some(newest) = statistics.created.and_then(|(_, max)| utc_date(max))
+        && name.date < newest
+    {
+        found.push(NameMismatch::DateBeforeRecords {
+            name: format_date(name.date),
+            newest: format_date(newest),
+        });
     }
     found
 }

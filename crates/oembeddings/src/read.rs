@@ -394,10 +394,9 @@ impl ParquetSource {
             .read_page_indexes(&self.file)
             .and_then(|()| reader.finish())
             .and_then(|md| ArrowReaderMetadata::try_new(Arc::new(md), self.arrow_options()));
-        match loaded {
-            Ok(md) => self.metadata = md,
-            // A damaged page index only costs speed: reading without it gives the same rows.
-            Err(_) => {}
+        // A damaged page index only costs speed: reading without it gives the same rows.
+        if let Ok(md) = loaded {
+            self.metadata = md;
         }
         Ok(self)
     }
@@ -765,20 +764,19 @@ impl Normalizer<'_> {
     ) -> Result<MapArray, (usize, RecordProblem)> {
         // A null map is read as an empty one (the Go tool has no null attributes); its
         // entries range must then be empty.
-        if let Some(nulls) = nulls {
-            if let Some(row) = nulls
+        if let Some(row) = nulls.and_then(|nulls| {
+            nulls
                 .iter()
                 .enumerate()
                 .find(|&(i, valid)| !valid && offsets[i] != offsets[i + 1])
                 .map(|(i, _)| i)
-            {
-                return Err((
-                    row,
-                    RecordProblem::Null {
-                        column: COLUMNS[col::ATTRIBUTES],
-                    },
-                ));
-            }
+        }) {
+            return Err((
+                row,
+                RecordProblem::Null {
+                    column: COLUMNS[col::ATTRIBUTES],
+                },
+            ));
         }
         let row_of = |entry: usize| {
             offsets

@@ -2,6 +2,8 @@
 //! footers (tests/data/*.footer, see tests/data/README.md) and of whole files. Nothing
 //! may panic; whatever parses must also rewrite consistently.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -1,6 +1,8 @@
 //! Reading every accepted layout, and every kind of bad input, through the public API.
 //! Files are written here with arrow-rs directly, as other producers would write them.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
 };
-use arrow_schema::{DataType, Field, Fields, Schema};
+use arrow_schema::{DataType, Field, Fields};
 use oembeddings::append::append_statistics;
 use oembeddings::footer;
 use oembeddings::read::{ParquetSource, ReadError, ReadOptions, RecordProblem};
