@@ -25,6 +25,7 @@ struct Options {
     seed: u64,
     created: i64,
     fixed: bool,
+    statistics: bool,
 }
 
 fn parse() -> Result<Options, String> {
@@ -38,11 +39,16 @@ fn parse() -> Result<Options, String> {
         // 2026-04-13T09:00:00Z
         created: 1_776_070_800,
         fixed: false,
+        statistics: true,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         if flag == "--fixed" {
             o.fixed = true;
+            continue;
+        }
+        if flag == "--no-statistics" {
+            o.statistics = false;
             continue;
         }
         let value = args.next().ok_or(format!("{flag} needs a value"))?;
@@ -143,7 +149,12 @@ fn main() -> ExitCode {
         VectorOutput::Go
     };
     let result = (|| -> Result<u64, Box<dyn std::error::Error>> {
-        let mut writer = Writer::create(&o.out, WriteOptions::default().with_vectors(vectors))?;
+        let mut writer = Writer::create(
+            &o.out,
+            WriteOptions::default()
+                .with_vectors(vectors)
+                .with_statistics(o.statistics),
+        )?;
         let mut rng = Rng(o.seed);
         let chunk = 2048;
         for start in (0..o.records).step_by(chunk) {

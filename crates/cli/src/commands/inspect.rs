@@ -64,8 +64,8 @@ fn print_text(i: &Inspection, full: bool) {
     println!("records     {}", i.rows);
     println!("layout      {}", i.layout_kind);
     println!(
-        "            vectors: {vectors} of {:?}; attributes: {attributes}; ARROW:schema hint: {}; column order: {}",
-        layout.element,
+        "            vectors: {vectors} of {}; attributes: {attributes}; ARROW:schema hint: {}; column order: {}",
+        format!("{:?}", layout.element).to_lowercase(),
         if layout.arrow_schema_hint {
             "yes"
         } else {

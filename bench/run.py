@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Benchmarks oembeddings against the tools a user would otherwise reach for, in one run,
+and reports ratios.
+
+    .venv/bin/python bench/run.py                 # default: 200,000 x 1152 (SigLIP2-sized)
+    .venv/bin/python bench/run.py --records 50000 --dimensions 512
+    .venv/bin/python bench/run.py --smoke --bin target/debug/oembeddings   # harness check
+
+Each measurement runs as its own process (wall time, and peak RSS from wait4); the best of
+--repeat runs is reported after one warm-up run, so every contender reads from the page cache.
+Results go to stdout and to bench/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+
+
+def measure(cmd: list[str], stdout=subprocess.DEVNULL, before=None) -> tuple[float, float, bytes]:
+    """Runs `cmd`; returns (seconds, peak RSS in MiB, captured stdout if piped)."""
+    if before:
+        before()
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    out = p.stdout.read() if stdout == subprocess.PIPE else b""
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - start
+    p.returncode = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({p.returncode}): {err}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def best(cmd, repeat: int, **kw) -> dict:
+    measure(cmd, **kw)  # warm-up: page cache, lazy loading
+    runs = [measure(cmd, **kw) for _ in range(repeat)]
+    seconds = [r[0] for r in runs]
+    return {"seconds": min(seconds), "all_seconds": seconds, "peak_rss_mib": max(r[1] for r in runs), "stdout": runs[-1][2]}
+
+
+def footer_restorer(path: Path):
+    """Saves the file's tail so each `stats --append` run starts from the same footer."""
+    data = path.read_bytes()
+    footer_len = int.from_bytes(data[-8:-4], "little")
+    data_end = len(data) - 8 - footer_len
+    tail = data[data_end:]
+    del data
+
+    def restore() -> None:
+        with open(path, "r+b") as f:
+            f.truncate(data_end)
+            f.seek(data_end)
+            f.write(tail)
+
+    return restore
+
+
+PYARROW_REWRITE = """
+import sys, pyarrow.parquet as pq
+src, dst = sys.argv[1], sys.argv[2]
+table = pq.read_table(src)
+meta = dict(table.schema.metadata or {})
+meta[b"embeddingsdb:models"] = b"siglip2"
+pq.write_table(table.replace_schema_metadata(meta), dst)
+"""
+
+PYARROW_READ = """
+import sys, pyarrow.parquet as pq
+table = pq.read_table(sys.argv[1])
+print(table.num_rows)
+"""
+
+PYTHON_EMIT = """
+import sys, json, itertools, pyarrow.parquet as pq
+limit = int(sys.argv[2])
+out = sys.stdout
+n = 0
+for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=1024):
+    for row in batch.to_pylist():
+        row["attributes"] = dict(row["attributes"])
+        out.write(json.dumps(row, separators=(",", ":")))
+        out.write("\\n")
+        n += 1
+        if n >= limit:
+            sys.exit(0)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, default=200_000)
+    ap.add_argument("--dimensions", type=int, default=1152)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--bin", help="oembeddings binary (default: build target/release/oembeddings)")
+    ap.add_argument("--data-dir", default=str(ROOT / "bench" / "data"))
+    ap.add_argument("--smoke", action="store_true", help="tiny file, one run: checks the harness, not the speed")
+    ap.add_argument("--peer-emit-records", type=int, default=20_000, help="records the Python emit peer writes")
+    args = ap.parse_args()
+
+    if args.smoke:
+        args.records, args.dimensions, args.repeat, args.peer_emit_records = 2_000, 64, 1, 500
+        args.data_dir = tempfile.mkdtemp(prefix="oembeddings-bench-")
+    profile_dir = ROOT / "target" / ("debug" if args.smoke else "release")
+    if args.bin is None:
+        subprocess.run(
+            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "--example", "read_all", "--example", "generate"],
+            check=True,
+            cwd=ROOT,
+        )
+        bin_path = profile_dir / "oembeddings"
+    else:
+        bin_path = Path(args.bin).resolve()
+        profile_dir = bin_path.parent
+    examples = profile_dir / "examples"
+    if args.smoke and not (examples / "read_all").exists():
+        subprocess.run(["cargo", "build", "--locked", "-p", "oembeddings", "--example", "read_all", "--example", "generate"], check=True, cwd=ROOT)
+
+    data = Path(args.data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    path = data / f"sfomuseum-bench-{args.dimensions}-siglip2-20260522.parquet"
+    stamp = data / f"{path.name}.{args.records}"
+    if not (path.exists() and stamp.exists()):
+        print(f"generating {path} ({args.records} x {args.dimensions})...", file=sys.stderr)
+        subprocess.run(
+            [str(examples / "generate"), "--records", str(args.records), "--dimensions", str(args.dimensions),
+             "--model", "siglip2", "--no-statistics", "--out", str(path)],
+            check=True,
+        )
+        stamp.write_text("")
+    size = path.stat().st_size
+    oe = str(bin_path)
+    results: dict = {
+        "file": str(path),
+        "records": args.records,
+        "dimensions": args.dimensions,
+        "file_bytes": size,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "benchmarks": {},
+    }
+    bench = results["benchmarks"]
+
+    # 1. Statistics into the footer: ours rewrites the footer only; the Go tool (and a pyarrow
+    # user) rewrites the whole file.
+    restore = footer_restorer(path)
+    ours = best([oe, "stats", str(path), "--append"], args.repeat, before=restore)
+    restore()
+    rewritten = data / "rewritten.parquet"
+    peer = best([PYTHON, "-c", PYARROW_REWRITE, str(path), str(rewritten)], args.repeat)
+    rewritten.unlink(missing_ok=True)
+    bench["stats_append"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow read_table + write_table", "target_ratio": 50}
+
+    # 2. Streaming read of every record vs pyarrow.parquet.read_table.
+    ours = best([str(examples / "read_all"), str(path)], args.repeat, stdout=subprocess.PIPE)
+    peer = best([PYTHON, "-c", PYARROW_READ, str(path)], args.repeat, stdout=subprocess.PIPE)
+    bench["read"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow.parquet.read_table", "target_ratio": 1, "rss_limit_mib": 300}
+
+    # 3. JSON Lines: ours on the whole file, the Python equivalent on its first records.
+    ours = best([oe, "emit", str(path)], args.repeat)
+    ours["records_per_second"] = args.records / ours["seconds"]
+    n = min(args.peer_emit_records, args.records)
+    peer = best([PYTHON, "-c", PYTHON_EMIT, str(path), str(n)], args.repeat)
+    peer["records_per_second"] = n / peer["seconds"]
+    bench["emit"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow iter_batches + json.dumps", "rate": True}
+
+    print(f"\nfile: {path.name}  {args.records} records x {args.dimensions} dims, {size / 2**20:.0f} MiB\n")
+    print(f"{'benchmark':14} {'ours':>12} {'peer':>12} {'ratio':>8}  {'RSS ours/peer (MiB)':>20}  peer")
+    for name, b in bench.items():
+        o, p = b["ours"], b["peer"]
+        if b.get("rate"):
+            ratio = o["records_per_second"] / p["records_per_second"]
+            left, right = f"{o['records_per_second']:,.0f}/s", f"{p['records_per_second']:,.0f}/s"
+        else:
+            ratio = p["seconds"] / o["seconds"]
+            left, right = f"{o['seconds'] * 1000:,.1f} ms", f"{p['seconds'] * 1000:,.1f} ms"
+        b["ratio"] = ratio
+        verdict = ""
+        if "target_ratio" in b and not args.smoke:
+            verdict = "  meets target" if ratio >= b["target_ratio"] else f"  MISSES target {b['target_ratio']}x"
+        if "rss_limit_mib" in b and not args.smoke and o["peak_rss_mib"] > b["rss_limit_mib"]:
+            verdict += f"  RSS over {b['rss_limit_mib']} MiB"
+        print(f"{name:14} {left:>12} {right:>12} {ratio:>7.1f}x  {o['peak_rss_mib']:>9.0f} / {p['peak_rss_mib']:<8.0f}  {b['peer_name']}{verdict}")
+        for side in (o, p):
+            side.pop("stdout", None)
+
+    out_dir = ROOT / "bench" / "results"
+    if not args.smoke:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\nwrote {out_dir / 'latest.json'}")
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

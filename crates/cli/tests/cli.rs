@@ -1,0 +1,186 @@
+//! The `oembeddings` command: exit codes, output shapes and messages.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn example() -> PathBuf {
+    root().join("examples/data/sfomuseum-collection-512-mobileclip-20260413.parquet")
+}
+
+fn oe(args: &[&str]) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_oembeddings"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "panic: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn schema_prints_the_committed_schemas() {
+    for doc in ["record", "attributes", "statistics"] {
+        let out = oe(&["schema", doc]);
+        assert!(out.status.success());
+        let committed =
+            std::fs::read_to_string(root().join(format!("spec/schemas/{doc}.json"))).unwrap();
+        assert_eq!(text(&out.stdout), committed, "{doc}");
+    }
+    let out = oe(&["schema", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn usage_errors_exit_2_and_help_teaches() {
+    assert_eq!(oe(&[]).status.code(), Some(2));
+    assert_eq!(
+        oe(&["stats", "x.parquet", "-o", "y.parquet"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(oe(&["name"]).status.code(), Some(2));
+    let help = text(&oe(&["stats", "--help"]).stdout);
+    assert!(help.contains("only the footer is rewritten"), "{help}");
+    let help = text(&oe(&["--help"]).stdout);
+    for command in ["inspect", "stats", "name", "emit", "convert", "schema"] {
+        assert!(help.contains(command), "{help}");
+    }
+}
+
+#[test]
+fn name_checks_the_example_and_parses_names() {
+    let example = example();
+    let out = oe(&["name", example.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("conventional, and it matches the contents"));
+
+    let out = oe(&[
+        "name",
+        "--parse",
+        "nga-opendata-1152-siglip2-patch14-20260522.parquet",
+    ]);
+    let parts: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        parts,
+        serde_json::json!({
+            "provider": "nga", "source": "opendata", "dimensions": 1152,
+            "model": "siglip2-patch14", "date": "20260522"
+        })
+    );
+    let out = oe(&[
+        "name",
+        "--parse",
+        "nga-opendata-1152-siglip2-20260230.parquet",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "error: nga-opendata-1152-siglip2-20260230.parquet: not a conventional name: date \"20260230\" is not a real calendar date in the form YYYYMMDD\n"
+    );
+}
+
+#[test]
+fn name_reports_contradictions_and_suggests() {
+    let dir = tempfile::tempdir().unwrap();
+    let wrong = dir
+        .path()
+        .join("sfomuseum-collection-768-mobileclip-20260101.parquet");
+    std::fs::copy(example(), &wrong).unwrap();
+    let out = oe(&["name", wrong.to_str().unwrap(), "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = report["mismatches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["dimensions", "date-before-records"]);
+    assert_eq!(
+        report["suggestion"],
+        "sfomuseum-collection-512-mobileclip-20260101.parquet"
+    );
+
+    let odd = dir.path().join("My Embeddings.parquet");
+    std::fs::copy(example(), &odd).unwrap();
+    let out = oe(&["name", odd.to_str().unwrap(), "--source", "Open Data"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("not conventional: name has 2 '-'-separated parts")
+            || stdout.contains("not conventional"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("suggested name: sfomuseum-open-data-512-mobileclip-20260413.parquet"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn inspect_and_stats_json_are_machine_readable() {
+    let example = example();
+    let out = oe(&["inspect", example.to_str().unwrap(), "--json"]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["rows"], 24);
+    assert_eq!(info["layout_kind"], "go-embeddingsdb");
+    assert_eq!(info["layout"]["vectors"]["kind"], "list");
+    assert_eq!(info["columns"].as_array().unwrap().len(), 7);
+
+    let out = oe(&["stats", example.to_str().unwrap(), "--json"]);
+    let stats: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(stats["embeddingsdb:model:mobileclip:dimensions"], "512");
+    assert_eq!(stats["oembeddings:records"], "24");
+    assert!(stats.values().all(serde_json::Value::is_string));
+    assert!(text(&out.stderr).contains("up to date"));
+}
+
+#[test]
+fn emit_limit_and_convert_round_trip() {
+    let example = example();
+    let out = oe(&["emit", example.to_str().unwrap(), "--limit", "2"]);
+    assert_eq!(
+        out.stdout
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .count(),
+        2
+    );
+    let all = oe(&["emit", example.to_str().unwrap()]).stdout;
+
+    let dir = tempfile::tempdir().unwrap();
+    let fixed = dir.path().join("fixed.parquet");
+    let back = dir.path().join("back.parquet");
+    let out = oe(&[
+        "convert",
+        example.to_str().unwrap(),
+        fixed.to_str().unwrap(),
+        "--to",
+        "parquet-fixed",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("wrote 24 records in 1 row groups (fixed-size-list layout)")
+    );
+    oe(&["convert", fixed.to_str().unwrap(), back.to_str().unwrap()]);
+    assert_eq!(oe(&["emit", back.to_str().unwrap()]).stdout, all);
+    // Same records, same statistics, same layout: the same file as the example.
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        std::fs::read(&example).unwrap()
+    );
+}

@@ -1,0 +1,26 @@
+//! Streams every record of a file through the reader and touches every vector element:
+//! the "bare streaming read" the benchmarks compare against. Prints one JSON line.
+//!
+//! `cargo run --release -p oembeddings --example read_all -- FILE`
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Instant;
+
+fn main() {
+    let path = std::env::args().nth(1).expect("usage: read_all FILE");
+    let start = Instant::now();
+    let mut records = 0u64;
+    let mut checksum = 0f64;
+    for batch in oembeddings::read(&path).unwrap() {
+        let batch = batch.unwrap();
+        for record in batch.records() {
+            checksum += f64::from(record.embeddings.iter().sum::<f32>());
+            records += 1;
+        }
+    }
+    println!(
+        "{{\"records\": {records}, \"seconds\": {:.6}, \"checksum\": {checksum}}}",
+        start.elapsed().as_secs_f64()
+    );
+}
