@@ -53,11 +53,15 @@ def best(cmd, repeat: int, **kw) -> dict:
 
 def footer_restorer(path: Path):
     """Saves the file's tail so each `stats --append` run starts from the same footer."""
-    data = path.read_bytes()
-    footer_len = int.from_bytes(data[-8:-4], "little")
-    data_end = len(data) - 8 - footer_len
-    tail = data[data_end:]
-    del data
+    # Read only the tail: a process forked from a parent holding the whole file would
+    # inherit its peak RSS in wait4's figure.
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(size - 8)
+        footer_len = int.from_bytes(f.read(4), "little")
+        data_end = size - 8 - footer_len
+        f.seek(data_end)
+        tail = f.read()
 
     def restore() -> None:
         with open(path, "r+b") as f:

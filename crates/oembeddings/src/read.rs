@@ -173,6 +173,8 @@ pub struct ParquetSource {
     footer_len: u32,
     key_values: Vec<KeyValue>,
     metadata: ArrowReaderMetadata,
+    /// Whether a damaged `ARROW:schema` hint was ignored when decoding the schema.
+    hint_ignored: bool,
     layout: Layout,
 }
 
@@ -228,15 +230,18 @@ impl ParquetSource {
         let arrow_schema_hint = key_values
             .iter()
             .any(|kv| kv.key == ARROW_SCHEMA_KEY.as_bytes());
-        let metadata =
+        let (metadata, hint_ignored) =
             match ArrowReaderMetadata::try_new(decoded.clone(), ArrowReaderOptions::new()) {
-                Ok(m) => m,
+                Ok(m) => (m, false),
                 // A damaged ARROW:schema hint should not make the data unreadable.
-                Err(_) if arrow_schema_hint => ArrowReaderMetadata::try_new(
-                    decoded,
-                    ArrowReaderOptions::new().with_skip_arrow_metadata(true),
-                )
-                .map_err(metadata_err)?,
+                Err(_) if arrow_schema_hint => (
+                    ArrowReaderMetadata::try_new(
+                        decoded,
+                        ArrowReaderOptions::new().with_skip_arrow_metadata(true),
+                    )
+                    .map_err(metadata_err)?,
+                    true,
+                ),
                 Err(e) => return Err(metadata_err(e)),
             };
         let layout = Layout::detect(
@@ -253,6 +258,7 @@ impl ParquetSource {
             footer_len: location.metadata_len,
             key_values,
             metadata,
+            hint_ignored,
             layout,
             file,
             path,
@@ -402,15 +408,7 @@ impl ParquetSource {
     }
 
     fn arrow_options(&self) -> ArrowReaderOptions {
-        let hint_used = self.layout.arrow_schema_hint
-            && self.metadata.schema().fields().len()
-                == self
-                    .metadata
-                    .parquet_schema()
-                    .root_schema()
-                    .get_fields()
-                    .len();
-        ArrowReaderOptions::new().with_skip_arrow_metadata(!hint_used)
+        ArrowReaderOptions::new().with_skip_arrow_metadata(self.hint_ignored)
     }
 
     pub(crate) fn metadata_error(&self, source: ParquetError) -> ReadError {
