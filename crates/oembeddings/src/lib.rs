@@ -23,6 +23,7 @@ pub mod record;
 pub mod schema;
 pub mod stats;
 pub mod uri;
+mod vectors;
 pub mod write;
 
 pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};

@@ -30,6 +30,7 @@ use crate::batch::{
 use crate::footer::{self, FooterError, KeyValue};
 use crate::layout::{AttributesLayout, ElementType, Layout, LayoutError};
 use crate::record::RecordKey;
+use crate::vectors::{self, VectorColumnReader};
 
 /// Footer key under which Arrow writers store their schema.
 pub const ARROW_SCHEMA_KEY: &str = "ARROW:schema";
@@ -140,17 +141,36 @@ pub enum RecordProblem {
 }
 
 /// Reader settings.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ReadOptions {
     /// Records per batch; by default chosen so that a batch holds about 8 MiB of vectors.
     pub batch_size: Option<usize>,
+    /// Whether the Go layout's vector column may be read by the direct decoder (default);
+    /// when false, every layout goes through the general Arrow list reader. Both give the
+    /// same records; the direct decoder is several times faster.
+    pub direct_vectors: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            batch_size: None,
+            direct_vectors: true,
+        }
+    }
 }
 
 impl ReadOptions {
     /// Sets the number of records per batch.
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = Some(batch_size.max(1));
+        self
+    }
+
+    /// Allows or forbids the direct decoder of the Go layout's vector column.
+    pub fn with_direct_vectors(mut self, direct: bool) -> Self {
+        self.direct_vectors = direct;
         self
     }
 }
@@ -359,7 +379,22 @@ impl ParquetSource {
                     .sum()
             })
             .unwrap_or(0);
-        let mut roots = self.layout.columns;
+        let groups: Vec<usize> =
+            row_groups.unwrap_or_else(|| (0..self.metadata().num_row_groups()).collect());
+        // The vectors of the Go layout go through the direct decoder, the rest through Arrow.
+        let vectors = if options.direct_vectors {
+            self.direct_vector_reader(&groups)?
+        } else {
+            None
+        };
+        let mut roots: Vec<usize> = self
+            .layout
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| !(i == col::EMBEDDINGS && vectors.is_some()))
+            .map(|(_, &c)| c)
+            .collect();
         roots.sort_unstable();
         // The projected batch keeps file order; find each record column in it.
         let mut positions = [0usize; 7];
@@ -367,28 +402,47 @@ impl ParquetSource {
             *slot = roots.iter().position(|&r| r == column).unwrap_or(0);
         }
         let mask = ProjectionMask::roots(self.metadata.parquet_schema(), roots);
-        let file = self.file.try_clone().map_err(|source| ReadError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
-        let mut builder =
-            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
-                .with_projection(mask)
-                .with_batch_size(batch_size);
-        if let Some(groups) = row_groups {
-            builder = builder.with_row_groups(groups);
-        }
-        let inner = builder.build().map_err(|source| ReadError::Metadata {
-            path: self.path.clone(),
-            source,
-        })?;
+        let inner = self
+            .builder()?
+            .with_projection(mask)
+            .with_batch_size(batch_size)
+            .with_row_groups(groups)
+            .build()
+            .map_err(|source| self.metadata_error(source))?;
         Ok(Reader {
             inner,
+            vectors,
             positions,
             next_row: first_row,
             narrowing: Narrowing::default(),
             source: self,
         })
+    }
+
+    /// The direct decoder for the vectors, when the file uses the Go layout's vector column.
+    fn direct_vector_reader(
+        &self,
+        groups: &[usize],
+    ) -> Result<Option<VectorColumnReader>, ReadError> {
+        let descr = self.metadata.parquet_schema();
+        let mut leaves = (0..descr.num_columns())
+            .filter(|&i| descr.get_column_root_idx(i) == self.layout.columns[col::EMBEDDINGS]);
+        let (Some(leaf), None) = (leaves.next(), leaves.next()) else {
+            return Ok(None);
+        };
+        if !vectors::supported(self.metadata(), leaf, groups) {
+            return Ok(None);
+        }
+        let file = self.file.try_clone().map_err(|source| ReadError::Io {
+            path: self.path.clone(),
+            source,
+        })?;
+        Ok(Some(VectorColumnReader::new(
+            Arc::new(file),
+            self.metadata().clone(),
+            leaf,
+            groups.to_vec(),
+        )))
     }
 
     /// Loads the page index (if the file has one) so that row selections can skip pages.
@@ -463,6 +517,8 @@ pub fn read(path: impl AsRef<Path>) -> Result<Reader, ReadError> {
 pub struct Reader {
     source: ParquetSource,
     inner: ParquetRecordBatchReader,
+    /// The direct decoder of the vector column, when the layout allows it.
+    vectors: Option<VectorColumnReader>,
     positions: [usize; 7],
     next_row: u64,
     narrowing: Narrowing,
@@ -477,6 +533,11 @@ impl Reader {
     /// Float64 elements that changed when narrowed to float32, so far.
     pub fn narrowing(&self) -> Narrowing {
         self.narrowing
+    }
+
+    /// Whether the direct decoder reads the vectors (see [`ReadOptions::direct_vectors`]).
+    pub fn uses_direct_vectors(&self) -> bool {
+        self.vectors.is_some()
     }
 
     /// Index of the next row to be read.
@@ -501,11 +562,33 @@ impl Iterator for Reader {
             }
         };
         self.next_row += raw.num_rows() as u64;
-        let columns: Vec<ArrayRef> = self
+        let mut columns: Vec<ArrayRef> = self
             .positions
             .iter()
             .map(|&p| raw.column(p).clone())
             .collect();
+        if let Some(vectors) = self.vectors.as_mut() {
+            match vectors.next_rows(raw.num_rows()) {
+                Ok(list) if list.len() == raw.num_rows() => {
+                    columns[col::EMBEDDINGS] = Arc::new(list)
+                }
+                Ok(list) => {
+                    let message = format!(
+                        "vector column has {} rows where the others have {}",
+                        list.len(),
+                        raw.num_rows()
+                    );
+                    return Some(Err(self
+                        .source
+                        .data_error(first_row, ArrowError::ParquetError(message))));
+                }
+                Err(e) => {
+                    return Some(Err(self
+                        .source
+                        .data_error(first_row, ArrowError::ParquetError(e.to_string()))));
+                }
+            }
+        }
         let normalizer = Normalizer {
             layout: &self.source.layout,
             first_row,

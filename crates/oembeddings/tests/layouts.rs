@@ -606,3 +606,90 @@ fn batch_size_bounds_memory_and_rows_are_counted_across_batches() {
     }
     assert_eq!(seen, 1000);
 }
+
+/// The direct decoder of the Go layout's vectors and the general Arrow list reader agree on
+/// every page structure a writer can produce.
+#[test]
+fn direct_vector_decoder_agrees_with_the_arrow_list_reader() {
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::{WriterProperties, WriterVersion};
+
+    let dir = tempfile::tempdir().unwrap();
+    // Variable lengths, empty vectors, long vectors, in several models.
+    let records: Vec<Record> = (0..3000)
+        .map(|i| Record {
+            provider: "p".into(),
+            depiction_id: i.to_string(),
+            subject_id: "s".into(),
+            model: format!("m{}", i % 3),
+            embeddings: (0..[0, 1, 7, 300, 1152][i % 5])
+                .map(|d| (i * 31 + d) as f32 * 0.001)
+                .collect(),
+            created: i as i64,
+            attributes: BTreeMap::new(),
+        })
+        .collect();
+    let batch = Batch::from_records(records.iter().map(Record::as_ref)).unwrap();
+    let configs: Vec<(&str, WriterProperties)> = vec![
+        (
+            "v1-small-pages",
+            WriterProperties::builder()
+                .set_data_page_size_limit(1024)
+                .set_write_batch_size(7)
+                .build(),
+        ),
+        (
+            "v2-zstd",
+            WriterProperties::builder()
+                .set_writer_version(WriterVersion::PARQUET_2_0)
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .set_dictionary_enabled(false)
+                .set_data_page_size_limit(4096)
+                .build(),
+        ),
+        (
+            "row-groups",
+            WriterProperties::builder()
+                .set_max_row_group_row_count(Some(333))
+                .set_dictionary_enabled(false)
+                .build(),
+        ),
+    ];
+    for (name, props) in configs {
+        let path = tmp(&dir, &format!("{name}.parquet"));
+        let options = ArrowWriterOptions::new()
+            .with_properties(props)
+            .with_skip_arrow_metadata(true);
+        let mut writer = ArrowWriter::try_new_with_options(
+            File::create(&path).unwrap(),
+            batch.record_batch().schema(),
+            options,
+        )
+        .unwrap();
+        writer.write(batch.record_batch()).unwrap();
+        writer.close().unwrap();
+        for batch_size in [1, 64, 1000, 5000] {
+            let read_with = |direct: bool| -> Vec<Record> {
+                let options = ReadOptions::default()
+                    .with_batch_size(batch_size)
+                    .with_direct_vectors(direct);
+                let reader = ParquetSource::open(&path)
+                    .unwrap()
+                    .records(&options)
+                    .unwrap();
+                reader
+                    .flat_map(|b| {
+                        b.unwrap()
+                            .records()
+                            .map(|r| r.to_record())
+                            .collect::<Vec<_>>()
+                    })
+                    .collect()
+            };
+            let direct = read_with(true);
+            assert_eq!(direct.len(), records.len(), "{name} {batch_size}");
+            assert_eq!(direct, read_with(false), "{name} batch {batch_size}");
+            assert_eq!(direct, records, "{name} batch {batch_size}");
+        }
+    }
+}
