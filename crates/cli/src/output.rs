@@ -21,6 +21,18 @@ pub fn warning(message: impl Display) {
     eprintln!("warning: {}", one_line(&message.to_string()));
 }
 
+/// Warns when float64 vectors lost precision on their way to float32.
+pub fn warn_narrowing(path: &std::path::Path, narrowing: oembeddings::read::Narrowing) {
+    if narrowing.values > 0 {
+        warning(format!(
+            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
+            path.display(),
+            narrowing.values,
+            narrowing.first_row.unwrap_or(0)
+        ));
+    }
+}
+
 /// Prints a note on stderr.
 pub fn note(message: impl Display) {
     eprintln!("{message}");

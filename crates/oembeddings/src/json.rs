@@ -1,6 +1,9 @@
 //! Records as JSON, byte for byte as `go-embeddingsdb` marshals them with Go's
 //! `encoding/json` (see [`crate::gojson`] for the value rules).
 
+use std::ops::Range;
+
+use crate::batch::Batch;
 use crate::gojson::{self, NonFiniteFloat};
 use crate::record::RecordRef;
 
@@ -58,6 +61,83 @@ pub fn write_record(
     Ok(())
 }
 
+/// A record of a batch that cannot be written as JSON.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LineError {
+    /// Row of the record within the batch.
+    pub row: usize,
+    /// The element JSON cannot carry.
+    pub error: NonFiniteFloat,
+}
+
+/// Appends rows `rows` of `batch` as JSON Lines (each record followed by `\n`).
+///
+/// On error, `out` holds the lines of the rows before the failing one.
+pub fn write_lines(
+    out: &mut Vec<u8>,
+    batch: &Batch,
+    rows: Range<usize>,
+    attributes: AttributesJson,
+) -> Result<(), LineError> {
+    for row in rows {
+        write_record(out, &batch.record(row), attributes)
+            .map_err(|error| LineError { row, error })?;
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// [`write_lines`] on `threads` threads, each encoding a contiguous share of the rows; the
+/// lines come out in row order. Float formatting dominates JSON output, so this scales with
+/// the cores.
+pub fn write_lines_parallel(
+    out: &mut Vec<u8>,
+    batch: &Batch,
+    rows: Range<usize>,
+    attributes: AttributesJson,
+    threads: usize,
+) -> Result<(), LineError> {
+    let threads = threads.clamp(1, rows.len().max(1));
+    if threads == 1 {
+        return write_lines(out, batch, rows, attributes);
+    }
+    let share = rows.len().div_ceil(threads);
+    let parts: Vec<Range<usize>> = (0..threads)
+        .map(|t| {
+            (rows.start + t * share).min(rows.end)..(rows.start + (t + 1) * share).min(rows.end)
+        })
+        .collect();
+    let mut buffers: Vec<(Vec<u8>, Result<(), LineError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts[1..]
+            .iter()
+            .map(|part| {
+                let part = part.clone();
+                scope.spawn(move || {
+                    let mut buffer = Vec::new();
+                    let result = write_lines(&mut buffer, batch, part, attributes);
+                    (buffer, result)
+                })
+            })
+            .collect();
+        let mut first = Vec::new();
+        let result = write_lines(&mut first, batch, parts[0].clone(), attributes);
+        let mut all = vec![(first, result)];
+        for handle in handles {
+            // A worker panics only on a bug; carry the panic to the caller unchanged.
+            match handle.join() {
+                Ok(part) => all.push(part),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    for (buffer, result) in buffers.drain(..) {
+        out.extend_from_slice(&buffer);
+        result?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -85,6 +165,39 @@ mod tests {
             String::from_utf8(out).unwrap(),
             r#"{"provider":"sfomuseum","depiction_id":"1527858923","subject_id":"1511924931","model":"mobileclip","embeddings":[0.1,-2.5,1e-7,0],"created":1760000000,"attributes":{"subject_title":"A \u0026 B \u003cc\u003e","type":"image"}}"#
         );
+    }
+
+    #[test]
+    fn parallel_lines_equal_sequential_lines_and_stop_at_the_first_bad_record() {
+        let records: Vec<Record> = (0..101)
+            .map(|i| Record {
+                provider: "p".into(),
+                depiction_id: i.to_string(),
+                subject_id: "s".into(),
+                model: "m".into(),
+                embeddings: vec![i as f32 / 3.0; 5],
+                created: i,
+                attributes: BTreeMap::from([("k".into(), format!("<{i}>"))]),
+            })
+            .collect();
+        let batch = Batch::from_records(records.iter().map(Record::as_ref)).unwrap();
+        let mut one = Vec::new();
+        write_lines(&mut one, &batch, 0..101, AttributesJson::Object).unwrap();
+        for threads in [1, 2, 3, 8, 200] {
+            let mut many = Vec::new();
+            write_lines_parallel(&mut many, &batch, 0..101, AttributesJson::Object, threads)
+                .unwrap();
+            assert_eq!(many, one, "{threads} threads");
+        }
+        let mut bad = records.clone();
+        bad[70].embeddings[1] = f32::INFINITY;
+        bad[90].embeddings[0] = f32::NAN;
+        let batch = Batch::from_records(bad.iter().map(Record::as_ref)).unwrap();
+        let mut out = Vec::new();
+        let err =
+            write_lines_parallel(&mut out, &batch, 0..101, AttributesJson::Object, 2).unwrap_err();
+        assert_eq!((err.row, err.error.index), (70, 1));
+        assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), 70);
     }
 
     #[test]

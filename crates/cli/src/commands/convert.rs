@@ -73,14 +73,7 @@ pub fn run(args: &Args) -> CliResult {
     bar.finish_and_clear();
     let narrowing = reader.narrowing();
     let summary = writer.finish()?;
-    if narrowing.values > 0 {
-        output::warning(format!(
-            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
-            args.input.display(),
-            narrowing.values,
-            narrowing.first_row.unwrap_or(0)
-        ));
-    }
+    output::warn_narrowing(&args.input, narrowing);
     output::note(format!(
         "{}: wrote {} records in {} row groups ({} layout)",
         summary.path.display(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oembeddings::ParquetSource;
-use oembeddings::json::{AttributesJson, write_record};
+use oembeddings::json::{AttributesJson, LineError, write_lines_parallel};
 use oembeddings::read::ReadOptions;
 
 use crate::output::{self, CliResult};
@@ -34,38 +34,43 @@ pub fn run(args: &Args) -> CliResult {
     if limit < 1024 {
         options = options.with_batch_size(usize::try_from(limit.max(1)).unwrap_or(1));
     }
-    let reader = source.records(&options)?;
+    let mut reader = source.records(&options)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(1 << 20, stdout.lock());
-    let mut line = Vec::with_capacity(64 << 10);
-    let mut written = 0u64;
-    'batches: for batch in reader {
+    let mut out = stdout.lock();
+    let mut lines = Vec::with_capacity(16 << 20);
+    let mut left = limit;
+    for batch in reader.by_ref() {
         let batch = batch?;
-        for (i, record) in batch.records().enumerate() {
-            if written >= limit {
-                break 'batches;
-            }
-            line.clear();
-            if let Err(e) = write_record(&mut line, &record, AttributesJson::Object) {
-                return Err(format!(
-                    "{}: row {} (key {}): {e}",
-                    args.file.display(),
-                    batch.first_row() + i as u64,
-                    record.key()
-                )
-                .into());
-            }
-            line.push(b'\n');
-            if let Err(e) = out.write_all(&line) {
-                return stop_on_closed_pipe(e);
-            }
-            written += 1;
+        let rows = batch
+            .num_rows()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        lines.clear();
+        let result =
+            write_lines_parallel(&mut lines, &batch, 0..rows, AttributesJson::Object, threads);
+        // Lines before a bad record are still written: the output is a stream.
+        if let Err(e) = out.write_all(&lines) {
+            return stop_on_closed_pipe(e);
+        }
+        if let Err(LineError { row, error }) = result {
+            return Err(format!(
+                "{}: row {} (key {}): {error}",
+                args.file.display(),
+                batch.first_row() + row as u64,
+                batch.record(row).key()
+            )
+            .into());
+        }
+        left -= rows as u64;
+        if left == 0 {
+            break;
         }
     }
-    match out.flush() {
-        Ok(()) => Ok(ExitCode::SUCCESS),
-        Err(e) => stop_on_closed_pipe(e),
+    if let Err(e) = out.flush() {
+        return stop_on_closed_pipe(e);
     }
+    output::warn_narrowing(&args.file, reader.narrowing());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A reader that went away (`| head`) ends the output quietly and successfully.
