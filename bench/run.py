@@ -120,7 +120,7 @@ def main() -> None:
     profile_dir = ROOT / "target" / ("debug" if args.smoke else "release")
     if args.bin is None:
         subprocess.run(
-            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "--example", "read_all", "--example", "generate"],
+            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "--bin", "oembeddings", "--example", "read_all", "--example", "generate"],
             check=True,
             cwd=ROOT,
         )
