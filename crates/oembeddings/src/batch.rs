@@ -17,6 +17,7 @@ use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
 
 use crate::record::{Attributes, RecordRef};
+use crate::repair::Repair;
 
 /// Column names in the order the Go tool writes them.
 pub const COLUMNS: [&str; 7] = [
@@ -108,6 +109,7 @@ pub struct Batch {
     attributes: MapArray,
     attribute_keys: StringArray,
     attribute_values: StringArray,
+    repairs: Vec<Repair>,
 }
 
 /// A batch whose columns do not have the canonical schema; a bug of the caller.
@@ -194,7 +196,19 @@ impl Batch {
             attribute_values,
             batch,
             first_row,
+            repairs: Vec::new(),
         })
+    }
+
+    /// Values that broke record rules and were replaced while reading, in row order; empty
+    /// unless the reader was asked to repair (see [`crate::read::ReadOptions::repair`]).
+    pub fn repairs(&self) -> &[Repair] {
+        &self.repairs
+    }
+
+    pub(crate) fn with_repairs(mut self, repairs: Vec<Repair>) -> Self {
+        self.repairs = repairs;
+        self
     }
 
     /// A batch holding copies of `records`.

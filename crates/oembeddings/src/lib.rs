@@ -20,6 +20,7 @@ pub mod layout;
 pub mod name;
 pub mod read;
 pub mod record;
+pub mod repair;
 pub mod schema;
 pub mod stats;
 pub mod uri;

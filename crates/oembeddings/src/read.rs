@@ -30,6 +30,7 @@ use crate::batch::{
 use crate::footer::{self, FooterError, KeyValue};
 use crate::layout::{AttributesLayout, ElementType, Layout, LayoutError};
 use crate::record::RecordKey;
+use crate::repair::repair_batch;
 use crate::vectors::{self, VectorColumnReader};
 
 /// Footer key under which Arrow writers store their schema.
@@ -150,6 +151,12 @@ pub struct ReadOptions {
     /// when false, every layout goes through the general Arrow list reader. Both give the
     /// same records; the direct decoder is several times faster.
     pub direct_vectors: bool,
+    /// Whether to read on past values that break record rules (nulls, text that is not
+    /// UTF-8, attributes that are not a JSON object of strings): each is replaced the way the
+    /// Go tool would read it (empty string, empty vector, 0.0, 0, empty map, dropped
+    /// attribute) and listed in [`Batch::repairs`]. Off by default: the first such value is
+    /// an error.
+    pub repair: bool,
 }
 
 impl Default for ReadOptions {
@@ -157,6 +164,7 @@ impl Default for ReadOptions {
         Self {
             batch_size: None,
             direct_vectors: true,
+            repair: false,
         }
     }
 }
@@ -165,6 +173,12 @@ impl ReadOptions {
     /// Sets the number of records per batch.
     pub fn with_batch_size(mut self, batch_size: usize) -> Self {
         self.batch_size = Some(batch_size.max(1));
+        self
+    }
+
+    /// Reads on past bad values, replacing and listing them (see [`ReadOptions::repair`]).
+    pub fn with_repair(mut self, repair: bool) -> Self {
+        self.repair = repair;
         self
     }
 
@@ -415,6 +429,7 @@ impl ParquetSource {
             positions,
             next_row: first_row,
             narrowing: Narrowing::default(),
+            repair: options.repair,
             source: self,
         })
     }
@@ -522,6 +537,7 @@ pub struct Reader {
     positions: [usize; 7],
     next_row: u64,
     narrowing: Narrowing,
+    repair: bool,
 }
 
 impl Reader {
@@ -589,20 +605,28 @@ impl Iterator for Reader {
                 }
             }
         }
+        if self.source.layout.element == ElementType::Float64 {
+            count_narrowed(&columns[col::EMBEDDINGS], first_row, &mut self.narrowing);
+        }
         let normalizer = Normalizer {
             layout: &self.source.layout,
             first_row,
         };
-        Some(
-            normalizer
-                .batch(&columns, &mut self.narrowing)
-                .map_err(|(row, key, problem)| ReadError::Record {
-                    path: self.source.path.clone(),
-                    row,
-                    key,
-                    problem,
+        let result = match normalizer.batch(&columns) {
+            Err(_) if self.repair => repair_batch(&self.source.layout, first_row, &columns)
+                .map(|(batch, repairs)| batch.with_repairs(repairs))
+                .map_err(|e| {
+                    let message = e.to_string();
+                    (first_row, None, RecordProblem::Malformed { message })
                 }),
-        )
+            other => other,
+        };
+        Some(result.map_err(|(row, key, problem)| ReadError::Record {
+            path: self.source.path.clone(),
+            row,
+            key,
+            problem,
+        }))
     }
 }
 
@@ -616,11 +640,7 @@ pub(crate) struct Normalizer<'a> {
 }
 
 impl Normalizer<'_> {
-    fn batch(
-        &self,
-        columns: &[ArrayRef],
-        narrowing: &mut Narrowing,
-    ) -> Result<Batch, RecordFailure> {
+    fn batch(&self, columns: &[ArrayRef]) -> Result<Batch, RecordFailure> {
         let fail = |row: usize, problem| (self.first_row + row as u64, None, problem);
         let provider = self
             .strings(&columns[col::PROVIDER], col::PROVIDER)
@@ -642,9 +662,7 @@ impl Normalizer<'_> {
         let subject_id = self
             .strings(&columns[col::SUBJECT_ID], col::SUBJECT_ID)
             .map_err(keyed)?;
-        let vectors = self
-            .vectors(&columns[col::EMBEDDINGS], narrowing)
-            .map_err(keyed)?;
+        let vectors = self.vectors(&columns[col::EMBEDDINGS]).map_err(keyed)?;
         let created = self.created(&columns[col::CREATED]).map_err(keyed)?;
         let attributes = self.attributes(&columns[col::ATTRIBUTES]).map_err(keyed)?;
         let columns: Vec<ArrayRef> = vec![
@@ -676,11 +694,7 @@ impl Normalizer<'_> {
         to_utf8(array).map_err(|row| (row, RecordProblem::InvalidUtf8 { column: name }))
     }
 
-    fn vectors(
-        &self,
-        array: &ArrayRef,
-        narrowing: &mut Narrowing,
-    ) -> Result<ListArray, (usize, RecordProblem)> {
+    fn vectors(&self, array: &ArrayRef) -> Result<ListArray, (usize, RecordProblem)> {
         if let Some(row) = first_null(array.as_ref()) {
             return Err((
                 row,
@@ -688,9 +702,6 @@ impl Normalizer<'_> {
                     column: COLUMNS[col::EMBEDDINGS],
                 },
             ));
-        }
-        if self.layout.element == ElementType::Float64 {
-            count_narrowed(array, self.first_row, narrowing);
         }
         let list = match array.data_type() {
             DataType::List(f) if f.data_type() == &DataType::Float32 => {

@@ -693,3 +693,53 @@ fn direct_vector_decoder_agrees_with_the_arrow_list_reader() {
         }
     }
 }
+
+#[test]
+fn repair_mode_reads_every_record_and_lists_every_bad_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut columns = go_columns();
+    columns[0].1 = Arc::new(StringArray::from(vec![Some("a"), None, Some("c")]));
+    columns[4].1 = f32_lists(&[None, Some(&[Some(1.0), None]), Some(&[Some(2.0)])]);
+    columns[5].1 = Arc::new(Int64Array::from(vec![Some(1), Some(2), None]));
+    columns[6].1 = map_attributes(&[&[("k", None), ("ok", Some("v"))], &[], &[]]);
+    let path = tmp(&dir, "bad.parquet");
+    write_columns(&path, columns, false);
+    assert!(all_records(&path).is_err());
+    let reader = ParquetSource::open(&path)
+        .unwrap()
+        .records(&ReadOptions::default().with_repair(true))
+        .unwrap();
+    let batches: Vec<Batch> = reader.map(Result::unwrap).collect();
+    let records: Vec<Record> = batches
+        .iter()
+        .flat_map(|b| b.records().map(|r| r.to_record()))
+        .collect();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0].embeddings, Vec::<f32>::new());
+    assert_eq!(
+        records[0].attributes,
+        BTreeMap::from([("ok".into(), "v".into())])
+    );
+    assert_eq!(records[1].provider, "");
+    assert_eq!(records[1].embeddings, vec![1.0, 0.0]);
+    assert_eq!(records[2].created, 0);
+    let repairs: Vec<(u64, RecordProblem)> = batches
+        .iter()
+        .flat_map(|b| b.repairs().iter().map(|r| (r.row, r.problem.clone())))
+        .collect();
+    assert_eq!(
+        repairs,
+        vec![
+            (
+                0,
+                RecordProblem::Null {
+                    column: "embeddings"
+                }
+            ),
+            (0, RecordProblem::NullAttributeValue { key: "k".into() }),
+            (1, RecordProblem::Null { column: "provider" }),
+            (1, RecordProblem::NullElement { index: 1 }),
+            (2, RecordProblem::Null { column: "created" }),
+        ]
+    );
+}
