@@ -11,8 +11,8 @@ use clap::{Parser, Subcommand};
 /// Provenance and interchange for shared vector embeddings of museum collections.
 ///
 /// Reads the Parquet files SFO Museum's go-embeddingsdb writes (and the layouts pyarrow,
-/// DuckDB, polars, Daft and LanceDB write), checks their names, gathers and appends their
-/// statistics, and prints their records.
+/// DuckDB, polars, Daft and LanceDB write), validates them against the specification, checks
+/// their names, gathers and appends their statistics, prints and converts their records.
 #[derive(Debug, Parser)]
 #[command(name = "oembeddings", version, max_term_width = 100)]
 struct Cli {
@@ -24,6 +24,7 @@ struct Cli {
 enum Command {
     Inspect(commands::inspect::Args),
     Stats(commands::stats::Args),
+    Validate(commands::validate::Args),
     Name(commands::name::Args),
     Emit(commands::emit::Args),
     Convert(commands::convert::Args),
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Stats(args) => commands::stats::run(&args),
+        Command::Validate(args) => commands::validate::run(&args),
         Command::Name(args) => commands::name::run(&args),
         Command::Emit(args) => commands::emit::run(&args),
         Command::Convert(args) => commands::convert::run(&args),

@@ -161,41 +161,78 @@ impl OEmbeddings {
     /// Every way in which `attributes` miss the convention; empty when they conform.
     pub fn problems(attributes: &Attributes<'_>) -> Vec<AttributeProblem> {
         let mut problems = Vec::new();
-        let get = |key: &str| attributes.get(key);
-        match get("type") {
-            None => problems.push(AttributeProblem::Missing { key: "type" }),
+        Self::check(attributes, |p| problems.push(p));
+        problems
+    }
+
+    /// Calls `report` for every way in which `attributes` miss the convention, in a fixed
+    /// order (type, missing keys, empty values, URIs). One pass over the entries and no
+    /// allocation when they conform: validators call this for every record.
+    pub fn check(attributes: &Attributes<'_>, mut report: impl FnMut(AttributeProblem)) {
+        // The convention's keys in REQUIRED_KEYS order, then depiction_url; the last
+        // occurrence of a key wins, as in a Go map.
+        let mut slots: [Option<&str>; 8] = [None; 8];
+        for (key, value) in attributes.iter() {
+            let slot = match key {
+                "type" => 0,
+                "preview" => 1,
+                "subject_url" => 2,
+                "subject_title" => 3,
+                "subject_creditline" => 4,
+                "provider_name" => 5,
+                "provider_url" => 6,
+                "depiction_url" => 7,
+                _ => continue,
+            };
+            slots[slot] = Some(value);
+        }
+        let [
+            kind,
+            preview,
+            subject_url,
+            _,
+            _,
+            provider_name,
+            provider_url,
+            depiction_url,
+        ] = slots;
+        match kind {
+            None => report(AttributeProblem::Missing { key: "type" }),
             Some("image" | "text") => {}
-            Some(other) => problems.push(AttributeProblem::InvalidType {
+            Some(other) => report(AttributeProblem::InvalidType {
                 value: other.to_owned(),
             }),
         }
-        for key in REQUIRED_KEYS.iter().skip(1) {
-            if get(key).is_none() {
-                problems.push(AttributeProblem::Missing { key });
+        for (key, slot) in REQUIRED_KEYS.iter().zip(slots).skip(1) {
+            if slot.is_none() {
+                report(AttributeProblem::Missing { key });
             }
         }
-        for key in ["preview", "provider_name"] {
-            if get(key) == Some("") {
-                problems.push(AttributeProblem::Empty { key });
+        for (key, slot) in [("preview", preview), ("provider_name", provider_name)] {
+            if slot == Some("") {
+                report(AttributeProblem::Empty { key });
             }
         }
-        let mut uri_keys = vec!["subject_url", "provider_url", "depiction_url"];
-        if get("type") == Some("image") && get("preview").is_some_and(|p| !p.is_empty()) {
-            uri_keys.push("preview");
-        }
-        for key in uri_keys {
-            if let Some(value) = get(key) {
-                if value.is_empty() {
-                    problems.push(AttributeProblem::Empty { key });
-                } else if !is_absolute_uri(value) {
-                    problems.push(AttributeProblem::NotUri {
-                        key,
-                        value: value.to_owned(),
-                    });
-                }
+        let image_preview = if kind == Some("image") {
+            preview.filter(|p| !p.is_empty())
+        } else {
+            None
+        };
+        for (key, slot) in [
+            ("subject_url", subject_url),
+            ("provider_url", provider_url),
+            ("depiction_url", depiction_url),
+            ("preview", image_preview),
+        ] {
+            match slot {
+                Some("") => report(AttributeProblem::Empty { key }),
+                Some(value) if !is_absolute_uri(value) => report(AttributeProblem::NotUri {
+                    key,
+                    value: value.to_owned(),
+                }),
+                _ => {}
             }
         }
-        problems
     }
 
     /// Parses and checks attributes; the first problem found is the error.

@@ -135,6 +135,9 @@ pub enum FooterError {
         /// Length the file would need for its footer to fit.
         needed: u64,
     },
+    /// The file starts like Parquet but does not end with the footer magic: it was cut short
+    /// or is still being written.
+    NoFooter,
     /// The footer is encrypted (`PARE` magic) and cannot be read without the key.
     Encrypted,
     /// The file is encrypted with a plaintext footer: the footer is signed with a key
@@ -164,6 +167,10 @@ impl fmt::Display for FooterError {
             FooterError::Truncated { file_len, needed } => write!(
                 f,
                 "file is truncated: it has {file_len} bytes but its footer needs {needed}"
+            ),
+            FooterError::NoFooter => f.write_str(
+                "file is truncated: it starts like Parquet but has no PAR1 magic at the end \
+                 (cut short, or still being written)",
             ),
             FooterError::Encrypted => f.write_str(
                 "file has an encrypted footer (PARE magic); it cannot be read without the key",
@@ -235,9 +242,7 @@ pub fn locate<R: Read + Seek + ?Sized>(file: &mut R) -> Result<FooterLocation, F
         return Err(FooterError::Encrypted);
     }
     if magic != MAGIC {
-        return Err(FooterError::NotParquet {
-            detail: "no PAR1 magic at the end (incomplete write or not Parquet)",
-        });
+        return Err(FooterError::NoFooter);
     }
     let metadata_len = u32::from_le_bytes([l0, l1, l2, l3]);
     let needed = u64::from(metadata_len) + MIN_FILE_LEN;
@@ -1298,6 +1303,10 @@ mod tests {
             Err(FooterError::Encrypted)
         ));
         assert!(msg(file(b"PAR1xxxxxxxxPAR2")).contains("no PAR1 magic at the end"));
+        assert!(matches!(
+            locate(&mut Cursor::new(b"PAR1xxxxxxxxPAR2".to_vec())),
+            Err(FooterError::NoFooter)
+        ));
         // Length pointing before the leading magic.
         let mut g = b"PAR1".to_vec();
         write_tail(&mut g, &[0; 3]).unwrap();

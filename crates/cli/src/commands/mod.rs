@@ -6,3 +6,4 @@ pub mod inspect;
 pub mod name;
 pub mod schema;
 pub mod stats;
+pub mod validate;

@@ -1,0 +1,107 @@
+//! `oembeddings validate`: check files against the specification's rules.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use oembeddings_validate::{Options, Report, Rule, RuleDescription, validate_with_progress};
+
+use crate::output::{self, CliResult};
+
+/// Output formats of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people: one line per finding, then a summary line per file.
+    Text,
+    /// For machines: one JSON object for the whole run.
+    Json,
+}
+
+/// Check files against the OEmbeddings specification (spec/oembeddings.md).
+///
+/// Every finding names a rule with a stable id (OE0xx file and schema, OE1xx records and
+/// vectors, OE2xx attributes, OE3xx statistics, OE4xx naming), a severity, the row and record
+/// key where it applies, and a message. `--rules` lists the catalogue.
+///
+/// Full validation streams every record in bounded memory; --metadata-only reads only the
+/// footer and schema and is instant on files of any size.
+///
+/// Exit code: 0 when no file has errors (warnings allowed unless --strict), 1 when any file
+/// has errors (an unreadable or non-Parquet file counts), 2 for usage errors.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The Parquet files.
+    #[arg(required_unless_present = "rules")]
+    files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Read only the footer and schema; skip the record rules.
+    #[arg(long)]
+    metadata_only: bool,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    strict: bool,
+    /// List at most N findings per rule and file, counting the rest (0: list all).
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    max_errors: usize,
+    /// Model name parts (case-insensitive) whose vectors must be unit-norm (OE114); repeat
+    /// the option for several. Default: clip, siglip.
+    #[arg(long = "unit-norm-model", value_name = "NAME")]
+    unit_norm_models: Vec<String>,
+    /// List the rules and exit.
+    #[arg(long, conflicts_with = "files")]
+    rules: bool,
+}
+
+pub fn run(args: &Args) -> CliResult {
+    if args.rules {
+        return list_rules(args.format);
+    }
+    let mut options = Options::default()
+        .with_metadata_only(args.metadata_only)
+        .with_max_findings_per_rule((args.max_errors > 0).then_some(args.max_errors));
+    if !args.unit_norm_models.is_empty() {
+        options = options.with_unit_norm_models(args.unit_norm_models.clone());
+    }
+    let mut files = Vec::with_capacity(args.files.len());
+    for file in &args.files {
+        let bar = output::progress(0, &format!("validating {}", file.display()));
+        let report = validate_with_progress(file, &options, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        });
+        bar.finish_and_clear();
+        files.push(report);
+    }
+    let report = Report::new(files);
+    match args.format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => output::json(&report)?,
+    }
+    Ok(if report.fails(args.strict) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn list_rules(format: Format) -> CliResult {
+    match format {
+        Format::Json => {
+            let rules: Vec<RuleDescription> = Rule::ALL.iter().map(|&r| r.into()).collect();
+            output::json(&rules)?;
+        }
+        Format::Text => {
+            for rule in Rule::ALL {
+                println!(
+                    "{}  {:7}  §{:4} {}",
+                    rule.id(),
+                    rule.severity().to_string(),
+                    rule.section(),
+                    rule.title()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,192 @@
+//! # oembeddings-validate
+//!
+//! Is this downloaded embeddings file well formed? A catalogue of rules with stable ids
+//! ([`Rule`]), each with a severity and the section of `spec/oembeddings.md` it enforces, and
+//! a streaming validator that checks a file against all of them in bounded memory.
+//!
+//! ```no_run
+//! let report = oembeddings_validate::validate(
+//!     "nga-opendata-1152-siglip2-20260522.parquet",
+//!     &oembeddings_validate::Options::default(),
+//! );
+//! for finding in &report.findings {
+//!     println!("{} {} {}", finding.rule, finding.severity, finding.message);
+//! }
+//! assert!(report.valid);
+//! ```
+
+mod keys;
+mod metadata;
+mod records;
+pub mod report;
+pub mod rules;
+
+use std::path::Path;
+
+use oembeddings::read::{ParquetSource, ReadOptions};
+
+pub use report::{FileReport, Finding, Mode, Report};
+pub use rules::{Rule, RuleDescription, Severity};
+
+use crate::metadata::{FooterStatistics, StatisticsSource};
+use crate::records::{RecordChecker, RecordRules};
+use crate::report::Findings;
+
+/// Version of `spec/oembeddings.md` the rules implement.
+pub const SPEC_VERSION: &str = "0.1";
+
+/// Model name parts (lowercase substrings) of models known to emit unit-norm vectors:
+/// CLIP-family and SigLIP image encoders as museums publish them.
+pub const UNIT_NORM_MODELS: &[&str] = &["clip", "siglip"];
+
+/// Validation settings.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Options {
+    /// Read only the footer and schema (instant on any file size); record rules are skipped.
+    pub metadata_only: bool,
+    /// Findings listed per rule; the rest are counted. `None`: list every finding.
+    pub max_findings_per_rule: Option<usize>,
+    /// Lowercase substrings of model names whose vectors must be unit-norm (OE114).
+    pub unit_norm_models: Vec<String>,
+    /// Allowed distance of a norm from 1 for OE114.
+    pub unit_norm_tolerance: f32,
+    /// "Now" in Unix seconds for OE131 (default: the system clock).
+    pub now: Option<i64>,
+    /// Clock skew allowed before `created` counts as in the future, in seconds (one day).
+    pub future_tolerance: i64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            metadata_only: false,
+            max_findings_per_rule: Some(100),
+            unit_norm_models: UNIT_NORM_MODELS.iter().map(|s| (*s).to_owned()).collect(),
+            unit_norm_tolerance: 1e-3,
+            now: None,
+            future_tolerance: 86_400,
+        }
+    }
+}
+
+impl Options {
+    /// Checks only the footer and schema.
+    pub fn with_metadata_only(mut self, metadata_only: bool) -> Self {
+        self.metadata_only = metadata_only;
+        self
+    }
+
+    /// Lists at most `n` findings per rule (`None`: all).
+    pub fn with_max_findings_per_rule(mut self, n: Option<usize>) -> Self {
+        self.max_findings_per_rule = n;
+        self
+    }
+
+    /// Sets "now" for OE131.
+    pub fn with_now(mut self, unix_seconds: i64) -> Self {
+        self.now = Some(unix_seconds);
+        self
+    }
+
+    /// Sets the model name parts that require unit-norm vectors.
+    pub fn with_unit_norm_models(mut self, models: Vec<String>) -> Self {
+        self.unit_norm_models = models.into_iter().map(|m| m.to_lowercase()).collect();
+        self
+    }
+}
+
+/// Validates one file. Never fails: a file that cannot be read is a report with a finding.
+pub fn validate(path: impl AsRef<Path>, options: &Options) -> FileReport {
+    validate_with_progress(path, options, &mut |_, _| {})
+}
+
+/// Like [`validate`], calling `progress(records_done, records_total)` after each batch.
+pub fn validate_with_progress(
+    path: impl AsRef<Path>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> FileReport {
+    let path = path.as_ref();
+    let mut findings = Findings::new(options.max_findings_per_rule);
+    let mode = if options.metadata_only {
+        Mode::MetadataOnly
+    } else {
+        Mode::Full
+    };
+    let source = match ParquetSource::open(path) {
+        Ok(source) => source,
+        Err(e) => {
+            metadata::open_failure(&e, &mut findings);
+            return findings.into_report(path.to_path_buf(), mode, 0);
+        }
+    };
+    let footer = FooterStatistics::of(&source);
+    metadata::check_footer_statistics(&source, &footer, &mut findings);
+    if options.metadata_only {
+        let declared = source.num_rows();
+        metadata::check_name(
+            path,
+            footer.claimed().as_ref(),
+            StatisticsSource::Footer,
+            &mut findings,
+        );
+        return findings.into_report(path.to_path_buf(), mode, declared);
+    }
+    let total = source.num_rows();
+    let now = options
+        .now
+        .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+    let mut checker = RecordChecker::new(RecordRules {
+        unit_norm_models: options.unit_norm_models.clone(),
+        unit_norm_tolerance: options.unit_norm_tolerance,
+        latest_created: now.saturating_add(options.future_tolerance),
+    });
+    let reader = match source.records(&ReadOptions::default().with_repair(true)) {
+        Ok(reader) => reader,
+        Err(e) => {
+            metadata::open_failure(&e, &mut findings);
+            return findings.into_report(path.to_path_buf(), mode, 0);
+        }
+    };
+    let mut reader = reader;
+    let mut complete = true;
+    for batch in reader.by_ref() {
+        match batch {
+            Ok(batch) => checker.check(&batch, &mut findings),
+            Err(e) => {
+                metadata::open_failure(&e, &mut findings);
+                complete = false;
+                break;
+            }
+        }
+        progress(checker.records(), total);
+    }
+    let narrowing = reader.narrowing();
+    if narrowing.values > 0 {
+        findings.file(
+            crate::Rule::Narrowed,
+            format!(
+                "{} float64 vector elements changed when narrowed to float32 (first in row {})",
+                narrowing.values,
+                narrowing.first_row.unwrap_or(0)
+            ),
+        );
+    }
+    if complete {
+        let statistics = checker.statistics().finish();
+        metadata::compare_statistics(&footer, &statistics, &mut findings);
+        metadata::check_name(
+            path,
+            Some(&statistics),
+            StatisticsSource::Data,
+            &mut findings,
+        );
+    }
+    findings.into_report(path.to_path_buf(), mode, checker.records())
+}
+
+/// Validates several files into one report.
+pub fn validate_all<P: AsRef<Path>>(paths: &[P], options: &Options) -> Report {
+    Report::new(paths.iter().map(|p| validate(p, options)).collect())
+}
