@@ -8,6 +8,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Batches of vectors are allocated on one thread and freed on another, megabytes at a time;
+/// mimalloc reuses those pages where the system allocator returns them to the kernel and
+/// faults them in again.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Provenance and interchange for shared vector embeddings of museum collections.
 ///
 /// Reads the Parquet files SFO Museum's go-embeddingsdb writes (and the layouts pyarrow,

@@ -184,3 +184,163 @@ fn emit_limit_and_convert_round_trip() {
         std::fs::read(&example).unwrap()
     );
 }
+
+fn corpus(file: &str) -> String {
+    root()
+        .join("spec/conformance")
+        .join(file)
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn validate_exit_codes_and_strictness() {
+    let example = example();
+    let out = oe(&["validate", example.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).ends_with("valid: 0 errors, 0 warnings (24 records checked)\n"));
+
+    let nan = corpus("invalid/sfomuseum-oe112-4-clip-20260601.parquet");
+    let out = oe(&["validate", &nan]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout)
+            .contains(": OE112 error row 1 (sfomuseum-1527858924-clip): element 1 is NaN\n")
+    );
+
+    // Warnings pass unless --strict.
+    let no_stats = corpus("invalid/sfomuseum-oe301-4-clip-20260601.parquet");
+    assert_eq!(oe(&["validate", &no_stats]).status.code(), Some(0));
+    assert_eq!(
+        oe(&["validate", "--strict", &no_stats]).status.code(),
+        Some(1)
+    );
+
+    // An unreadable file counts as a file with errors; usage errors exit 2.
+    assert_eq!(
+        oe(&["validate", &corpus("invalid/oe001-not-parquet.parquet")])
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        oe(&["validate", "/nonexistent.parquet"]).status.code(),
+        Some(1)
+    );
+    assert_eq!(oe(&["validate"]).status.code(), Some(2));
+    assert_eq!(
+        oe(&["validate", "--format", "yaml", &nan]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn validate_json_covers_every_file_and_rules_are_listed() {
+    let example = example();
+    let nan = corpus("invalid/sfomuseum-oe112-4-clip-20260601.parquet");
+    let out = oe(&[
+        "validate",
+        "--format",
+        "json",
+        example.to_str().unwrap(),
+        &nan,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["valid"], false);
+    let files = report["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(
+        (files[0]["valid"].clone(), files[1]["valid"].clone()),
+        (true.into(), false.into())
+    );
+    let finding = &files[1]["findings"][0];
+    for field in ["rule", "severity", "message", "row", "key"] {
+        assert!(finding.get(field).is_some(), "{field} in {finding}");
+    }
+    assert_eq!(
+        (finding["rule"].as_str(), files[1]["errors"].as_u64()),
+        (Some("OE112"), Some(1))
+    );
+
+    let out = oe(&[
+        "validate",
+        "--metadata-only",
+        "--format",
+        "json",
+        example.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["files"][0]["mode"], "metadata-only");
+    assert_eq!(report["files"][0]["records"], 24);
+
+    let out = oe(&["validate", "--rules", "--format", "json"]);
+    let rules: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rules.len(), oembeddings_validate::Rule::ALL.len());
+    assert_eq!(
+        text(&oe(&["validate", "--rules"]).stdout).lines().count(),
+        rules.len()
+    );
+}
+
+#[test]
+fn validate_lists_at_most_n_findings_per_rule_and_counts_the_rest() {
+    use oembeddings::{Batch, Record, WriteOptions, Writer};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sfomuseum-nan-4-clip-20260601.parquet");
+    let records: Vec<Record> = (0..250)
+        .map(|i| Record {
+            provider: "sfomuseum".into(),
+            depiction_id: i.to_string(),
+            subject_id: i.to_string(),
+            model: "clip".into(),
+            embeddings: vec![f32::NAN, 0.0, 0.0, 1.0],
+            created: 1_776_070_800,
+            attributes: Default::default(),
+        })
+        .collect();
+    let mut writer = Writer::create(&path, WriteOptions::default()).unwrap();
+    writer
+        .write(&Batch::from_records(records.iter().map(Record::as_ref)).unwrap())
+        .unwrap();
+    writer.finish().unwrap();
+    let out = oe(&[
+        "validate",
+        "--format",
+        "json",
+        "--max-errors",
+        "10",
+        path.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = &report["files"][0];
+    let listed = |rule: &str| {
+        file["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule)
+            .count()
+    };
+    assert_eq!((listed("OE112"), listed("OE200")), (10, 10));
+    assert_eq!(file["suppressed"]["OE112"], 240);
+    assert_eq!(file["suppressed"]["OE200"], 240);
+    assert_eq!(file["errors"], 250);
+    assert_eq!(file["warnings"], 250);
+    let out = oe(&[
+        "validate",
+        "--max-errors",
+        "0",
+        "--format",
+        "json",
+        path.to_str().unwrap(),
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["files"][0]["findings"].as_array().unwrap().len(),
+        500
+    );
+    let out = oe(&["validate", "--max-errors", "3", path.to_str().unwrap()]);
+    assert!(text(&out.stdout).ends_with("INVALID: 250 errors, 250 warnings (250 records checked; 494 more not listed (OE112 247, OE200 247))\n"), "{}", text(&out.stdout));
+}

@@ -8,6 +8,10 @@
 
 use std::time::Instant;
 
+/// The allocator of the `oembeddings` binary, so that both are measured alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let path = std::env::args().nth(1).expect("usage: read_all FILE");
     let start = Instant::now();

@@ -22,11 +22,14 @@ pub fn is_absolute_uri(s: &str) -> bool {
     if !scheme_ok {
         return false;
     }
+    // Nearly every URI holds neither escapes nor a fragment: one table pass decides.
+    if rest.iter().all(|&b| PLAIN_URI_CHARS[usize::from(b)]) {
+        return true;
+    }
     let mut fragments = 0;
     let mut i = 0;
     while i < rest.len() {
-        let b = rest[i];
-        match b {
+        match rest[i] {
             b'%' => {
                 let hex = rest.get(i + 1..i + 3);
                 if !matches!(hex, Some(h) if h.iter().all(u8::is_ascii_hexdigit)) {
@@ -36,7 +39,7 @@ pub fn is_absolute_uri(s: &str) -> bool {
                 continue;
             }
             b'#' => fragments += 1,
-            _ if is_uri_char(b) => {}
+            b if URI_CHARS[usize::from(b)] => {}
             _ => return false,
         }
         i += 1;
@@ -44,33 +47,44 @@ pub fn is_absolute_uri(s: &str) -> bool {
     fragments <= 1
 }
 
-/// Unreserved and reserved characters of RFC 3986 (section 2.2, 2.3), except `%` and `#`.
-fn is_uri_char(b: u8) -> bool {
-    b.is_ascii_alphanumeric()
-        || matches!(
-            b,
-            b'-' | b'.'
-                | b'_'
-                | b'~'
-                | b':'
-                | b'/'
-                | b'?'
-                | b'['
-                | b']'
-                | b'@'
-                | b'!'
-                | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-        )
-}
+/// [`URI_CHARS`] as bytes, for the vectorisable pass over URIs without `%` or `#`.
+const PLAIN_URI_CHARS: [bool; 256] = URI_CHARS;
+
+/// Unreserved and reserved characters of RFC 3986 (sections 2.2, 2.3), except `%` and `#`,
+/// as a table: validators check several URIs per record.
+const URI_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b':'
+                    | b'/'
+                    | b'?'
+                    | b'['
+                    | b']'
+                    | b'@'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+            );
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

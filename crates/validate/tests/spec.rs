@@ -23,13 +23,28 @@ fn rules_table_matches_the_catalogue() {
         .lines()
         .take_while(|l| !l.starts_with("## "))
         .filter(|l| l.starts_with("| OE"))
-        .map(|l| l.trim_matches('|').split(" | ").map(|c| c.trim().to_owned()).collect())
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_owned())
+                .collect()
+        })
         .collect();
     let catalogue: Vec<Vec<String>> = Rule::ALL
         .iter()
-        .map(|r| vec![r.id().into(), r.severity().to_string(), r.section().into(), r.title().into()])
+        .map(|r| {
+            vec![
+                r.id().into(),
+                r.severity().to_string(),
+                r.section().into(),
+                r.title().into(),
+            ]
+        })
         .collect();
-    assert_eq!(table, catalogue, "spec/oembeddings.md section 6 differs from the catalogue (oembeddings validate --rules)");
+    assert_eq!(
+        table, catalogue,
+        "spec/oembeddings.md section 6 differs from the catalogue (oembeddings validate --rules)"
+    );
 }
 
 #[test]
@@ -43,10 +58,17 @@ fn every_requirement_names_its_rules_and_every_rule_its_requirement() {
     let mut blocks: Vec<(String, String)> = Vec::new();
     let mut current = String::new();
     for line in body.lines() {
-        let heading = line.strip_prefix("### ").or_else(|| line.strip_prefix("## "));
+        let heading = line
+            .strip_prefix("### ")
+            .or_else(|| line.strip_prefix("## "));
         if let Some(h) = heading {
             blocks.push((section.clone(), std::mem::take(&mut current)));
-            section = h.split_whitespace().next().unwrap_or("").trim_end_matches('.').to_owned();
+            section = h
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_end_matches('.')
+                .to_owned();
         } else if line.trim().is_empty() || line.starts_with('|') {
             blocks.push((section.clone(), std::mem::take(&mut current)));
             if line.starts_with('|') {
@@ -61,21 +83,40 @@ fn every_requirement_names_its_rules_and_every_rule_its_requirement() {
     for (section, text) in blocks {
         let ids: Vec<String> = text
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| w.len() == 5 && w.starts_with("OE") && w[2..].bytes().all(|b| b.is_ascii_digit()))
+            .filter(|w| {
+                w.len() == 5 && w.starts_with("OE") && w[2..].bytes().all(|b| b.is_ascii_digit())
+            })
             .map(str::to_owned)
             .collect();
         for id in &ids {
             assert!(Rule::from_id(id).is_some(), "spec names unknown rule {id}");
-            referenced.entry(id.clone()).or_default().insert(section.clone());
+            referenced
+                .entry(id.clone())
+                .or_default()
+                .insert(section.clone());
         }
-        let requirement = ["MUST", "SHOULD"].iter().any(|k| text.split_whitespace().any(|w| w.trim_matches(|c: char| !c.is_alphabetic()) == *k));
+        let requirement = ["MUST", "SHOULD"].iter().any(|k| {
+            text.split_whitespace()
+                .any(|w| w.trim_matches(|c: char| !c.is_alphabetic()) == *k)
+        });
         if requirement && ids.is_empty() && !section.is_empty() {
             unchecked.push(format!("§{section}: {}", text.trim()));
         }
     }
-    assert!(unchecked.is_empty(), "requirements without rule ids:\n{}", unchecked.join("\n"));
+    assert!(
+        unchecked.is_empty(),
+        "requirements without rule ids:\n{}",
+        unchecked.join("\n")
+    );
     for rule in Rule::ALL {
-        let sections = referenced.get(rule.id()).unwrap_or_else(|| panic!("{} is not named by any requirement", rule.id()));
-        assert!(sections.contains(rule.section()), "{} belongs to §{} but is named in {sections:?}", rule.id(), rule.section());
+        let sections = referenced
+            .get(rule.id())
+            .unwrap_or_else(|| panic!("{} is not named by any requirement", rule.id()));
+        assert!(
+            sections.contains(rule.section()),
+            "{} belongs to §{} but is named in {sections:?}",
+            rule.id(),
+            rule.section()
+        );
     }
 }
