@@ -3,7 +3,8 @@
 spec/oembeddings.md, and manifest.json listing each file with the exact rule ids a validator
 must raise, in full and in metadata-only mode.
 
-    .venv/bin/python spec/conformance/generate.py      # rewrites valid/, invalid/, manifest.json
+    .venv/bin/python spec/conformance/generate.py          # rewrites valid/, invalid/, manifest.json
+    .venv/bin/python spec/conformance/generate.py --out D  # writes them under D instead
 
 Files are written with pyarrow alone (no oembeddings code), statistics keys computed here the
 way go-embeddingsdb writes them, so that each file breaks exactly the rules it is meant to.
@@ -19,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parent  # where the corpus goes; --out changes it
 CREATED = 1_776_070_800  # 2026-04-13T09:00:00Z
 DATE = "20260601"
 
@@ -161,6 +162,15 @@ def with_rows(change) -> list[dict]:
 
 
 def main() -> None:
+    global HERE
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, help="directory to write the corpus to (default: next to this script)")
+    args = ap.parse_args()
+    if args.out:
+        HERE = args.out.resolve()
+        HERE.mkdir(parents=True, exist_ok=True)
     for d in ("valid", "invalid"):
         shutil.rmtree(HERE / d, ignore_errors=True)
 
