@@ -18,7 +18,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// Reads the Parquet files SFO Museum's go-embeddingsdb writes (and the layouts pyarrow,
 /// DuckDB, polars, Daft and LanceDB write), validates them against the specification, checks
-/// their names, gathers and appends their statistics, prints and converts their records.
+/// their names, gathers and appends their statistics, prints and converts their records, and
+/// signs and verifies files, records and releases (OpenPGP and minisign Ed25519 keys).
 #[derive(Debug, Parser)]
 #[command(name = "oembeddings", version, max_term_width = 100)]
 struct Cli {
@@ -34,6 +35,13 @@ enum Command {
     Name(commands::name::Args),
     Emit(commands::emit::Args),
     Convert(commands::convert::Args),
+    Keygen(commands::keys::KeygenArgs),
+    #[command(subcommand)]
+    Key(commands::keys::KeyCommand),
+    Sign(commands::sign::SignArgs),
+    Verify(commands::sign::VerifyArgs),
+    #[command(subcommand)]
+    Release(commands::sign::ReleaseCommand),
     Schema(commands::schema::Args),
 }
 
@@ -46,6 +54,11 @@ fn main() -> ExitCode {
         Command::Name(args) => commands::name::run(&args),
         Command::Emit(args) => commands::emit::run(&args),
         Command::Convert(args) => commands::convert::run(&args),
+        Command::Keygen(args) => commands::keys::keygen(&args),
+        Command::Key(command) => commands::keys::key(&command),
+        Command::Sign(args) => commands::sign::sign(&args),
+        Command::Verify(args) => commands::sign::verify(&args),
+        Command::Release(command) => commands::sign::release(&command),
         Command::Schema(args) => commands::schema::run(&args),
     };
     match result {

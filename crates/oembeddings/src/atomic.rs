@@ -21,7 +21,17 @@ impl AtomicFile {
     /// Starts writing `target`. The final file gets the permissions of the file it replaces,
     /// or `rw-r--r--` when there is none.
     pub fn create(target: impl AsRef<Path>) -> io::Result<Self> {
-        let target = target.as_ref().to_path_buf();
+        Self::create_with(target.as_ref(), None)
+    }
+
+    /// Starts writing a file that only its owner may read or write (`rw-------`), such as a
+    /// secret key; the temporary file has those permissions from the start.
+    pub fn create_private(target: impl AsRef<Path>) -> io::Result<Self> {
+        Self::create_with(target.as_ref(), private_permissions())
+    }
+
+    fn create_with(target: &Path, forced: Option<Permissions>) -> io::Result<Self> {
+        let target = target.to_path_buf();
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -40,6 +50,7 @@ impl AtomicFile {
             Ok(m) => Some(m.permissions()),
             Err(_) => default_permissions(),
         };
+        let permissions = forced.or(permissions);
         let prefix = format!(".{name}.");
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".tmp");
@@ -83,6 +94,19 @@ fn default_permissions() -> Option<Permissions> {
 /// Elsewhere a new file keeps the permissions the platform gives it.
 #[cfg(not(unix))]
 fn default_permissions() -> Option<Permissions> {
+    None
+}
+
+/// `rw-------`.
+#[cfg(unix)]
+fn private_permissions() -> Option<Permissions> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(Permissions::from_mode(0o600))
+}
+
+/// Elsewhere the platform's defaults apply.
+#[cfg(not(unix))]
+fn private_permissions() -> Option<Permissions> {
     None
 }
 

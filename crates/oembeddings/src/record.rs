@@ -79,6 +79,26 @@ impl<'a> RecordKey<'a> {
     }
 }
 
+impl RecordKey<'_> {
+    /// A 128-bit fingerprint of the identity: two independent SipHash-1-3 digests (fixed
+    /// keys, so reproducible) of the length-prefixed parts, so that `("a-b", "c")` and
+    /// `("a", "b-c")` differ. Sets of fingerprints find duplicates in bounded memory; two
+    /// keys collide with probability about n² / 2¹²⁹ among n records.
+    pub fn fingerprint(&self) -> u128 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let digest = |domain: u8| {
+            let mut h = DefaultHasher::new();
+            domain.hash(&mut h);
+            for part in [self.provider, self.depiction_id, self.model] {
+                part.len().hash(&mut h);
+                h.write(part.as_bytes());
+            }
+            h.finish()
+        };
+        (u128::from(digest(1)) << 64) | u128::from(digest(2))
+    }
+}
+
 impl fmt::Display for RecordKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}-{}", self.provider, self.depiction_id, self.model)

@@ -1,12 +1,11 @@
 //! Duplicate record keys in bounded memory: a set of 128-bit fingerprints, not the keys.
 
 use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 
-/// Remembers record keys by a 128-bit fingerprint (16 bytes each, whatever the key length).
-///
-/// Two different keys are mistaken for each other with probability about n² / 2¹²⁹ for n
-/// records: below 10⁻²¹ for a billion records.
+/// Remembers record keys by their 128-bit fingerprint ([`oembeddings::RecordKey::fingerprint`]),
+/// 16 bytes each whatever the key length: below 10⁻²¹ chance of a false duplicate for a
+/// billion records.
 #[derive(Debug, Default)]
 pub(crate) struct KeySet {
     seen: HashSet<u128, BuildHasherDefault<FingerprintHasher>>,
@@ -19,19 +18,8 @@ impl KeySet {
     }
 }
 
-/// Two independent SipHash-1-3 digests (fixed keys, so fingerprints are reproducible) of the
-/// length-prefixed parts: `("a-b", "c")` and `("a", "b-c")` differ.
 fn fingerprint(provider: &str, depiction_id: &str, model: &str) -> u128 {
-    let digest = |domain: u8| {
-        let mut h = DefaultHasher::new();
-        domain.hash(&mut h);
-        for part in [provider, depiction_id, model] {
-            part.len().hash(&mut h);
-            h.write(part.as_bytes());
-        }
-        h.finish()
-    };
-    (u128::from(digest(1)) << 64) | u128::from(digest(2))
+    oembeddings::RecordKey::new(provider, depiction_id, model).fingerprint()
 }
 
 /// The set's own hashing: a fingerprint is already uniformly distributed.

@@ -1,0 +1,243 @@
+//! `oembeddings sign`, `oembeddings verify` and `oembeddings release`.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use oembeddings_sign::native::NativeVerifyOptions;
+use oembeddings_sign::{PublicKey, SecretKey, VerifyReport, compatible, file, keys, native, release};
+
+use crate::commands::keys::password;
+use crate::output::{self, CliResult};
+
+/// Record signature profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Profile {
+    /// Ours: per-record signatures plus a signed manifest; detects deleted, added, reordered
+    /// and moved records. Ed25519 or OpenPGP keys.
+    Native,
+    /// go-embeddingsdb's: OpenPGP signatures over each record's Go JSON, in
+    /// {root}-signatures.parquet.
+    Compatible,
+}
+
+/// Output formats of verification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// One JSON object with counts (valid, invalid, missing, extra) and problems.
+    Json,
+}
+
+/// Sign a file, or each of its records.
+///
+/// Without --records: a detached signature of the whole file, FILE.asc (armored OpenPGP,
+/// verifiable with gpg --verify and sqv) or FILE.minisig (verifiable with minisign -V).
+///
+/// With --records: a signature per record. The native profile (default) writes
+/// {root}.sigs.parquet and a signed manifest {root}.manifest.json(.minisig|.asc) binding the
+/// file's name, size, SHA-256, row count and record digests. The compatible profile writes
+/// go-embeddingsdb's {root}-signatures.parquet and {root}-signatures.pub (OpenPGP keys only).
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// The file to sign.
+    file: PathBuf,
+    /// The secret key (OpenPGP or minisign).
+    #[arg(long, value_name = "SECRET")]
+    key: PathBuf,
+    /// Choose a certificate of an OpenPGP keyring by fingerprint or key id.
+    #[arg(long, value_name = "FPR")]
+    fingerprint: Option<String>,
+    /// Read the key's password from this file's first line (or set $OEMBEDDINGS_PASSWORD).
+    #[arg(long, value_name = "FILE")]
+    password_file: Option<PathBuf>,
+    /// Sign each record instead of the file.
+    #[arg(long)]
+    records: bool,
+    /// Record signature profile.
+    #[arg(long, value_enum, default_value = "native", requires = "records")]
+    profile: Profile,
+}
+
+/// Load a secret key, warning when its file is readable by others.
+fn secret(path: &Path, fingerprint: Option<&str>, password_file: Option<&Path>) -> Result<SecretKey, output::CliError> {
+    for warning in keys::secret_file_warnings(path) {
+        output::warning(warning);
+    }
+    let password = password(password_file)?;
+    Ok(SecretKey::load(path, password.as_deref(), fingerprint)?)
+}
+
+pub fn sign(args: &SignArgs) -> CliResult {
+    let key = secret(&args.key, args.fingerprint.as_deref(), args.password_file.as_deref())?;
+    if !args.records {
+        let out = file::sign_file(&args.file, &key)?;
+        output::note(format!("{}: signed with {} key {}", out.display(), key.algorithm(), key.key_id()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    match args.profile {
+        Profile::Native => {
+            let signed = native::sign_records(&args.file, &key)?;
+            output::note(format!(
+                "{}: signed {} records with {} key {}; wrote {}, {} and {}",
+                args.file.display(),
+                signed.records,
+                key.algorithm(),
+                key.key_id(),
+                signed.sidecar.display(),
+                signed.manifest.display(),
+                signed.manifest_signature.display()
+            ));
+        }
+        Profile::Compatible => {
+            let signed = compatible::sign_records(&args.file, &key)?;
+            output::note(format!(
+                "{}: signed {} records (go-embeddingsdb profile) with key {}; wrote {} and {}",
+                args.file.display(),
+                signed.records,
+                key.key_id(),
+                signed.sidecar.display(),
+                signed.public_key.display()
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Verify a file's signature, or each of its records, against the one key you trust.
+///
+/// Fails closed: exit 0 only when every signature is by KEY and valid. Without --records:
+/// the detached signature (FILE.asc, FILE.sig or FILE.minisig, or --signature). With
+/// --records: every record against its sidecar; the profile is found from the files next to
+/// FILE unless --profile says. Records without a signature, signatures without a record and
+/// invalid signatures are each counted and listed.
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// The file to verify.
+    file: PathBuf,
+    /// The public key to trust (OpenPGP certificate or keyring, or minisign .pub).
+    #[arg(long, value_name = "PUBLIC")]
+    key: PathBuf,
+    /// With a keyring: the certificate to trust, by fingerprint or key id.
+    #[arg(long, value_name = "FPR")]
+    fingerprint: Option<String>,
+    /// The detached signature (default: next to FILE).
+    #[arg(long, value_name = "SIG", conflicts_with = "records")]
+    signature: Option<PathBuf>,
+    /// Verify each record, against SIDECAR or the sidecar next to FILE.
+    #[arg(long, value_name = "SIDECAR", num_args = 0..=1)]
+    records: Option<Option<PathBuf>>,
+    /// Record signature profile (default: found from the files).
+    #[arg(long, value_enum, requires = "records")]
+    profile: Option<Profile>,
+    /// Native profile: the manifest (default {root}.manifest.json).
+    #[arg(long, value_name = "MANIFEST", requires = "records")]
+    manifest: Option<PathBuf>,
+    /// Let records without a signature pass (they are still listed).
+    #[arg(long, requires = "records")]
+    allow_missing: bool,
+    /// Native profile: accept a file whose bytes differ from the signed one when every
+    /// record verifies in order (a converted or re-written file).
+    #[arg(long, requires = "records")]
+    allow_rewritten: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+}
+
+fn print(report: &VerifyReport, format: Format) -> CliResult {
+    match format {
+        Format::Text => print!("{}", report.to_text()),
+        Format::Json => output::json(report)?,
+    }
+    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+pub fn verify(args: &VerifyArgs) -> CliResult {
+    let key = PublicKey::load(&args.key, args.fingerprint.as_deref())?;
+    let Some(records) = &args.records else {
+        let report = file::verify_file(&args.file, &key, args.signature.as_deref())?;
+        return print(&report, args.format);
+    };
+    let sidecar = records.clone();
+    let profile = match (args.profile, &sidecar) {
+        (Some(p), _) => p,
+        (None, Some(path)) => match oembeddings_sign::profile_of(path)? {
+            "compatible" => Profile::Compatible,
+            _ => Profile::Native,
+        },
+        (None, None) if args.manifest.is_some() || native::manifest_path(&args.file).exists() => Profile::Native,
+        (None, None) if compatible::sidecar_path(&args.file).exists() => Profile::Compatible,
+        (None, None) => {
+            return Err(format!(
+                "{}: no record signatures found ({} or {}); give the sidecar and --profile",
+                args.file.display(),
+                native::manifest_path(&args.file).display(),
+                compatible::sidecar_path(&args.file).display()
+            )
+            .into());
+        }
+    };
+    let report = match profile {
+        Profile::Native => {
+            let mut options = NativeVerifyOptions::default();
+            options.sidecar = sidecar;
+            options.manifest = args.manifest.clone();
+            options.allow_missing = args.allow_missing;
+            options.allow_rewritten = args.allow_rewritten;
+            native::verify_records(&args.file, &key, &options)?
+        }
+        Profile::Compatible => compatible::verify_records(&args.file, &key, sidecar.as_deref(), args.allow_missing)?,
+    };
+    print(&report, args.format)
+}
+
+/// Sign or verify a whole release directory.
+#[derive(Debug, clap::Subcommand)]
+pub enum ReleaseCommand {
+    /// Write DIR/release.json listing every file (name, size, SHA-256; rows and record-digest
+    /// root for record files) and its detached signature.
+    Sign {
+        /// The release directory.
+        dir: PathBuf,
+        /// The secret key.
+        #[arg(long, value_name = "SECRET")]
+        key: PathBuf,
+        /// Choose a certificate of an OpenPGP keyring.
+        #[arg(long, value_name = "FPR")]
+        fingerprint: Option<String>,
+        /// Read the key's password from this file's first line.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Check DIR against its signed release.json: missing, extra and changed files.
+    Verify {
+        /// The release directory.
+        dir: PathBuf,
+        /// The public key to trust.
+        #[arg(long, value_name = "PUBLIC")]
+        key: PathBuf,
+        /// With a keyring: the certificate to trust.
+        #[arg(long, value_name = "FPR")]
+        fingerprint: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+}
+
+pub fn release(command: &ReleaseCommand) -> CliResult {
+    match command {
+        ReleaseCommand::Sign { dir, key, fingerprint, password_file } => {
+            let key = secret(key, fingerprint.as_deref(), password_file.as_deref())?;
+            let signed = release::sign_release(dir, &key)?;
+            output::note(format!("{}: {} files listed; signature {}", signed.manifest.display(), signed.files, signed.signature.display()));
+            Ok(ExitCode::SUCCESS)
+        }
+        ReleaseCommand::Verify { dir, key, fingerprint, format } => {
+            let key = PublicKey::load(key, fingerprint.as_deref())?;
+            let report = release::verify_release(dir, &key)?;
+            print(&report, *format)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! The compatible profile: go-embeddingsdb's record signatures, read and written exactly.
+//!
+//! For each record the signed bytes are Go's `encoding/json.Marshal` of the record
+//! ([`oembeddings::json`]); `record_hash` is their lowercase hex SHA-256 and
+//! `record_signature` an ASCII-armored OpenPGP detached signature over them. They go into a
+//! sidecar `{root}-signatures.parquet`; the public key into `{root}-signatures.pub`.
+//!
+//! Verification does not share the Go verifier's weaknesses: a sidecar row must match its
+//! record's provider, depiction id and model (not just its hash); records without a
+//! signature, signatures without a record and invalid signatures are each counted and
+//! listed; and any of them fails the verification unless the caller allows missing ones.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::path::{Path, PathBuf};
+
+use oembeddings::json::{AttributesJson, write_record};
+use oembeddings::read::{ParquetSource, ReadOptions};
+use oembeddings::record::{RecordKey, RecordRef};
+use sha2::{Digest, Sha256};
+
+use crate::digest::{hex, unhex};
+use crate::ed25519::parallel_map;
+use crate::error::SignError;
+use crate::keys::{PublicKey, SecretKey};
+use crate::report::{ProblemKind, VerifyReport};
+use crate::sidecar::{self, CompatibleRow};
+
+/// `{root}-signatures.parquet`.
+pub fn sidecar_path(data: &Path) -> PathBuf {
+    let root = crate::native::root(data);
+    let mut s = root.into_os_string();
+    s.push("-signatures.parquet");
+    PathBuf::from(s)
+}
+
+/// `{root}-signatures.pub`.
+pub fn public_key_path(data: &Path) -> PathBuf {
+    let root = crate::native::root(data);
+    let mut s = root.into_os_string();
+    s.push("-signatures.pub");
+    PathBuf::from(s)
+}
+
+/// The bytes go-embeddingsdb signs for a record: Go's JSON of it. A NaN or infinite element
+/// cannot be marshalled (the Go tool cannot sign such a record either).
+pub fn signed_bytes(record: &RecordRef<'_>, attributes: AttributesJson) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(64 + record.embeddings.len() * 12);
+    write_record(&mut out, record, attributes).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
+/// Files written by [`sign_records`].
+#[derive(Debug, Clone)]
+pub struct SignedCompatible {
+    /// The sidecar.
+    pub sidecar: PathBuf,
+    /// The armored public key.
+    pub public_key: PathBuf,
+    /// Records signed.
+    pub records: u64,
+}
+
+/// Signs every record of `data` as go-embeddingsdb does and writes the sidecar and the public
+/// key next to it.
+pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, SignError> {
+    let public = key.public_armored()?;
+    if key.algorithm() != "openpgp" {
+        return Err(SignError::Unsupported(
+            "the compatible profile signs with OpenPGP keys, as go-embeddingsdb does; use an OpenPGP key or --profile native".into(),
+        ));
+    }
+    let sidecar_file = sidecar_path(data);
+    let mut writer = sidecar::compatible_writer(&sidecar_file)?;
+    let mut records = 0u64;
+    for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
+        let batch = batch?;
+        let rows: Vec<RecordRef<'_>> = batch.records().collect();
+        let bytes: Vec<Result<Vec<u8>, String>> = parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
+        let mut messages = Vec::with_capacity(rows.len());
+        for (i, b) in bytes.into_iter().enumerate() {
+            messages.push(b.map_err(|e| {
+                SignError::Unsupported(format!(
+                    "{}: row {} (key {}): cannot sign: {e}",
+                    data.display(),
+                    batch.first_row() + i as u64,
+                    rows[i].key()
+                ))
+            })?);
+        }
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let signatures = key.sign_armored_messages(&refs)?;
+        for ((record, message), signature) in rows.iter().zip(&messages).zip(signatures) {
+            writer.push(CompatibleRow {
+                provider: record.provider.to_owned(),
+                depiction_id: record.depiction_id.to_owned(),
+                model: record.model.to_owned(),
+                record_hash: hex(&Sha256::digest(message)),
+                record_signature: signature,
+            })?;
+            records += 1;
+        }
+    }
+    writer.finish()?;
+    let public_key = public_key_path(data);
+    crate::write_atomically(&public_key, public.as_bytes())?;
+    Ok(SignedCompatible {
+        sidecar: sidecar_file,
+        public_key,
+        records,
+    })
+}
+
+/// A sidecar row, by record identity.
+#[derive(Debug)]
+struct Entry {
+    hash: Option<[u8; 32]>,
+    signature: String,
+    seen: bool,
+    key: String,
+}
+
+/// Verifies every record of `data` against a compatible-profile sidecar (default
+/// `{root}-signatures.parquet`), with `key` as the only acceptable signer.
+pub fn verify_records(data: &Path, key: &PublicKey, sidecar: Option<&Path>, allow_missing: bool) -> Result<VerifyReport, SignError> {
+    if key.algorithm() != "openpgp" {
+        return Err(SignError::Unsupported(
+            "compatible-profile signatures are OpenPGP signatures; give the OpenPGP public key (e.g. {root}-signatures.pub)".into(),
+        ));
+    }
+    let mut report = VerifyReport::new(data, "records-compatible");
+    let sidecar_file = sidecar.map(Path::to_path_buf).unwrap_or_else(|| sidecar_path(data));
+    let mut entries: HashMap<u128, Entry, BuildHasherDefault<DefaultHasher>> = HashMap::default();
+    for rows in sidecar::read_compatible(&sidecar_file)? {
+        for row in rows? {
+            let id = RecordKey::new(&row.provider, &row.depiction_id, &row.model);
+            let key = id.to_string();
+            let entry = Entry {
+                hash: unhex::<32>(&row.record_hash),
+                signature: row.record_signature,
+                seen: false,
+                key: key.clone(),
+            };
+            if entries.insert(id.fingerprint(), entry).is_some() {
+                report.problem(ProblemKind::Invalid, None, Some(key), "the sidecar signs this record key twice");
+            }
+        }
+    }
+    let mut anchored = false;
+    let mut row = 0u64;
+    for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
+        let batch = batch?;
+        let records: Vec<RecordRef<'_>> = batch.records().collect();
+        // For each record: the bytes whose hash the sidecar names (either attributes form),
+        // or why there are none.
+        let mut work: Vec<(u64, String, Vec<u8>, String)> = Vec::new();
+        for record in &records {
+            let id = record.key();
+            match entries.get_mut(&id.fingerprint()) {
+                None => report.problem(ProblemKind::Missing, Some(row), Some(id.to_string()), "record has no signature in the sidecar"),
+                Some(entry) if entry.seen => {
+                    report.problem(ProblemKind::Invalid, Some(row), Some(id.to_string()), "record key occurs again; only one record with this key was signed")
+                }
+                Some(entry) => {
+                    entry.seen = true;
+                    match matching_bytes(record, entry.hash) {
+                        Ok(bytes) => work.push((row, id.to_string(), bytes, entry.signature.clone())),
+                        Err(reason) => report.problem(ProblemKind::Invalid, Some(row), Some(id.to_string()), reason),
+                    }
+                }
+            }
+            row += 1;
+        }
+        let items: Vec<(&[u8], &[u8])> = work.iter().map(|(_, _, bytes, signature)| (bytes.as_slice(), signature.as_bytes())).collect();
+        let results = key.verify_openpgp_all(&items);
+        for ((row, id, _, _), result) in work.into_iter().zip(results) {
+            match result {
+                Ok(signer) => {
+                    report.valid += 1;
+                    if !anchored {
+                        report.signer = Some(signer);
+                        anchored = true;
+                    }
+                }
+                Err(reason) => report.problem(ProblemKind::Invalid, Some(row), Some(id), format!("signature: {reason}")),
+            }
+        }
+    }
+    let mut absent: Vec<String> = entries.into_values().filter(|e| !e.seen).map(|e| e.key).collect();
+    absent.sort_unstable();
+    for key in absent {
+        report.problem(ProblemKind::Extra, None, Some(key), "signed record is absent from the file (deleted)");
+    }
+    report.conclude(allow_missing, anchored);
+    Ok(report)
+}
+
+/// The record's signed bytes whose SHA-256 is `hash`: the JSON with attributes as an object,
+/// or, for a record without attributes, with `null` (a nil Go map).
+fn matching_bytes(record: &RecordRef<'_>, hash: Option<[u8; 32]>) -> Result<Vec<u8>, String> {
+    let hash = hash.ok_or("record_hash is not 64 hex digits")?;
+    let object = signed_bytes(record, AttributesJson::Object)?;
+    if <[u8; 32]>::from(Sha256::digest(&object)) == hash {
+        return Ok(object);
+    }
+    if record.attributes.is_empty() {
+        let null = signed_bytes(record, AttributesJson::NullWhenEmpty)?;
+        if <[u8; 32]>::from(Sha256::digest(&null)) == hash {
+            return Ok(null);
+        }
+    }
+    Err("record changed since it was signed (record_hash differs)".into())
+}

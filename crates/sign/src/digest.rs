@@ -1,0 +1,198 @@
+//! The native profile's record digest: a domain-separated, length-prefixed SHA-256 over a
+//! record's identity and every field, independent of the file layout it is stored in.
+//!
+//! ```text
+//! digest = SHA-256( "oembeddings.record.v1" 0x00
+//!                   str(provider) str(depiction_id) str(subject_id) str(model)
+//!                   u64(n) f32(e1) ... f32(en)
+//!                   i64(created)
+//!                   u64(m) str(k1) str(v1) ... str(km) str(vm) )
+//! str(s) = u64(byte length of s) || UTF-8 bytes of s
+//! u64, i64: 8 bytes little-endian; f32: the 4 bytes of the IEEE 754 value, little-endian
+//! attributes sorted by key bytes; a key that occurs twice counts once, with its last value
+//! ```
+//!
+//! `spec/signatures.md` specifies it with test vectors.
+
+use sha2::{Digest, Sha256};
+
+use oembeddings::record::RecordRef;
+
+/// Domain separation tag of record digests.
+pub const RECORD_DOMAIN: &[u8] = b"oembeddings.record.v1\0";
+/// Domain separation tag of the message a record signature signs.
+pub const SIGNATURE_DOMAIN: &[u8] = b"oembeddings.record-signature.v1\0";
+/// Domain separation tag of the root over a file's ordered record digests.
+pub const ROOT_DOMAIN: &[u8] = b"oembeddings.records-root.v1\0";
+
+/// A 32-byte record digest.
+pub type RecordDigest = [u8; 32];
+
+/// The digest of one record.
+pub fn record_digest(record: &RecordRef<'_>) -> RecordDigest {
+    let mut h = Sha256::new();
+    h.update(RECORD_DOMAIN);
+    for s in [record.provider, record.depiction_id, record.subject_id, record.model] {
+        string(&mut h, s);
+    }
+    h.update((record.embeddings.len() as u64).to_le_bytes());
+    // Hash elements in chunks: one update per element would dominate the cost.
+    let mut buffer = [0u8; 4096];
+    for chunk in record.embeddings.chunks(buffer.len() / 4) {
+        for (out, value) in buffer.chunks_exact_mut(4).zip(chunk) {
+            out.copy_from_slice(&value.to_le_bytes());
+        }
+        h.update(&buffer[..chunk.len() * 4]);
+    }
+    h.update(record.created.to_le_bytes());
+    let mut entries: Vec<(&str, &str)> = record.attributes.iter().collect();
+    // Stable sort, then keep the last of equal keys: what a Go map built in order holds.
+    entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    let mut kept: Vec<(&str, &str)> = Vec::with_capacity(entries.len());
+    for entry in entries {
+        match kept.last_mut() {
+            Some(last) if last.0 == entry.0 => *last = entry,
+            _ => kept.push(entry),
+        }
+    }
+    h.update((kept.len() as u64).to_le_bytes());
+    for (k, v) in kept {
+        string(&mut h, k);
+        string(&mut h, v);
+    }
+    h.finalize().into()
+}
+
+fn string(h: &mut Sha256, s: &str) {
+    h.update((s.len() as u64).to_le_bytes());
+    h.update(s.as_bytes());
+}
+
+/// The message a record signature signs: `SIGNATURE_DOMAIN || digest`.
+pub fn signed_message(digest: &RecordDigest) -> [u8; 64] {
+    let mut message = [0u8; 64];
+    message[..SIGNATURE_DOMAIN.len()].copy_from_slice(SIGNATURE_DOMAIN);
+    message[SIGNATURE_DOMAIN.len()..SIGNATURE_DOMAIN.len() + 32].copy_from_slice(digest);
+    message
+}
+
+/// Length of [`signed_message`]'s meaningful bytes.
+pub const SIGNED_MESSAGE_LEN: usize = SIGNATURE_DOMAIN.len() + 32;
+
+/// The root over a file's record digests, in file order.
+#[derive(Debug, Clone)]
+pub struct RootBuilder {
+    hasher: Sha256,
+    rows: u64,
+    digests: Sha256,
+}
+
+impl Default for RootBuilder {
+    fn default() -> Self {
+        Self {
+            hasher: Sha256::new(),
+            rows: 0,
+            digests: Sha256::new(),
+        }
+    }
+}
+
+impl RootBuilder {
+    /// Adds the next record's digest.
+    pub fn push(&mut self, digest: &RecordDigest) {
+        self.digests.update(digest);
+        self.rows += 1;
+    }
+
+    /// `SHA-256(ROOT_DOMAIN || u64(rows) || SHA-256(digest1 || ... || digestn))`.
+    pub fn finish(self) -> RecordDigest {
+        let mut h = self.hasher;
+        h.update(ROOT_DOMAIN);
+        h.update(self.rows.to_le_bytes());
+        h.update(self.digests.finalize());
+        h.finalize().into()
+    }
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// Parses lowercase or uppercase hex of exactly `N` bytes.
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
+        let digit = |c: u8| (c as char).to_digit(16);
+        *o = (digit(pair[0])? * 16 + digit(pair[1])?) as u8;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use oembeddings::Record;
+
+    use super::*;
+
+    fn record() -> Record {
+        Record {
+            provider: "sfomuseum".into(),
+            depiction_id: "1527858923".into(),
+            subject_id: "1511924931".into(),
+            model: "mobileclip".into(),
+            embeddings: vec![0.5, -0.25, 0.0, -0.0],
+            created: 1_776_070_800,
+            attributes: BTreeMap::from([("type".into(), "image".into()), ("preview".into(), "https://x/".into())]),
+        }
+    }
+
+    #[test]
+    fn every_field_and_the_identity_change_the_digest() {
+        let base = record_digest(&record().as_ref());
+        let mut changed = Vec::new();
+        let mut r = record();
+        r.provider = "sfomuseum2".into();
+        changed.push(r);
+        let mut r = record();
+        r.subject_id = "1511924932".into();
+        changed.push(r);
+        let mut r = record();
+        r.embeddings[3] = 0.0; // -0.0 and 0.0 differ
+        changed.push(r);
+        let mut r = record();
+        r.created += 1;
+        changed.push(r);
+        let mut r = record();
+        r.attributes.insert("type".into(), "text".into());
+        changed.push(r);
+        // Parts do not run together: ("ab", "c") differs from ("a", "bc").
+        let mut r = record();
+        r.provider = "sfomuseum1".into();
+        r.depiction_id = "527858923".into();
+        changed.push(r);
+        for r in changed {
+            assert_ne!(record_digest(&r.as_ref()), base, "{r:?}");
+        }
+        assert_eq!(record_digest(&record().as_ref()), base);
+    }
+
+    #[test]
+    fn hex_round_trips() {
+        let d = record_digest(&record().as_ref());
+        assert_eq!(unhex::<32>(&hex(&d)), Some(d));
+        assert_eq!(unhex::<32>("zz"), None);
+    }
+}

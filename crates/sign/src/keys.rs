@@ -1,0 +1,392 @@
+//! Keys of either kind (OpenPGP certificates, minisign Ed25519 keys): generating, loading,
+//! describing, and the signing and verification operations the profiles build on.
+
+use std::io::Read;
+use std::path::Path;
+use std::time::SystemTime;
+
+use serde::Serialize;
+
+use crate::ed25519::{self, parallel_map};
+use crate::error::SignError;
+use crate::minisign;
+use crate::openpgp::{self, OpenPgpCert as Cert};
+use crate::report::Signer as SignerInfo;
+
+/// A key that signs.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SecretKey {
+    /// An OpenPGP certificate with secret signing material, unlocked.
+    OpenPgp {
+        /// The certificate.
+        cert: Box<Cert>,
+        /// Its unlocked signing key.
+        signer: Box<openpgp::Signer>,
+    },
+    /// A minisign Ed25519 secret key.
+    Ed25519(minisign::SecretKey),
+}
+
+/// A key that verifies: the one key the user trusts for this verification.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum PublicKey {
+    /// An OpenPGP certificate.
+    OpenPgp(Box<Cert>),
+    /// A minisign Ed25519 public key.
+    Ed25519(minisign::PublicKey),
+}
+
+/// What `oembeddings key show` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyDescription {
+    /// `openpgp` or `ed25519`.
+    pub algorithm: &'static str,
+    /// OpenPGP primary fingerprint, or minisign key id.
+    pub id: String,
+    /// OpenPGP long key id of the primary key.
+    pub key_id: Option<String>,
+    /// OpenPGP user ids.
+    pub user_ids: Vec<String>,
+    /// Creation time (RFC 3339), OpenPGP.
+    pub created: Option<String>,
+    /// Expiry (RFC 3339), OpenPGP, when set.
+    pub expires: Option<String>,
+    /// Whether the certificate is revoked.
+    pub revoked: bool,
+    /// Fingerprints of the keys valid for signing now, OpenPGP.
+    pub signing_keys: Vec<String>,
+    /// Whether the file holds secret key material.
+    pub secret: bool,
+    /// Whether that material is password-protected.
+    pub encrypted: bool,
+}
+
+fn read_text(path: &Path) -> Result<Vec<u8>, SignError> {
+    std::fs::read(path).map_err(SignError::io(path))
+}
+
+fn is_minisign(bytes: &[u8]) -> bool {
+    bytes.starts_with(minisign::UNTRUSTED_COMMENT_PREFIX.as_bytes())
+}
+
+/// Warnings about a secret key file: readable by others.
+pub fn secret_file_warnings(path: &Path) -> Vec<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                return vec![format!(
+                    "{}: secret key file is readable by others (mode {mode:o}); `chmod 600` it",
+                    path.display()
+                )];
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Vec::new()
+}
+
+impl SecretKey {
+    /// Loads a secret key: an armored or binary OpenPGP TSK (one certificate, or the one
+    /// `fingerprint` names), or a minisign secret key file. `password` unlocks protected keys.
+    pub fn load(path: &Path, password: Option<&str>, fingerprint: Option<&str>) -> Result<Self, SignError> {
+        let bytes = read_text(path)?;
+        if is_minisign(&bytes) {
+            let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+            let key = minisign::SecretKey::from_file_text(text, password).map_err(|e| SignError::key(path, e.to_string()))?;
+            return Ok(SecretKey::Ed25519(key));
+        }
+        let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
+        let cert = openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
+        let signer = openpgp::Signer::new(&cert, password).map_err(|e| SignError::key(path, e.to_string()))?;
+        Ok(SecretKey::OpenPgp {
+            cert: Box::new(cert),
+            signer: Box::new(signer),
+        })
+    }
+
+    /// `openpgp` or `ed25519`.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            SecretKey::OpenPgp { .. } => "openpgp",
+            SecretKey::Ed25519(_) => "ed25519",
+        }
+    }
+
+    /// OpenPGP primary fingerprint, or minisign key id.
+    pub fn key_id(&self) -> String {
+        match self {
+            SecretKey::OpenPgp { signer, .. } => signer.cert_fingerprint().to_owned(),
+            SecretKey::Ed25519(k) => k.key_id_hex(),
+        }
+    }
+
+    /// Extension of detached signatures: `.asc` or `.minisig`.
+    pub fn signature_extension(&self) -> &'static str {
+        match self {
+            SecretKey::OpenPgp { .. } => ".asc",
+            SecretKey::Ed25519(_) => ".minisig",
+        }
+    }
+
+    /// The public half, as a key file's text (armored certificate or minisign `.pub`).
+    pub fn public_armored(&self) -> Result<String, SignError> {
+        match self {
+            SecretKey::OpenPgp { cert, .. } => {
+                let bytes = openpgp::armored_public(cert).map_err(|e| SignError::Unsupported(e.to_string()))?;
+                String::from_utf8(bytes).map_err(|e| SignError::Unsupported(e.to_string()))
+            }
+            SecretKey::Ed25519(k) => Ok(k.public_key().to_file_text()),
+        }
+    }
+
+    /// A detached signature of a stream: armored OpenPGP, or a `.minisig` with
+    /// `trusted_comment`.
+    pub fn sign_detached(&self, reader: &mut dyn Read, trusted_comment: &str) -> Result<Vec<u8>, SignError> {
+        match self {
+            SecretKey::OpenPgp { signer, .. } => signer.sign_reader(reader, true).map_err(|e| SignError::Unsupported(e.to_string())),
+            SecretKey::Ed25519(k) => minisign::sign_prehashed(k, reader, trusted_comment, "")
+                .map(String::into_bytes)
+                .map_err(|e| SignError::Unsupported(e.to_string())),
+        }
+    }
+
+    /// Record signatures (native profile): raw 64-byte Ed25519, or binary OpenPGP packets.
+    /// Uses every core.
+    pub fn sign_record_messages(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
+        match self {
+            SecretKey::Ed25519(k) => Ok(ed25519::sign_all(k.signing_key(), messages).into_iter().map(|s| s.to_vec()).collect()),
+            SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages),
+        }
+    }
+
+    /// Armored OpenPGP record signatures (compatible profile). Uses every core.
+    pub fn sign_armored_messages(&self, messages: &[&[u8]]) -> Result<Vec<String>, SignError> {
+        match self {
+            SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages)?
+                .iter()
+                .map(|binary| openpgp::armor_signature(binary).map_err(|e| SignError::Unsupported(e.to_string())))
+                .collect(),
+            SecretKey::Ed25519(_) => Err(SignError::Unsupported("armored OpenPGP signatures need an OpenPGP key".into())),
+        }
+    }
+}
+
+/// Binary OpenPGP signatures of each message, with a clone of `signer` on each core.
+fn openpgp_sign_all(signer: &openpgp::Signer, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
+    let chunks: Vec<&[&[u8]]> = messages.chunks(messages.len().div_ceil(cores()).max(1)).collect();
+    let signed = parallel_map(&chunks, |chunk| {
+        let mut signer = signer.clone();
+        chunk.iter().map(|m| signer.sign_bytes(m)).collect::<Result<Vec<_>, _>>()
+    });
+    let mut out = Vec::with_capacity(messages.len());
+    for part in signed {
+        out.extend(part.map_err(|e| SignError::Unsupported(e.to_string()))?);
+    }
+    Ok(out)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+fn rfc3339(t: SystemTime) -> Option<String> {
+    let t = time::OffsetDateTime::from(t);
+    t.format(&time::format_description::well_known::Rfc3339).ok()
+}
+
+impl PublicKey {
+    /// Loads the key to trust: an armored or binary OpenPGP certificate or keyring (with
+    /// `fingerprint` choosing one certificate; required when there are several), or a
+    /// minisign public key (`.pub` file or its base64 line). A secret key file is accepted
+    /// too: its public half is used.
+    pub fn load(path: &Path, fingerprint: Option<&str>) -> Result<Self, SignError> {
+        let bytes = read_text(path)?;
+        if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
+            let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+            let public = match minisign::PublicKey::from_file_text(text) {
+                Ok(k) => k,
+                Err(public_error) => match minisign::SecretKey::from_file_text(text, None) {
+                    Ok(secret) => secret.public_key(),
+                    Err(_) => return Err(SignError::key(path, public_error.to_string())),
+                },
+            };
+            if let Some(wanted) = fingerprint {
+                if !wanted.eq_ignore_ascii_case(&public.key_id_hex()) {
+                    return Err(SignError::key(path, format!("key id is {}, not {wanted}", public.key_id_hex())));
+                }
+            }
+            if public.verifying_key().is_weak() {
+                return Err(SignError::key(path, "weak Ed25519 public key (a small-order point) refused"));
+            }
+            return Ok(PublicKey::Ed25519(public));
+        }
+        let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
+        let cert = openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
+        Ok(PublicKey::OpenPgp(Box::new(cert.strip_secret_key_material())))
+    }
+
+    /// `openpgp` or `ed25519`.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            PublicKey::OpenPgp(_) => "openpgp",
+            PublicKey::Ed25519(_) => "ed25519",
+        }
+    }
+
+    /// OpenPGP primary fingerprint, or minisign key id.
+    pub fn key_id(&self) -> String {
+        match self {
+            PublicKey::OpenPgp(cert) => cert.fingerprint().to_hex(),
+            PublicKey::Ed25519(k) => k.key_id_hex(),
+        }
+    }
+
+    /// Extension of detached signatures this key writes: `.asc` or `.minisig`.
+    pub fn signature_extension(&self) -> &'static str {
+        self.signature_extensions()[0]
+    }
+
+    /// Extensions of detached signatures to look for, in order.
+    pub fn signature_extensions(&self) -> &'static [&'static str] {
+        match self {
+            PublicKey::OpenPgp(_) => &[".asc", ".sig"],
+            PublicKey::Ed25519(_) => &[".minisig"],
+        }
+    }
+
+    /// Verifies a detached signature (armored or binary OpenPGP, or `.minisig`) of a stream;
+    /// the error is the reason, in one line.
+    pub fn verify_detached<R: Read + Send + Sync>(&self, reader: R, signature: &[u8]) -> Result<SignerInfo, String> {
+        match self {
+            PublicKey::OpenPgp(cert) => openpgp::verify_detached(cert, reader, signature)
+                .map(|v| self.openpgp_signer(&v))
+                .map_err(|e| e.to_string()),
+            PublicKey::Ed25519(k) => {
+                let text = std::str::from_utf8(signature).map_err(|_| "the signature file is not text (not a .minisig)".to_owned())?;
+                let verified = minisign::verify(k, reader, text).map_err(|e| e.to_string())?;
+                let signed_at = verified
+                    .trusted_comment
+                    .split('\t')
+                    .find_map(|p| p.strip_prefix("timestamp:"))
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+                Ok(SignerInfo {
+                    algorithm: "ed25519",
+                    key: k.key_id_hex(),
+                    user_id: None,
+                    signed_at,
+                    trusted_comment: Some(verified.trusted_comment),
+                })
+            }
+        }
+    }
+
+    fn openpgp_signer(&self, v: &openpgp::Verified) -> SignerInfo {
+        let user_id = match self {
+            PublicKey::OpenPgp(cert) => openpgp::key_info(cert).user_ids.into_iter().next(),
+            PublicKey::Ed25519(_) => None,
+        };
+        SignerInfo {
+            algorithm: "openpgp",
+            key: v.signing_key_fingerprint.clone(),
+            user_id,
+            signed_at: rfc3339(v.created),
+            trusted_comment: None,
+        }
+    }
+
+    /// Whether each record signature (native profile) verifies: strict batched Ed25519, or
+    /// binary OpenPGP packets, on every core.
+    pub fn verify_record_messages(&self, items: &[(&[u8], &[u8])]) -> Vec<bool> {
+        match self {
+            PublicKey::Ed25519(k) => ed25519::verify_all(k.verifying_key(), items),
+            PublicKey::OpenPgp(_) => self.verify_openpgp_all(items).into_iter().map(|r| r.is_ok()).collect(),
+        }
+    }
+
+    /// Verifies armored or binary OpenPGP signatures of many messages, on every core; the
+    /// error of each is its reason.
+    pub fn verify_openpgp_all(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<SignerInfo, String>> {
+        let PublicKey::OpenPgp(cert) = self else {
+            return items.iter().map(|_| Err("not an OpenPGP key".to_owned())).collect();
+        };
+        let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(items.len().div_ceil(cores()).max(1)).collect();
+        parallel_map(&chunks, |chunk| {
+            let mut verifier = openpgp::Verifier::new(cert);
+            chunk
+                .iter()
+                .map(|(message, signature)| verifier.verify(message, signature).map(|v| self.openpgp_signer(&v)).map_err(|e| e.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Generates an OpenPGP key; returns (secret armored TSK, public armored certificate).
+pub fn generate_openpgp(user_id: &str, password: Option<&str>) -> Result<(Vec<u8>, Vec<u8>), SignError> {
+    let (secret, public) = openpgp::generate(user_id, password).map_err(|e| SignError::Unsupported(e.to_string()))?;
+    let secret = secret.to_armored().map_err(|e| SignError::Unsupported(e.to_string()))?;
+    let public = public.to_armored().map_err(|e| SignError::Unsupported(e.to_string()))?;
+    Ok((secret, public))
+}
+
+/// Generates a minisign Ed25519 key; returns (secret key file text, public key file text).
+pub fn generate_ed25519(password: Option<&str>) -> Result<(String, String), SignError> {
+    let secret = minisign::SecretKey::generate();
+    let text = secret
+        .to_file_text(password, minisign::DEFAULT_SECRET_KEY_COMMENT)
+        .map_err(|e| SignError::Unsupported(e.to_string()))?;
+    Ok((text, secret.public_key().to_file_text()))
+}
+
+/// Describes the key in a file (secret or public, either kind).
+pub fn describe(path: &Path) -> Result<KeyDescription, SignError> {
+    let bytes = read_text(path)?;
+    if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
+        let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+        let (id, secret, encrypted) = match minisign::PublicKey::from_file_text(text) {
+            Ok(k) => (k.key_id_hex(), false, false),
+            Err(e) => match minisign::SecretKey::from_file_text(text, None) {
+                Ok(k) => (k.key_id_hex(), true, false),
+                Err(minisign::MinisignError::PasswordRequired) => (String::new(), true, true),
+                Err(_) => return Err(SignError::key(path, e.to_string())),
+            },
+        };
+        return Ok(KeyDescription {
+            algorithm: "ed25519",
+            id,
+            key_id: None,
+            user_ids: Vec::new(),
+            created: None,
+            expires: None,
+            revoked: false,
+            signing_keys: Vec::new(),
+            secret,
+            encrypted,
+        });
+    }
+    let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
+    let cert = openpgp::select(certs, None).map_err(|e| SignError::key(path, e.to_string()))?;
+    let info = openpgp::key_info(&cert);
+    Ok(KeyDescription {
+        algorithm: "openpgp",
+        id: info.fingerprint,
+        key_id: Some(info.key_id),
+        user_ids: info.user_ids,
+        created: rfc3339(info.created),
+        expires: info.expires.and_then(rfc3339),
+        revoked: info.revoked,
+        signing_keys: info.signing_keys,
+        secret: info.has_secret,
+        encrypted: info.secret_encrypted,
+    })
+}

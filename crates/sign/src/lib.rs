@@ -1,0 +1,48 @@
+//! # oembeddings-sign
+//!
+//! Signatures for shared embeddings: who published this file, and is every record still what
+//! they published?
+//!
+//! - [`keys`]: OpenPGP certificates (sequoia) and Ed25519 keys in minisign's formats.
+//! - [`file`]: detached signatures of whole files (`.asc` for `gpg --verify` and `sqv`,
+//!   `.minisig` for `minisign -V`).
+//! - [`compatible`]: go-embeddingsdb's per-record signatures, byte-exact, verified without
+//!   its weaknesses.
+//! - [`native`]: domain-separated record digests, per-record signatures and a signed manifest
+//!   that detect changed, deleted, added, reordered and moved records.
+//! - [`release`]: signed manifests of whole release directories.
+//!
+//! Verification always takes the one key to trust and fails closed. `spec/signatures.md`
+//! specifies the formats.
+//!
+//! This crate takes sequoia-openpgp without a crypto backend; the final binary chooses one
+//! (`oembeddings` uses the pure-Rust `crypto-rust`).
+
+pub mod compatible;
+pub mod digest;
+mod ed25519;
+pub mod error;
+pub mod file;
+pub mod keys;
+pub mod manifest;
+pub mod minisign;
+pub mod native;
+pub mod openpgp;
+pub mod release;
+pub mod report;
+mod sidecar;
+
+use std::io::Write;
+use std::path::Path;
+
+pub use error::SignError;
+pub use keys::{PublicKey, SecretKey};
+pub use report::{Problem, ProblemKind, VerifyReport};
+pub use sidecar::{CompatibleRow, NativeRow, profile_of};
+
+/// Writes `bytes` to `path` atomically (temporary file, then rename).
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignError> {
+    let out = oembeddings::atomic::AtomicFile::create(path).map_err(SignError::io(path))?;
+    out.file().write_all(bytes).map_err(SignError::io(path))?;
+    out.commit().map_err(SignError::io(path))
+}

@@ -1,0 +1,130 @@
+//! Signed manifests: what a native record signature set, or a whole release, covers.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::digest::hex;
+use crate::error::SignError;
+
+/// `format` of a record manifest.
+pub const RECORDS_FORMAT: &str = "oembeddings.records-manifest.v1";
+/// `format` of a release manifest.
+pub const RELEASE_FORMAT: &str = "oembeddings.release-manifest.v1";
+
+/// A file as a manifest lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// File name (relative path inside a release directory, `/`-separated).
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Number of records, for record files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<u64>,
+    /// Root over the file's record digests in order (see `spec/signatures.md`), for record
+    /// files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_root: Option<String>,
+}
+
+/// The record signatures of one data file (native profile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsSection {
+    /// Record digest algorithm: `oembeddings.record.v1` (SHA-256).
+    pub digest: String,
+    /// Record signature algorithm: `ed25519` or `openpgp`.
+    pub signature: String,
+    /// The sidecar holding the record signatures.
+    pub sidecar: FileEntry,
+}
+
+/// A record manifest: binds a data file (name, size, SHA-256, rows, record-digest root) to
+/// its sidecar of record signatures. Signed as a whole, detached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordsManifest {
+    /// [`RECORDS_FORMAT`].
+    pub format: String,
+    /// The data file.
+    pub file: FileEntry,
+    /// Its record signatures.
+    pub records: RecordsSection,
+    /// The signing key: OpenPGP fingerprint or minisign key id.
+    pub key: String,
+    /// When it was signed (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// A release manifest: every file of a release directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseManifest {
+    /// [`RELEASE_FORMAT`].
+    pub format: String,
+    /// The files, sorted by name.
+    pub files: Vec<FileEntry>,
+    /// The signing key: OpenPGP fingerprint or minisign key id.
+    pub key: String,
+    /// When it was signed (RFC 3339, UTC).
+    pub created: String,
+}
+
+/// Pretty JSON with a trailing newline: what is written and signed.
+pub(crate) fn to_bytes<T: Serialize>(manifest: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(manifest).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}
+
+/// Parses a manifest, checking its format tag.
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8], format: &str) -> Result<T, SignError> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| SignError::manifest(path, e.to_string()))?;
+    match value.get("format").and_then(|f| f.as_str()) {
+        Some(f) if f == format => {}
+        Some(f) => return Err(SignError::manifest(path, format!("format is {f:?}, expected {format:?}"))),
+        None => return Err(SignError::manifest(path, "no format field")),
+    }
+    serde_json::from_value(value).map_err(|e| SignError::manifest(path, e.to_string()))
+}
+
+/// Size and SHA-256 of a file, streamed.
+pub(crate) fn hash_file(path: &Path) -> Result<(u64, String), SignError> {
+    let mut file = File::open(path).map_err(SignError::io(path))?;
+    hash_reader(&mut file).map_err(SignError::io(path))
+}
+
+/// Size and SHA-256 of a stream.
+pub(crate) fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
+    let mut h = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buffer)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buffer[..n]);
+        size += n as u64;
+    }
+    Ok((size, hex(&h.finalize())))
+}
+
+/// The current time as RFC 3339 UTC, seconds.
+pub(crate) fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    let t = t.replace_nanosecond(0).unwrap_or(t);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+}
+
+/// `dir/name` for a `/`-separated manifest name.
+pub(crate) fn join(dir: &Path, name: &str) -> PathBuf {
+    name.split('/').fold(dir.to_path_buf(), |p, part| p.join(part))
+}

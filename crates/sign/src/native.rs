@@ -1,0 +1,303 @@
+//! The native profile: a signature per record over its domain-separated digest, a sidecar of
+//! them, and a signed manifest binding the data file (name, size, SHA-256, rows, digest root)
+//! to the sidecar. Verification names each changed, deleted, added, reordered, replayed or
+//! moved-in record.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::path::{Path, PathBuf};
+
+use oembeddings::read::{ParquetSource, ReadOptions};
+use oembeddings::record::{RecordKey, RecordRef};
+
+use crate::digest::{RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message};
+use crate::ed25519::parallel_map;
+use crate::error::SignError;
+use crate::keys::{PublicKey, SecretKey};
+use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
+use crate::report::{ProblemKind, VerifyReport};
+use crate::sidecar::{self, NativeRow};
+
+/// Digest algorithm name recorded in manifests.
+pub const DIGEST_ALGORITHM: &str = "oembeddings.record.v1";
+
+/// Files written by [`sign_records`].
+#[derive(Debug, Clone)]
+pub struct SignedRecords {
+    /// The sidecar of record signatures.
+    pub sidecar: PathBuf,
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// The manifest's detached signature.
+    pub manifest_signature: PathBuf,
+    /// Records signed.
+    pub records: u64,
+}
+
+/// `X.parquet` -> `X` (the data file's name without `.parquet`).
+pub(crate) fn root(data: &Path) -> PathBuf {
+    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = name.strip_suffix(".parquet").unwrap_or(&name);
+    data.with_file_name(stem)
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// The default sidecar of a data file: `X.sigs.parquet`.
+pub fn sidecar_path(data: &Path) -> PathBuf {
+    with_suffix(&root(data), ".sigs.parquet")
+}
+
+/// The default manifest of a data file: `X.manifest.json`.
+pub fn manifest_path(data: &Path) -> PathBuf {
+    with_suffix(&root(data), ".manifest.json")
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Signs every record of `data` and writes the sidecar, the manifest and its signature next
+/// to it. Each file appears whole or not at all.
+pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
+    let source = ParquetSource::open(data)?;
+    let sidecar_file = sidecar_path(data);
+    let data_path = data.to_path_buf();
+    // The file's bytes are hashed on another thread while the records are signed.
+    let (file_hash, rows, root) = std::thread::scope(|scope| -> Result<_, SignError> {
+        let hashing = scope.spawn(move || manifest::hash_file(&data_path));
+        let mut writer = sidecar::native_writer(&sidecar_file)?;
+        let mut root = RootBuilder::default();
+        let mut rows = 0u64;
+        for batch in source.records(&ReadOptions::default())? {
+            let batch = batch?;
+            let records: Vec<RecordRef<'_>> = batch.records().collect();
+            let digests = parallel_map(&records, record_digest);
+            let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
+            let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
+            let signatures = key.sign_record_messages(&refs)?;
+            for ((record, digest), signature) in records.iter().zip(&digests).zip(signatures) {
+                writer.push(NativeRow {
+                    row: rows,
+                    provider: record.provider.to_owned(),
+                    depiction_id: record.depiction_id.to_owned(),
+                    model: record.model.to_owned(),
+                    digest: *digest,
+                    signature,
+                })?;
+                root.push(digest);
+                rows += 1;
+            }
+        }
+        writer.finish()?;
+        let file_hash = match hashing.join() {
+            Ok(hash) => hash?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((file_hash, rows, root.finish()))
+    })?;
+    let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
+    let manifest = RecordsManifest {
+        format: RECORDS_FORMAT.to_owned(),
+        file: FileEntry {
+            name: file_name(data),
+            size: file_hash.0,
+            sha256: file_hash.1,
+            rows: Some(rows),
+            records_root: Some(hex(&root)),
+        },
+        records: RecordsSection {
+            digest: DIGEST_ALGORITHM.to_owned(),
+            signature: key.algorithm().to_owned(),
+            sidecar: FileEntry {
+                name: file_name(&sidecar_file),
+                size: sidecar_size,
+                sha256: sidecar_sha,
+                rows: None,
+                records_root: None,
+            },
+        },
+        key: key.key_id(),
+        created: manifest::now(),
+    };
+    let manifest_file = manifest_path(data);
+    let bytes = manifest::to_bytes(&manifest);
+    let signature = key.sign_detached(&mut bytes.as_slice(), &crate::file::trusted_comment(&manifest_file))?;
+    let signature_file = with_suffix(&manifest_file, key.signature_extension());
+    crate::write_atomically(&manifest_file, &bytes)?;
+    crate::write_atomically(&signature_file, &signature)?;
+    Ok(SignedRecords {
+        sidecar: sidecar_file,
+        manifest: manifest_file,
+        manifest_signature: signature_file,
+        records: rows,
+    })
+}
+
+/// Native verification settings.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct NativeVerifyOptions {
+    /// The sidecar (default: the one the manifest names, next to it).
+    pub sidecar: Option<PathBuf>,
+    /// The manifest (default `X.manifest.json` next to the data file).
+    pub manifest: Option<PathBuf>,
+    /// Let records without a signature pass (they are still listed).
+    pub allow_missing: bool,
+    /// Accept a data file whose bytes differ from the signed file's when every record
+    /// verifies in order (a converted or re-written file). Off: any changed byte fails.
+    pub allow_rewritten: bool,
+}
+
+/// What the sidecar says of one record.
+#[derive(Debug, Clone)]
+struct Signed {
+    row: u64,
+    digest: RecordDigest,
+    signature_ok: bool,
+    seen: bool,
+}
+
+/// Verifies every record of `data` against its signed manifest and sidecar.
+///
+/// Fails closed: the manifest must carry a valid signature by `key`; every record must be in
+/// the sidecar, at its signed row, with its signed digest and a valid signature by `key`;
+/// every signed record must be present; the file's bytes must be those signed.
+pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOptions) -> Result<VerifyReport, SignError> {
+    let mut report = VerifyReport::new(data, "records-native");
+    let manifest_file = options.manifest.clone().unwrap_or_else(|| manifest_path(data));
+    let manifest_bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
+    let anchored = match crate::file::read_signature(&manifest_file, key) {
+        Err(reason) => {
+            report.problem(ProblemKind::Invalid, None, Some(file_name(&manifest_file)), reason);
+            false
+        }
+        Ok(signature) => match key.verify_detached(&mut manifest_bytes.as_slice(), &signature) {
+            Ok(signer) => {
+                report.signer = Some(signer);
+                true
+            }
+            Err(reason) => {
+                report.problem(ProblemKind::Invalid, None, Some(file_name(&manifest_file)), format!("manifest signature: {reason}"));
+                false
+            }
+        },
+    };
+    let manifest: RecordsManifest = manifest::parse(&manifest_file, &manifest_bytes, RECORDS_FORMAT)?;
+    if manifest.records.signature != key.algorithm() {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            None,
+            format!("records are signed with {} but the key is {}: no record can verify", manifest.records.signature, key.algorithm()),
+        );
+        report.conclude(options.allow_missing, false);
+        return Ok(report);
+    }
+    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| manifest::join(manifest_file.parent().unwrap_or(Path::new(".")), &manifest.records.sidecar.name));
+    let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
+    if (sidecar_size, sidecar_sha.as_str()) != (manifest.records.sidecar.size, manifest.records.sidecar.sha256.as_str()) {
+        report.problem(ProblemKind::Invalid, None, Some(file_name(&sidecar_file)), "the sidecar differs from the one the manifest signs (size or SHA-256)");
+    }
+    if file_name(data) != manifest.file.name {
+        report.problem(ProblemKind::Invalid, None, Some(file_name(data)), format!("the manifest signs a file named {:?}", manifest.file.name));
+    }
+
+    // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
+    let mut signed: HashMap<u128, Signed, BuildHasherDefault<DefaultHasher>> = HashMap::default();
+    for rows in sidecar::read_native(&sidecar_file)? {
+        let rows = rows?;
+        let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
+        let items: Vec<(&[u8], &[u8])> = messages.iter().zip(&rows).map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice())).collect();
+        let ok = key.verify_record_messages(&items);
+        for (row, signature_ok) in rows.into_iter().zip(ok) {
+            let id = identity(&row.provider, &row.depiction_id, &row.model);
+            let entry = Signed {
+                row: row.row,
+                digest: row.digest,
+                signature_ok,
+                seen: false,
+            };
+            if signed.insert(id, entry).is_some() {
+                report.problem(ProblemKind::Invalid, Some(row.row), Some(key_of(&row)), "the sidecar signs this record key twice");
+            }
+        }
+    }
+
+    // Pass B: the data, record by record, hashing the file's bytes meanwhile.
+    let data_path = data.to_path_buf();
+    let (file_hash, rows, root) = std::thread::scope(|scope| -> Result<_, SignError> {
+        let hashing = scope.spawn(move || manifest::hash_file(&data_path));
+        let mut root = RootBuilder::default();
+        let mut row = 0u64;
+        for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
+            let batch = batch?;
+            let records: Vec<RecordRef<'_>> = batch.records().collect();
+            let digests = parallel_map(&records, record_digest);
+            for (record, digest) in records.iter().zip(&digests) {
+                root.push(digest);
+                let key = || Some(record.key().to_string());
+                match signed.get_mut(&identity(record.provider, record.depiction_id, record.model)) {
+                    None => report.problem(ProblemKind::Missing, Some(row), key(), "record is not signed (added, or moved in from another file)"),
+                    Some(entry) if entry.seen => report.problem(ProblemKind::Invalid, Some(row), key(), "record key occurs again; only one record with this key was signed"),
+                    Some(entry) => {
+                        entry.seen = true;
+                        if !entry.signature_ok {
+                            report.problem(ProblemKind::Invalid, Some(row), key(), "record signature does not verify");
+                        } else if entry.digest != *digest {
+                            report.problem(ProblemKind::Invalid, Some(row), key(), "record changed since it was signed (digest differs)");
+                        } else if entry.row != row {
+                            report.problem(ProblemKind::Invalid, Some(row), key(), format!("record moved: signed at row {}", entry.row));
+                        } else {
+                            report.valid += 1;
+                        }
+                    }
+                }
+                row += 1;
+            }
+        }
+        let file_hash = match hashing.join() {
+            Ok(hash) => hash?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Ok((file_hash, row, root.finish()))
+    })?;
+    let mut deleted: Vec<(u64, u128)> = signed.iter().filter(|(_, s)| !s.seen).map(|(id, s)| (s.row, *id)).collect();
+    deleted.sort_unstable();
+    for (row, _) in deleted {
+        report.problem(ProblemKind::Extra, None, None, format!("the record signed at row {row} is absent (deleted)"));
+    }
+    if Some(rows) != manifest.file.rows {
+        report.problem(ProblemKind::Invalid, None, None, format!("the file has {rows} records; the manifest signs {:?}", manifest.file.rows.unwrap_or(0)));
+    }
+    if Some(hex(&root)) != manifest.file.records_root && report.invalid + report.missing + report.extra == 0 {
+        report.problem(ProblemKind::Invalid, None, None, "the record digest root differs from the manifest's");
+    }
+    if (file_hash.0, file_hash.1.as_str()) != (manifest.file.size, manifest.file.sha256.as_str()) {
+        let records_intact = report.invalid + report.missing + report.extra == 0;
+        if records_intact && options.allow_rewritten {
+            report.notes.push("the file's bytes differ from the signed file's, but every record verifies in order (a rewritten or converted file)".into());
+        } else {
+            let message = if records_intact {
+                "the file's bytes differ from the signed file's (size or SHA-256), though every record verifies: its footer or layout changed (--allow-rewritten accepts that)"
+            } else {
+                "the file's bytes differ from the signed file's (size or SHA-256)"
+            };
+            report.problem(ProblemKind::Invalid, None, Some(file_name(data)), message);
+        }
+    }
+    report.conclude(options.allow_missing, anchored);
+    Ok(report)
+}
+
+fn key_of(row: &NativeRow) -> String {
+    RecordKey::new(&row.provider, &row.depiction_id, &row.model).to_string()
+}
+
+fn identity(provider: &str, depiction_id: &str, model: &str) -> u128 {
+    RecordKey::new(provider, depiction_id, model).fingerprint()
+}

@@ -1,0 +1,158 @@
+//! Release manifests: every file of a release directory (name, size, SHA-256; for record
+//! files also the row count and record-digest root), signed as one detached signature.
+
+use std::path::{Path, PathBuf};
+
+use oembeddings::read::{ParquetSource, ReadOptions};
+
+use crate::digest::{RootBuilder, hex, record_digest};
+use crate::ed25519::parallel_map;
+use crate::error::SignError;
+use crate::keys::{PublicKey, SecretKey};
+use crate::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
+use crate::report::{ProblemKind, VerifyReport};
+
+/// Name of the manifest inside a release directory.
+pub const MANIFEST: &str = "release.json";
+
+/// Files written by [`sign_release`].
+#[derive(Debug, Clone)]
+pub struct SignedRelease {
+    /// The manifest.
+    pub manifest: PathBuf,
+    /// Its detached signature.
+    pub signature: PathBuf,
+    /// Files listed.
+    pub files: usize,
+}
+
+/// Every regular file under `dir` (relative, `/`-separated, sorted), except the manifest and
+/// its signatures and unfinished temporary files. Symbolic links are refused: a release
+/// lists what it holds.
+fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
+    fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), SignError> {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(SignError::io(dir))?
+            .collect::<Result<_, _>>()
+            .map_err(SignError::io(dir))?;
+        entries.sort_by_key(|e| e.file_name());
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let path = entry.path();
+            let kind = entry.file_type().map_err(SignError::io(&path))?;
+            let relative = format!("{prefix}{name}");
+            if kind.is_symlink() {
+                return Err(SignError::Unsupported(format!("{}: a release may not hold symbolic links", path.display())));
+            } else if kind.is_dir() {
+                walk(&path, &format!("{relative}/"), out)?;
+            } else if !(prefix.is_empty() && (name == MANIFEST || name.starts_with(&format!("{MANIFEST}."))))
+                && !(name.starts_with('.') && name.ends_with(".tmp"))
+            {
+                out.push(relative);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(dir, "", &mut out)?;
+    Ok(out)
+}
+
+/// The manifest entry of one file; record files also get rows and the digest root.
+fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
+    let path = manifest::join(dir, name);
+    let (size, sha256) = manifest::hash_file(&path)?;
+    let (mut rows, mut records_root) = (None, None);
+    if name.ends_with(".parquet") {
+        if let Ok(source) = ParquetSource::open(&path) {
+            let mut root = RootBuilder::default();
+            let mut count = 0u64;
+            for batch in source.records(&ReadOptions::default())? {
+                let batch = batch?;
+                let records: Vec<_> = batch.records().collect();
+                for digest in parallel_map(&records, record_digest) {
+                    root.push(&digest);
+                    count += 1;
+                }
+            }
+            rows = Some(count);
+            records_root = Some(hex(&root.finish()));
+        }
+    }
+    Ok(FileEntry {
+        name: name.to_owned(),
+        size,
+        sha256,
+        rows,
+        records_root,
+    })
+}
+
+/// Writes `dir/release.json` listing every file of the release, and its detached signature.
+pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignError> {
+    let names = release_files(dir)?;
+    let files = names.iter().map(|n| entry(dir, n)).collect::<Result<Vec<_>, _>>()?;
+    let manifest = ReleaseManifest {
+        format: RELEASE_FORMAT.to_owned(),
+        files,
+        key: key.key_id(),
+        created: manifest::now(),
+    };
+    let bytes = manifest::to_bytes(&manifest);
+    let manifest_file = dir.join(MANIFEST);
+    let signature = key.sign_detached(&mut bytes.as_slice(), &crate::file::trusted_comment(&manifest_file))?;
+    let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());
+    crate::write_atomically(&manifest_file, &bytes)?;
+    crate::write_atomically(&signature_file, &signature)?;
+    Ok(SignedRelease {
+        manifest: manifest_file,
+        signature: signature_file,
+        files: manifest.files.len(),
+    })
+}
+
+/// Verifies a release directory: the manifest's signature by `key`, then every file. Lists
+/// files that are missing (in the manifest, not in the directory), extra (in the directory,
+/// not in the manifest) and changed (size or SHA-256 differs).
+pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignError> {
+    let mut report = VerifyReport::new(dir, "release");
+    let manifest_file = dir.join(MANIFEST);
+    let bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
+    let anchored = match crate::file::read_signature(&manifest_file, key) {
+        Err(reason) => {
+            report.problem(ProblemKind::Invalid, None, Some(MANIFEST.into()), reason);
+            false
+        }
+        Ok(signature) => match key.verify_detached(&mut bytes.as_slice(), &signature) {
+            Ok(signer) => {
+                report.signer = Some(signer);
+                true
+            }
+            Err(reason) => {
+                report.problem(ProblemKind::Invalid, None, Some(MANIFEST.into()), format!("manifest signature: {reason}"));
+                false
+            }
+        },
+    };
+    let manifest: ReleaseManifest = manifest::parse(&manifest_file, &bytes, RELEASE_FORMAT)?;
+    let present = release_files(dir)?;
+    for listed in &manifest.files {
+        if !present.contains(&listed.name) {
+            report.problem(ProblemKind::Missing, None, Some(listed.name.clone()), "listed in the manifest but absent");
+            continue;
+        }
+        let (size, sha256) = manifest::hash_file(&manifest::join(dir, &listed.name))?;
+        if size != listed.size || sha256 != listed.sha256 {
+            report.problem(ProblemKind::Invalid, None, Some(listed.name.clone()), format!("changed: {size} bytes, SHA-256 {sha256}; the manifest signs {} bytes, {}", listed.size, listed.sha256));
+        } else {
+            report.valid += 1;
+        }
+    }
+    for name in present {
+        if !manifest.files.iter().any(|f| f.name == name) {
+            report.problem(ProblemKind::Extra, None, Some(name), "in the directory but not in the manifest");
+        }
+    }
+    report.conclude(false, anchored);
+    Ok(report)
+}

@@ -1,0 +1,164 @@
+//! Verification reports: what was checked, what verified, and every problem found.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// Problems listed per report before the rest are only counted.
+pub const LISTED_PROBLEMS: usize = 1000;
+
+/// What kind of problem a record or file has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// A signature does not verify, or the record differs from what was signed.
+    Invalid,
+    /// A record has no signature.
+    Missing,
+    /// A signature has no record (the record was deleted, or never in this file).
+    Extra,
+}
+
+/// One problem, at one record or file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// Its kind.
+    pub kind: ProblemKind,
+    /// 0-based row in the data file, when the record is in it.
+    pub row: Option<u64>,
+    /// The record key (or file name, for release problems).
+    pub key: Option<String>,
+    /// What is wrong, in one line.
+    pub message: String,
+}
+
+/// Who signed, and when, as the signature says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signer {
+    /// `openpgp` or `ed25519`.
+    pub algorithm: &'static str,
+    /// OpenPGP fingerprint of the signing key, or the minisign key id (hex).
+    pub key: String,
+    /// The primary user id of an OpenPGP certificate.
+    pub user_id: Option<String>,
+    /// Signature creation time (RFC 3339), when the format records it.
+    pub signed_at: Option<String>,
+    /// The trusted comment of a minisign signature.
+    pub trusted_comment: Option<String>,
+}
+
+/// The result of verifying one thing (a file, a file's records, or a release).
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    /// What was verified: the data file or release directory.
+    pub path: PathBuf,
+    /// `file`, `records-native`, `records-compatible` or `release`.
+    pub check: &'static str,
+    /// Whether verification passed (problems allowed by the options do not fail it).
+    pub ok: bool,
+    /// Signatures that verified for unchanged records (or files).
+    pub valid: u64,
+    /// Invalid signatures, changed or misplaced records (or files).
+    pub invalid: u64,
+    /// Records (or files) without a signature.
+    pub missing: u64,
+    /// Signatures without a record (or listed files that are absent).
+    pub extra: u64,
+    /// The signer, when a signature verified.
+    pub signer: Option<Signer>,
+    /// Problems, at most [`LISTED_PROBLEMS`].
+    pub problems: Vec<Problem>,
+    /// Problems not listed.
+    pub unlisted: u64,
+    /// Observations that are not problems.
+    pub notes: Vec<String>,
+}
+
+impl VerifyReport {
+    pub(crate) fn new(path: impl Into<PathBuf>, check: &'static str) -> Self {
+        Self {
+            path: path.into(),
+            check,
+            ok: false,
+            valid: 0,
+            invalid: 0,
+            missing: 0,
+            extra: 0,
+            signer: None,
+            problems: Vec::new(),
+            unlisted: 0,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Counts a problem and lists it while under the limit.
+    pub(crate) fn problem(&mut self, kind: ProblemKind, row: Option<u64>, key: Option<String>, message: impl Into<String>) {
+        match kind {
+            ProblemKind::Invalid => self.invalid += 1,
+            ProblemKind::Missing => self.missing += 1,
+            ProblemKind::Extra => self.extra += 1,
+        }
+        if self.problems.len() < LISTED_PROBLEMS {
+            self.problems.push(Problem {
+                kind,
+                row,
+                key,
+                message: message.into(),
+            });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Decides `ok`: no invalid and no extra signatures, no missing ones unless
+    /// `allow_missing`, and at least one signature by the key verified (`anchored`). Fail
+    /// closed: a check that verified nothing does not pass.
+    pub(crate) fn conclude(&mut self, allow_missing: bool, anchored: bool) {
+        self.ok = anchored && self.invalid == 0 && self.extra == 0 && (allow_missing || self.missing == 0);
+    }
+
+    /// The report for people.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let path = self.path.display();
+        for p in &self.problems {
+            let at = match (&p.row, &p.key) {
+                (Some(row), Some(key)) => format!(" row {row} ({key})"),
+                (Some(row), None) => format!(" row {row}"),
+                (None, Some(key)) => format!(" {key}"),
+                (None, None) => String::new(),
+            };
+            let kind = match p.kind {
+                ProblemKind::Invalid => "invalid",
+                ProblemKind::Missing => "missing",
+                ProblemKind::Extra => "extra",
+            };
+            let _ = writeln!(out, "{path}: {kind}{at}: {}", p.message);
+        }
+        if self.unlisted > 0 {
+            let _ = writeln!(out, "{path}: {} more problems not listed", self.unlisted);
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "{path}: note: {note}");
+        }
+        if let Some(s) = &self.signer {
+            let who = s.user_id.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
+            let when = s.signed_at.as_deref().map(|t| format!(", signed {t}")).unwrap_or_default();
+            let comment = s.trusted_comment.as_deref().map(|c| format!(", trusted comment: {c}")).unwrap_or_default();
+            let _ = writeln!(out, "{path}: signer {} key {}{who}{when}{comment}", s.algorithm, s.key);
+        }
+        let _ = writeln!(
+            out,
+            "{path}: {} ({}): {} valid, {} invalid, {} missing, {} extra",
+            if self.ok { "verified" } else { "NOT VERIFIED" },
+            self.check,
+            self.valid,
+            self.invalid,
+            self.missing,
+            self.extra
+        );
+        out
+    }
+}

@@ -1,0 +1,327 @@
+//! Sidecar files holding per-record signatures, read and written as Parquet.
+//!
+//! - Compatible profile (go-embeddingsdb): `{root}-signatures.parquet` with string columns
+//!   `provider`, `depiction_id`, `model`, `record_hash`, `record_signature`.
+//! - Native profile: `{root}.sigs.parquet` with `row` (uint64), `provider`, `depiction_id`,
+//!   `model`, `digest` (32-byte fixed binary) and `signature` (binary).
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{BinaryBuilder, FixedSizeBinaryBuilder, StringBuilder, UInt64Builder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::UInt64Type;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use oembeddings::atomic::AtomicFile;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+
+use crate::digest::RecordDigest;
+use crate::error::SignError;
+
+/// Rows per written row group batch.
+const BATCH: usize = 8192;
+
+/// One row of a compatible-profile sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompatibleRow {
+    /// The record's provider.
+    pub provider: String,
+    /// The record's depiction id.
+    pub depiction_id: String,
+    /// The record's model.
+    pub model: String,
+    /// Lowercase hex SHA-256 of the record's Go JSON bytes.
+    pub record_hash: String,
+    /// ASCII-armored OpenPGP detached signature over those bytes.
+    pub record_signature: String,
+}
+
+/// One row of a native-profile sidecar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NativeRow {
+    /// 0-based row of the record in the data file.
+    pub row: u64,
+    /// The record's provider.
+    pub provider: String,
+    /// The record's depiction id.
+    pub depiction_id: String,
+    /// The record's model.
+    pub model: String,
+    /// The record digest.
+    pub digest: RecordDigest,
+    /// The signature over the signed message of the digest.
+    pub signature: Vec<u8>,
+}
+
+fn compatible_schema() -> SchemaRef {
+    Arc::new(Schema::new(
+        ["provider", "depiction_id", "model", "record_hash", "record_signature"]
+            .into_iter()
+            .map(|n| Field::new(n, DataType::Utf8, false))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn native_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("row", DataType::UInt64, false),
+        Field::new("provider", DataType::Utf8, false),
+        Field::new("depiction_id", DataType::Utf8, false),
+        Field::new("model", DataType::Utf8, false),
+        Field::new("digest", DataType::FixedSizeBinary(32), false),
+        Field::new("signature", DataType::Binary, false),
+    ]))
+}
+
+/// Writes a sidecar atomically, a batch of rows at a time.
+pub(crate) struct SidecarWriter<R> {
+    output: AtomicFile,
+    writer: ArrowWriter<BufWriter<File>>,
+    pending: Vec<R>,
+    encode: fn(&[R]) -> Vec<ArrayRef>,
+    schema: SchemaRef,
+}
+
+impl<R> SidecarWriter<R> {
+    fn create(path: &Path, schema: SchemaRef, encode: fn(&[R]) -> Vec<ArrayRef>) -> Result<Self, SignError> {
+        let io = |source| SignError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let output = AtomicFile::create(path).map_err(io)?;
+        let file = output.try_clone_file().map_err(io)?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::default()))
+            .build();
+        let writer = ArrowWriter::try_new(BufWriter::new(file), schema.clone(), Some(props))
+            .map_err(|e| SignError::sidecar(path, e.to_string()))?;
+        Ok(Self {
+            output,
+            writer,
+            pending: Vec::with_capacity(BATCH),
+            encode,
+            schema,
+        })
+    }
+
+    /// Appends a row.
+    pub(crate) fn push(&mut self, row: R) -> Result<(), SignError> {
+        self.pending.push(row);
+        if self.pending.len() >= BATCH {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), SignError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let path = self.output.target().to_path_buf();
+        let batch = RecordBatch::try_new(self.schema.clone(), (self.encode)(&self.pending))
+            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+        self.writer.write(&batch).map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes the footer and moves the file into place.
+    pub(crate) fn finish(mut self) -> Result<PathBuf, SignError> {
+        self.flush()?;
+        let path = self.output.target().to_path_buf();
+        self.writer.finish().map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+        std::io::Write::flush(self.writer.inner_mut()).map_err(|source| SignError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        drop(self.writer);
+        self.output.commit().map_err(|source| SignError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(path)
+    }
+}
+
+/// A writer of compatible-profile sidecars.
+pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter<CompatibleRow>, SignError> {
+    SidecarWriter::create(path, compatible_schema(), |rows| {
+        let column = |f: fn(&CompatibleRow) -> &str| -> ArrayRef {
+            let mut b = StringBuilder::new();
+            for r in rows {
+                b.append_value(f(r));
+            }
+            Arc::new(b.finish())
+        };
+        vec![
+            column(|r| &r.provider),
+            column(|r| &r.depiction_id),
+            column(|r| &r.model),
+            column(|r| &r.record_hash),
+            column(|r| &r.record_signature),
+        ]
+    })
+}
+
+/// A writer of native-profile sidecars.
+pub(crate) fn native_writer(path: &Path) -> Result<SidecarWriter<NativeRow>, SignError> {
+    SidecarWriter::create(path, native_schema(), |rows| {
+        let mut row = UInt64Builder::with_capacity(rows.len());
+        let mut strings = [StringBuilder::new(), StringBuilder::new(), StringBuilder::new()];
+        let mut digest = FixedSizeBinaryBuilder::with_capacity(rows.len(), 32);
+        let mut signature = BinaryBuilder::new();
+        for r in rows {
+            row.append_value(r.row);
+            strings[0].append_value(&r.provider);
+            strings[1].append_value(&r.depiction_id);
+            strings[2].append_value(&r.model);
+            // The builder was made for 32 bytes and a digest is 32 bytes.
+            let _ = digest.append_value(r.digest);
+            signature.append_value(&r.signature);
+        }
+        let [mut p, mut d, mut m] = strings;
+        vec![
+            Arc::new(row.finish()),
+            Arc::new(p.finish()),
+            Arc::new(d.finish()),
+            Arc::new(m.finish()),
+            Arc::new(digest.finish()),
+            Arc::new(signature.finish()),
+        ]
+    })
+}
+
+/// Streams the rows of a sidecar, a batch at a time.
+pub(crate) struct SidecarReader<R> {
+    path: PathBuf,
+    inner: ParquetRecordBatchReader,
+    decode: fn(&Path, &RecordBatch) -> Result<Vec<R>, SignError>,
+}
+
+impl<R> Iterator for SidecarReader<R> {
+    type Item = Result<Vec<R>, SignError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let batch = match self.inner.next()? {
+            Ok(b) => b,
+            Err(e) => return Some(Err(SignError::sidecar(&self.path, e.to_string()))),
+        };
+        Some((self.decode)(&self.path, &batch))
+    }
+}
+
+fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
+    let file = File::open(path).map_err(|source| SignError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(BATCH).build())
+        .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
+}
+
+fn column<'a>(path: &Path, batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, SignError> {
+    let column = batch
+        .column_by_name(name)
+        .ok_or_else(|| SignError::sidecar(path, format!("column '{name}' is missing")))?;
+    if column.null_count() > 0 {
+        return Err(SignError::sidecar(path, format!("column '{name}' holds nulls")));
+    }
+    Ok(column)
+}
+
+fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, SignError> {
+    let c = column(path, batch, name)?;
+    let utf8 = arrow_cast::cast(c, &DataType::Utf8)
+        .map_err(|_| SignError::sidecar(path, format!("column '{name}' is not text")))?;
+    let s = utf8.as_string::<i32>();
+    Ok((0..s.len()).map(|i| s.value(i).to_owned()).collect())
+}
+
+/// The profile of a sidecar, from its columns: `compatible` (`record_hash`) or `native`
+/// (`digest`).
+pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
+    let file = File::open(path).map_err(SignError::io(path))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
+    let schema = builder.schema();
+    if schema.field_with_name("record_hash").is_ok() {
+        Ok("compatible")
+    } else if schema.field_with_name("digest").is_ok() {
+        Ok("native")
+    } else {
+        Err(SignError::sidecar(path, "neither record_hash (compatible profile) nor digest (native profile) columns"))
+    }
+}
+
+/// Reads a compatible-profile sidecar.
+pub(crate) fn read_compatible(path: &Path) -> Result<SidecarReader<CompatibleRow>, SignError> {
+    Ok(SidecarReader {
+        path: path.to_path_buf(),
+        inner: open(path)?,
+        decode: |path, batch| {
+            let cols: Vec<Vec<String>> = ["provider", "depiction_id", "model", "record_hash", "record_signature"]
+                .iter()
+                .map(|n| strings(path, batch, n))
+                .collect::<Result<_, _>>()?;
+            let mut cols = cols.into_iter();
+            let mut next = || cols.next().unwrap_or_default().into_iter();
+            let (p, d, m, h, s) = (next(), next(), next(), next(), next());
+            Ok(p.zip(d)
+                .zip(m)
+                .zip(h)
+                .zip(s)
+                .map(|((((provider, depiction_id), model), record_hash), record_signature)| CompatibleRow {
+                    provider,
+                    depiction_id,
+                    model,
+                    record_hash,
+                    record_signature,
+                })
+                .collect())
+        },
+    })
+}
+
+/// Reads a native-profile sidecar.
+pub(crate) fn read_native(path: &Path) -> Result<SidecarReader<NativeRow>, SignError> {
+    Ok(SidecarReader {
+        path: path.to_path_buf(),
+        inner: open(path)?,
+        decode: |path, batch| {
+            let rows = column(path, batch, "row")?
+                .as_primitive_opt::<UInt64Type>()
+                .ok_or_else(|| SignError::sidecar(path, "column 'row' is not uint64"))?;
+            let digests = column(path, batch, "digest")?
+                .as_fixed_size_binary_opt()
+                .filter(|d| d.value_length() == 32)
+                .ok_or_else(|| SignError::sidecar(path, "column 'digest' is not 32-byte binary"))?;
+            let signatures = column(path, batch, "signature")?
+                .as_binary_opt::<i32>()
+                .ok_or_else(|| SignError::sidecar(path, "column 'signature' is not binary"))?;
+            let provider = strings(path, batch, "provider")?;
+            let depiction_id = strings(path, batch, "depiction_id")?;
+            let model = strings(path, batch, "model")?;
+            let mut out = Vec::with_capacity(batch.num_rows());
+            for (i, ((provider, depiction_id), model)) in provider.into_iter().zip(depiction_id).zip(model).enumerate() {
+                let mut digest = [0u8; 32];
+                digest.copy_from_slice(digests.value(i));
+                out.push(NativeRow {
+                    row: rows.value(i),
+                    provider,
+                    depiction_id,
+                    model,
+                    digest,
+                    signature: signatures.value(i).to_vec(),
+                });
+            }
+            Ok(out)
+        },
+    })
+}
