@@ -76,7 +76,8 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
     for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
         let batch = batch?;
         let rows: Vec<RecordRef<'_>> = batch.records().collect();
-        let bytes: Vec<Result<Vec<u8>, String>> = parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
+        let bytes: Vec<Result<Vec<u8>, String>> =
+            parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
         let mut messages = Vec::with_capacity(rows.len());
         for (i, b) in bytes.into_iter().enumerate() {
             messages.push(b.map_err(|e| {
@@ -122,14 +123,21 @@ struct Entry {
 
 /// Verifies every record of `data` against a compatible-profile sidecar (default
 /// `{root}-signatures.parquet`), with `key` as the only acceptable signer.
-pub fn verify_records(data: &Path, key: &PublicKey, sidecar: Option<&Path>, allow_missing: bool) -> Result<VerifyReport, SignError> {
+pub fn verify_records(
+    data: &Path,
+    key: &PublicKey,
+    sidecar: Option<&Path>,
+    allow_missing: bool,
+) -> Result<VerifyReport, SignError> {
     if key.algorithm() != "openpgp" {
         return Err(SignError::Unsupported(
             "compatible-profile signatures are OpenPGP signatures; give the OpenPGP public key (e.g. {root}-signatures.pub)".into(),
         ));
     }
     let mut report = VerifyReport::new(data, "records-compatible");
-    let sidecar_file = sidecar.map(Path::to_path_buf).unwrap_or_else(|| sidecar_path(data));
+    let sidecar_file = sidecar
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| sidecar_path(data));
     let mut entries: HashMap<u128, Entry, BuildHasherDefault<DefaultHasher>> = HashMap::default();
     for rows in sidecar::read_compatible(&sidecar_file)? {
         for row in rows? {
@@ -142,7 +150,12 @@ pub fn verify_records(data: &Path, key: &PublicKey, sidecar: Option<&Path>, allo
                 key: key.clone(),
             };
             if entries.insert(id.fingerprint(), entry).is_some() {
-                report.problem(ProblemKind::Invalid, None, Some(key), "the sidecar signs this record key twice");
+                report.problem(
+                    ProblemKind::Invalid,
+                    None,
+                    Some(key),
+                    "the sidecar signs this record key twice",
+                );
             }
         }
     }
@@ -157,21 +170,39 @@ pub fn verify_records(data: &Path, key: &PublicKey, sidecar: Option<&Path>, allo
         for record in &records {
             let id = record.key();
             match entries.get_mut(&id.fingerprint()) {
-                None => report.problem(ProblemKind::Missing, Some(row), Some(id.to_string()), "record has no signature in the sidecar"),
-                Some(entry) if entry.seen => {
-                    report.problem(ProblemKind::Invalid, Some(row), Some(id.to_string()), "record key occurs again; only one record with this key was signed")
-                }
+                None => report.problem(
+                    ProblemKind::Missing,
+                    Some(row),
+                    Some(id.to_string()),
+                    "record has no signature in the sidecar",
+                ),
+                Some(entry) if entry.seen => report.problem(
+                    ProblemKind::Invalid,
+                    Some(row),
+                    Some(id.to_string()),
+                    "record key occurs again; only one record with this key was signed",
+                ),
                 Some(entry) => {
                     entry.seen = true;
                     match matching_bytes(record, entry.hash) {
-                        Ok(bytes) => work.push((row, id.to_string(), bytes, entry.signature.clone())),
-                        Err(reason) => report.problem(ProblemKind::Invalid, Some(row), Some(id.to_string()), reason),
+                        Ok(bytes) => {
+                            work.push((row, id.to_string(), bytes, entry.signature.clone()))
+                        }
+                        Err(reason) => report.problem(
+                            ProblemKind::Invalid,
+                            Some(row),
+                            Some(id.to_string()),
+                            reason,
+                        ),
                     }
                 }
             }
             row += 1;
         }
-        let items: Vec<(&[u8], &[u8])> = work.iter().map(|(_, _, bytes, signature)| (bytes.as_slice(), signature.as_bytes())).collect();
+        let items: Vec<(&[u8], &[u8])> = work
+            .iter()
+            .map(|(_, _, bytes, signature)| (bytes.as_slice(), signature.as_bytes()))
+            .collect();
         let results = key.verify_openpgp_all(&items);
         for ((row, id, _, _), result) in work.into_iter().zip(results) {
             match result {
@@ -182,14 +213,28 @@ pub fn verify_records(data: &Path, key: &PublicKey, sidecar: Option<&Path>, allo
                         anchored = true;
                     }
                 }
-                Err(reason) => report.problem(ProblemKind::Invalid, Some(row), Some(id), format!("signature: {reason}")),
+                Err(reason) => report.problem(
+                    ProblemKind::Invalid,
+                    Some(row),
+                    Some(id),
+                    format!("signature: {reason}"),
+                ),
             }
         }
     }
-    let mut absent: Vec<String> = entries.into_values().filter(|e| !e.seen).map(|e| e.key).collect();
+    let mut absent: Vec<String> = entries
+        .into_values()
+        .filter(|e| !e.seen)
+        .map(|e| e.key)
+        .collect();
     absent.sort_unstable();
     for key in absent {
-        report.problem(ProblemKind::Extra, None, Some(key), "signed record is absent from the file (deleted)");
+        report.problem(
+            ProblemKind::Extra,
+            None,
+            Some(key),
+            "signed record is absent from the file (deleted)",
+        );
     }
     report.conclude(allow_missing, anchored);
     Ok(report)

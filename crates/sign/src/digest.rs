@@ -32,7 +32,12 @@ pub type RecordDigest = [u8; 32];
 pub fn record_digest(record: &RecordRef<'_>) -> RecordDigest {
     let mut h = Sha256::new();
     h.update(RECORD_DOMAIN);
-    for s in [record.provider, record.depiction_id, record.subject_id, record.model] {
+    for s in [
+        record.provider,
+        record.depiction_id,
+        record.subject_id,
+        record.model,
+    ] {
         string(&mut h, s);
     }
     h.update((record.embeddings.len() as u64).to_le_bytes());
@@ -155,7 +160,10 @@ mod tests {
             model: "mobileclip".into(),
             embeddings: vec![0.5, -0.25, 0.0, -0.0],
             created: 1_776_070_800,
-            attributes: BTreeMap::from([("type".into(), "image".into()), ("preview".into(), "https://x/".into())]),
+            attributes: BTreeMap::from([
+                ("type".into(), "image".into()),
+                ("preview".into(), "https://x/".into()),
+            ]),
         }
     }
 

@@ -22,13 +22,20 @@ pub(crate) fn sign_all(key: &SigningKey, messages: &[&[u8]]) -> Vec<[u8; 64]> {
 /// `key` must not be weak (see [`VerifyingKey::is_weak`]); the caller refuses weak keys.
 pub(crate) fn verify_all(key: &VerifyingKey, items: &[(&[u8], &[u8])]) -> Vec<bool> {
     let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(BATCH).collect();
-    parallel_map(&chunks, |chunk| verify_chunk(key, chunk)).into_iter().flatten().collect()
+    parallel_map(&chunks, |chunk| verify_chunk(key, chunk))
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 fn verify_chunk(key: &VerifyingKey, chunk: &[(&[u8], &[u8])]) -> Vec<bool> {
     let parsed: Vec<Option<Signature>> = chunk
         .iter()
-        .map(|(_, sig)| Signature::from_slice(sig).ok().filter(|s| !small_order_r(s)))
+        .map(|(_, sig)| {
+            Signature::from_slice(sig)
+                .ok()
+                .filter(|s| !small_order_r(s))
+        })
         .collect();
     if parsed.iter().all(Option::is_some) {
         let messages: Vec<&[u8]> = chunk.iter().map(|(m, _)| *m).collect();
@@ -55,7 +62,9 @@ fn small_order_r(signature: &Signature) -> bool {
 
 /// `f` over `items` on every core, in order.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len().max(1));
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
     if threads <= 1 || items.len() < 2 {
         return items.iter().map(f).collect();
     }
@@ -95,11 +104,23 @@ mod tests {
         small_r[..32].copy_from_slice(&[0u8; 32]); // R = (0, 1)'s neighbour of small order
         small_r[0] = 1; // the identity point
         signatures[200] = small_r;
-        let items: Vec<(&[u8], &[u8])> = refs.iter().zip(&signatures).map(|(m, s)| (*m, s.as_slice())).collect();
+        let items: Vec<(&[u8], &[u8])> = refs
+            .iter()
+            .zip(&signatures)
+            .map(|(m, s)| (*m, s.as_slice()))
+            .collect();
         let ok = verify_all(&key.verifying_key(), &items);
-        let bad: Vec<usize> = ok.iter().enumerate().filter(|(_, ok)| !**ok).map(|(i, _)| i).collect();
+        let bad: Vec<usize> = ok
+            .iter()
+            .enumerate()
+            .filter(|(_, ok)| !**ok)
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(bad, vec![7, 100, 200]);
         // A truncated signature is invalid, not a panic.
-        assert_eq!(verify_all(&key.verifying_key(), &[(refs[0], &signatures[0][..63])]), vec![false]);
+        assert_eq!(
+            verify_all(&key.verifying_key(), &[(refs[0], &signatures[0][..63])]),
+            vec![false]
+        );
     }
 }

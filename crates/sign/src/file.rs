@@ -18,7 +18,10 @@ pub fn signature_path(path: &Path, extension: &str) -> PathBuf {
 
 /// The trusted comment minisign itself writes: `timestamp:<unix>\tfile:<name>\thashed`.
 pub(crate) fn trusted_comment(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     format!("timestamp:{now}\tfile:{name}\thashed")
 }
@@ -26,7 +29,10 @@ pub(crate) fn trusted_comment(path: &Path) -> String {
 /// Signs `path`, writing `path.asc` or `path.minisig` (by key type) atomically.
 pub fn sign_file(path: &Path, key: &SecretKey) -> Result<PathBuf, SignError> {
     let file = File::open(path).map_err(SignError::io(path))?;
-    let signature = key.sign_detached(&mut BufReader::with_capacity(1 << 20, file), &trusted_comment(path))?;
+    let signature = key.sign_detached(
+        &mut BufReader::with_capacity(1 << 20, file),
+        &trusted_comment(path),
+    )?;
     let out = signature_path(path, key.signature_extension());
     crate::write_atomically(&out, &signature)?;
     Ok(out)
@@ -41,13 +47,25 @@ pub(crate) fn read_signature(path: &Path, key: &PublicKey) -> Result<Vec<u8>, St
             return Ok(bytes);
         }
     }
-    let looked: Vec<String> = key.signature_extensions().iter().map(|e| signature_path(path, e).display().to_string()).collect();
-    Err(format!("no signature for a {} key: {} not found", key.algorithm(), looked.join(" or ")))
+    let looked: Vec<String> = key
+        .signature_extensions()
+        .iter()
+        .map(|e| signature_path(path, e).display().to_string())
+        .collect();
+    Err(format!(
+        "no signature for a {} key: {} not found",
+        key.algorithm(),
+        looked.join(" or ")
+    ))
 }
 
 /// Verifies a detached signature of `path` by `key`. Without `signature`, looks for
 /// `path.minisig` (Ed25519 keys) or `path.asc`, then `path.sig` (OpenPGP keys).
-pub fn verify_file(path: &Path, key: &PublicKey, signature: Option<&Path>) -> Result<VerifyReport, SignError> {
+pub fn verify_file(
+    path: &Path,
+    key: &PublicKey,
+    signature: Option<&Path>,
+) -> Result<VerifyReport, SignError> {
     let mut report = VerifyReport::new(path, "file");
     let signature_file = match signature {
         Some(s) => s.to_path_buf(),
@@ -61,17 +79,29 @@ pub fn verify_file(path: &Path, key: &PublicKey, signature: Option<&Path>) -> Re
     let signature_bytes = match std::fs::read(&signature_file) {
         Ok(bytes) => bytes,
         Err(e) => {
-            report.problem(ProblemKind::Missing, None, Some(signature_file.display().to_string()), format!("no signature: {e}"));
+            report.problem(
+                ProblemKind::Missing,
+                None,
+                Some(signature_file.display().to_string()),
+                format!("no signature: {e}"),
+            );
             report.conclude(false, false);
             return Ok(report);
         }
     };
     let file = File::open(path).map_err(SignError::io(path))?;
-    match key.verify_detached(&mut BufReader::with_capacity(1 << 20, file), &signature_bytes) {
+    match key.verify_detached(BufReader::with_capacity(1 << 20, file), &signature_bytes) {
         Ok(signer) => {
             if let Some(comment) = &signer.trusted_comment {
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-                if let Some(signed_name) = comment.split('\t').find_map(|part| part.strip_prefix("file:")).filter(|n| *n != name) {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                if let Some(signed_name) = comment
+                    .split('\t')
+                    .find_map(|part| part.strip_prefix("file:"))
+                    .filter(|n| *n != name)
+                {
                     report.notes.push(format!("the trusted comment names file {signed_name:?}; the content is what was signed"));
                 }
             }
@@ -80,7 +110,12 @@ pub fn verify_file(path: &Path, key: &PublicKey, signature: Option<&Path>) -> Re
             report.conclude(false, true);
         }
         Err(reason) => {
-            report.problem(ProblemKind::Invalid, None, Some(signature_file.display().to_string()), reason);
+            report.problem(
+                ProblemKind::Invalid,
+                None,
+                Some(signature_file.display().to_string()),
+                reason,
+            );
             report.conclude(false, false);
         }
     }

@@ -25,7 +25,7 @@ pub enum SecretKey {
         signer: Box<openpgp::Signer>,
     },
     /// A minisign Ed25519 secret key.
-    Ed25519(minisign::SecretKey),
+    Ed25519(Box<minisign::SecretKey>),
 }
 
 /// A key that verifies: the one key the user trusts for this verification.
@@ -94,16 +94,24 @@ pub fn secret_file_warnings(path: &Path) -> Vec<String> {
 impl SecretKey {
     /// Loads a secret key: an armored or binary OpenPGP TSK (one certificate, or the one
     /// `fingerprint` names), or a minisign secret key file. `password` unlocks protected keys.
-    pub fn load(path: &Path, password: Option<&str>, fingerprint: Option<&str>) -> Result<Self, SignError> {
+    pub fn load(
+        path: &Path,
+        password: Option<&str>,
+        fingerprint: Option<&str>,
+    ) -> Result<Self, SignError> {
         let bytes = read_text(path)?;
         if is_minisign(&bytes) {
-            let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
-            let key = minisign::SecretKey::from_file_text(text, password).map_err(|e| SignError::key(path, e.to_string()))?;
-            return Ok(SecretKey::Ed25519(key));
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+            let key = minisign::SecretKey::from_file_text(text, password)
+                .map_err(|e| SignError::key(path, e.to_string()))?;
+            return Ok(SecretKey::Ed25519(Box::new(key)));
         }
         let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
-        let cert = openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
-        let signer = openpgp::Signer::new(&cert, password).map_err(|e| SignError::key(path, e.to_string()))?;
+        let cert =
+            openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
+        let signer = openpgp::Signer::new(&cert, password)
+            .map_err(|e| SignError::key(path, e.to_string()))?;
         Ok(SecretKey::OpenPgp {
             cert: Box::new(cert),
             signer: Box::new(signer),
@@ -138,7 +146,8 @@ impl SecretKey {
     pub fn public_armored(&self) -> Result<String, SignError> {
         match self {
             SecretKey::OpenPgp { cert, .. } => {
-                let bytes = openpgp::armored_public(cert).map_err(|e| SignError::Unsupported(e.to_string()))?;
+                let bytes = openpgp::armored_public(cert)
+                    .map_err(|e| SignError::Unsupported(e.to_string()))?;
                 String::from_utf8(bytes).map_err(|e| SignError::Unsupported(e.to_string()))
             }
             SecretKey::Ed25519(k) => Ok(k.public_key().to_file_text()),
@@ -147,9 +156,15 @@ impl SecretKey {
 
     /// A detached signature of a stream: armored OpenPGP, or a `.minisig` with
     /// `trusted_comment`.
-    pub fn sign_detached(&self, reader: &mut dyn Read, trusted_comment: &str) -> Result<Vec<u8>, SignError> {
+    pub fn sign_detached(
+        &self,
+        reader: &mut dyn Read,
+        trusted_comment: &str,
+    ) -> Result<Vec<u8>, SignError> {
         match self {
-            SecretKey::OpenPgp { signer, .. } => signer.sign_reader(reader, true).map_err(|e| SignError::Unsupported(e.to_string())),
+            SecretKey::OpenPgp { signer, .. } => signer
+                .sign_reader(reader, true)
+                .map_err(|e| SignError::Unsupported(e.to_string())),
             SecretKey::Ed25519(k) => minisign::sign_prehashed(k, reader, trusted_comment, "")
                 .map(String::into_bytes)
                 .map_err(|e| SignError::Unsupported(e.to_string())),
@@ -160,7 +175,10 @@ impl SecretKey {
     /// Uses every core.
     pub fn sign_record_messages(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
         match self {
-            SecretKey::Ed25519(k) => Ok(ed25519::sign_all(k.signing_key(), messages).into_iter().map(|s| s.to_vec()).collect()),
+            SecretKey::Ed25519(k) => Ok(ed25519::sign_all(k.signing_key(), messages)
+                .into_iter()
+                .map(|s| s.to_vec())
+                .collect()),
             SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages),
         }
     }
@@ -170,19 +188,32 @@ impl SecretKey {
         match self {
             SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages)?
                 .iter()
-                .map(|binary| openpgp::armor_signature(binary).map_err(|e| SignError::Unsupported(e.to_string())))
+                .map(|binary| {
+                    openpgp::armor_signature(binary)
+                        .map_err(|e| SignError::Unsupported(e.to_string()))
+                })
                 .collect(),
-            SecretKey::Ed25519(_) => Err(SignError::Unsupported("armored OpenPGP signatures need an OpenPGP key".into())),
+            SecretKey::Ed25519(_) => Err(SignError::Unsupported(
+                "armored OpenPGP signatures need an OpenPGP key".into(),
+            )),
         }
     }
 }
 
 /// Binary OpenPGP signatures of each message, with a clone of `signer` on each core.
-fn openpgp_sign_all(signer: &openpgp::Signer, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
-    let chunks: Vec<&[&[u8]]> = messages.chunks(messages.len().div_ceil(cores()).max(1)).collect();
+fn openpgp_sign_all(
+    signer: &openpgp::Signer,
+    messages: &[&[u8]],
+) -> Result<Vec<Vec<u8>>, SignError> {
+    let chunks: Vec<&[&[u8]]> = messages
+        .chunks(messages.len().div_ceil(cores()).max(1))
+        .collect();
     let signed = parallel_map(&chunks, |chunk| {
         let mut signer = signer.clone();
-        chunk.iter().map(|m| signer.sign_bytes(m)).collect::<Result<Vec<_>, _>>()
+        chunk
+            .iter()
+            .map(|m| signer.sign_bytes(m))
+            .collect::<Result<Vec<_>, _>>()
     });
     let mut out = Vec::with_capacity(messages.len());
     for part in signed {
@@ -197,7 +228,8 @@ fn cores() -> usize {
 
 fn rfc3339(t: SystemTime) -> Option<String> {
     let t = time::OffsetDateTime::from(t);
-    t.format(&time::format_description::well_known::Rfc3339).ok()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .ok()
 }
 
 impl PublicKey {
@@ -208,7 +240,8 @@ impl PublicKey {
     pub fn load(path: &Path, fingerprint: Option<&str>) -> Result<Self, SignError> {
         let bytes = read_text(path)?;
         if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
-            let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
             let public = match minisign::PublicKey::from_file_text(text) {
                 Ok(k) => k,
                 Err(public_error) => match minisign::SecretKey::from_file_text(text, None) {
@@ -216,19 +249,28 @@ impl PublicKey {
                     Err(_) => return Err(SignError::key(path, public_error.to_string())),
                 },
             };
-            if let Some(wanted) = fingerprint {
-                if !wanted.eq_ignore_ascii_case(&public.key_id_hex()) {
-                    return Err(SignError::key(path, format!("key id is {}, not {wanted}", public.key_id_hex())));
-                }
+            if let Some(wanted) = fingerprint
+                && !wanted.eq_ignore_ascii_case(&public.key_id_hex())
+            {
+                return Err(SignError::key(
+                    path,
+                    format!("key id is {}, not {wanted}", public.key_id_hex()),
+                ));
             }
             if public.verifying_key().is_weak() {
-                return Err(SignError::key(path, "weak Ed25519 public key (a small-order point) refused"));
+                return Err(SignError::key(
+                    path,
+                    "weak Ed25519 public key (a small-order point) refused",
+                ));
             }
             return Ok(PublicKey::Ed25519(public));
         }
         let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
-        let cert = openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
-        Ok(PublicKey::OpenPgp(Box::new(cert.strip_secret_key_material())))
+        let cert =
+            openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
+        Ok(PublicKey::OpenPgp(Box::new(
+            cert.strip_secret_key_material(),
+        )))
     }
 
     /// `openpgp` or `ed25519`.
@@ -262,13 +304,18 @@ impl PublicKey {
 
     /// Verifies a detached signature (armored or binary OpenPGP, or `.minisig`) of a stream;
     /// the error is the reason, in one line.
-    pub fn verify_detached<R: Read + Send + Sync>(&self, reader: R, signature: &[u8]) -> Result<SignerInfo, String> {
+    pub fn verify_detached<R: Read + Send + Sync>(
+        &self,
+        reader: R,
+        signature: &[u8],
+    ) -> Result<SignerInfo, String> {
         match self {
             PublicKey::OpenPgp(cert) => openpgp::verify_detached(cert, reader, signature)
                 .map(|v| self.openpgp_signer(&v))
                 .map_err(|e| e.to_string()),
             PublicKey::Ed25519(k) => {
-                let text = std::str::from_utf8(signature).map_err(|_| "the signature file is not text (not a .minisig)".to_owned())?;
+                let text = std::str::from_utf8(signature)
+                    .map_err(|_| "the signature file is not text (not a .minisig)".to_owned())?;
                 let verified = minisign::verify(k, reader, text).map_err(|e| e.to_string())?;
                 let signed_at = verified
                     .trusted_comment
@@ -276,7 +323,10 @@ impl PublicKey {
                     .find_map(|p| p.strip_prefix("timestamp:"))
                     .and_then(|t| t.parse::<i64>().ok())
                     .and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-                    .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok());
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    });
                 Ok(SignerInfo {
                     algorithm: "ed25519",
                     key: k.key_id_hex(),
@@ -307,7 +357,11 @@ impl PublicKey {
     pub fn verify_record_messages(&self, items: &[(&[u8], &[u8])]) -> Vec<bool> {
         match self {
             PublicKey::Ed25519(k) => ed25519::verify_all(k.verifying_key(), items),
-            PublicKey::OpenPgp(_) => self.verify_openpgp_all(items).into_iter().map(|r| r.is_ok()).collect(),
+            PublicKey::OpenPgp(_) => self
+                .verify_openpgp_all(items)
+                .into_iter()
+                .map(|r| r.is_ok())
+                .collect(),
         }
     }
 
@@ -315,14 +369,23 @@ impl PublicKey {
     /// error of each is its reason.
     pub fn verify_openpgp_all(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<SignerInfo, String>> {
         let PublicKey::OpenPgp(cert) = self else {
-            return items.iter().map(|_| Err("not an OpenPGP key".to_owned())).collect();
+            return items
+                .iter()
+                .map(|_| Err("not an OpenPGP key".to_owned()))
+                .collect();
         };
-        let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(items.len().div_ceil(cores()).max(1)).collect();
+        let chunks: Vec<&[(&[u8], &[u8])]> =
+            items.chunks(items.len().div_ceil(cores()).max(1)).collect();
         parallel_map(&chunks, |chunk| {
             let mut verifier = openpgp::Verifier::new(cert);
             chunk
                 .iter()
-                .map(|(message, signature)| verifier.verify(message, signature).map(|v| self.openpgp_signer(&v)).map_err(|e| e.to_string()))
+                .map(|(message, signature)| {
+                    verifier
+                        .verify(message, signature)
+                        .map(|v| self.openpgp_signer(&v))
+                        .map_err(|e| e.to_string())
+                })
                 .collect::<Vec<_>>()
         })
         .into_iter()
@@ -332,10 +395,18 @@ impl PublicKey {
 }
 
 /// Generates an OpenPGP key; returns (secret armored TSK, public armored certificate).
-pub fn generate_openpgp(user_id: &str, password: Option<&str>) -> Result<(Vec<u8>, Vec<u8>), SignError> {
-    let (secret, public) = openpgp::generate(user_id, password).map_err(|e| SignError::Unsupported(e.to_string()))?;
-    let secret = secret.to_armored().map_err(|e| SignError::Unsupported(e.to_string()))?;
-    let public = public.to_armored().map_err(|e| SignError::Unsupported(e.to_string()))?;
+pub fn generate_openpgp(
+    user_id: &str,
+    password: Option<&str>,
+) -> Result<(Vec<u8>, Vec<u8>), SignError> {
+    let (secret, public) =
+        openpgp::generate(user_id, password).map_err(|e| SignError::Unsupported(e.to_string()))?;
+    let secret = secret
+        .to_armored()
+        .map_err(|e| SignError::Unsupported(e.to_string()))?;
+    let public = public
+        .to_armored()
+        .map_err(|e| SignError::Unsupported(e.to_string()))?;
     Ok((secret, public))
 }
 
@@ -352,7 +423,8 @@ pub fn generate_ed25519(password: Option<&str>) -> Result<(String, String), Sign
 pub fn describe(path: &Path) -> Result<KeyDescription, SignError> {
     let bytes = read_text(path)?;
     if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
-        let text = std::str::from_utf8(&bytes).map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
         let (id, secret, encrypted) = match minisign::PublicKey::from_file_text(text) {
             Ok(k) => (k.key_id_hex(), false, false),
             Err(e) => match minisign::SecretKey::from_file_text(text, None) {

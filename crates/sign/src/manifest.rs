@@ -85,11 +85,21 @@ pub(crate) fn to_bytes<T: Serialize>(manifest: &T) -> Vec<u8> {
 }
 
 /// Parses a manifest, checking its format tag.
-pub(crate) fn parse<T: for<'de> Deserialize<'de>>(path: &Path, bytes: &[u8], format: &str) -> Result<T, SignError> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| SignError::manifest(path, e.to_string()))?;
+pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
+    path: &Path,
+    bytes: &[u8],
+    format: &str,
+) -> Result<T, SignError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| SignError::manifest(path, e.to_string()))?;
     match value.get("format").and_then(|f| f.as_str()) {
         Some(f) if f == format => {}
-        Some(f) => return Err(SignError::manifest(path, format!("format is {f:?}, expected {format:?}"))),
+        Some(f) => {
+            return Err(SignError::manifest(
+                path,
+                format!("format is {f:?}, expected {format:?}"),
+            ));
+        }
         None => return Err(SignError::manifest(path, "no format field")),
     }
     serde_json::from_value(value).map_err(|e| SignError::manifest(path, e.to_string()))
@@ -121,10 +131,12 @@ pub(crate) fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
 pub(crate) fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
     let t = t.replace_nanosecond(0).unwrap_or(t);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// `dir/name` for a `/`-separated manifest name.
 pub(crate) fn join(dir: &Path, name: &str) -> PathBuf {
-    name.split('/').fold(dir.to_path_buf(), |p, part| p.join(part))
+    name.split('/')
+        .fold(dir.to_path_buf(), |p, part| p.join(part))
 }

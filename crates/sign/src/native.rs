@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use oembeddings::read::{ParquetSource, ReadOptions};
 use oembeddings::record::{RecordKey, RecordRef};
 
-use crate::digest::{RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message};
+use crate::digest::{
+    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
+};
 use crate::ed25519::parallel_map;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
@@ -36,7 +38,10 @@ pub struct SignedRecords {
 
 /// `X.parquet` -> `X` (the data file's name without `.parquet`).
 pub(crate) fn root(data: &Path) -> PathBuf {
-    let name = data.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let stem = name.strip_suffix(".parquet").unwrap_or(&name);
     data.with_file_name(stem)
 }
@@ -58,7 +63,9 @@ pub fn manifest_path(data: &Path) -> PathBuf {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Signs every record of `data` and writes the sidecar, the manifest and its signature next
@@ -126,7 +133,10 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     };
     let manifest_file = manifest_path(data);
     let bytes = manifest::to_bytes(&manifest);
-    let signature = key.sign_detached(&mut bytes.as_slice(), &crate::file::trusted_comment(&manifest_file))?;
+    let signature = key.sign_detached(
+        &mut bytes.as_slice(),
+        &crate::file::trusted_comment(&manifest_file),
+    )?;
     let signature_file = with_suffix(&manifest_file, key.signature_extension());
     crate::write_atomically(&manifest_file, &bytes)?;
     crate::write_atomically(&signature_file, &signature)?;
@@ -167,44 +177,86 @@ struct Signed {
 /// Fails closed: the manifest must carry a valid signature by `key`; every record must be in
 /// the sidecar, at its signed row, with its signed digest and a valid signature by `key`;
 /// every signed record must be present; the file's bytes must be those signed.
-pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOptions) -> Result<VerifyReport, SignError> {
+pub fn verify_records(
+    data: &Path,
+    key: &PublicKey,
+    options: &NativeVerifyOptions,
+) -> Result<VerifyReport, SignError> {
     let mut report = VerifyReport::new(data, "records-native");
-    let manifest_file = options.manifest.clone().unwrap_or_else(|| manifest_path(data));
+    let manifest_file = options
+        .manifest
+        .clone()
+        .unwrap_or_else(|| manifest_path(data));
     let manifest_bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
     let anchored = match crate::file::read_signature(&manifest_file, key) {
         Err(reason) => {
-            report.problem(ProblemKind::Invalid, None, Some(file_name(&manifest_file)), reason);
+            report.problem(
+                ProblemKind::Invalid,
+                None,
+                Some(file_name(&manifest_file)),
+                reason,
+            );
             false
         }
-        Ok(signature) => match key.verify_detached(&mut manifest_bytes.as_slice(), &signature) {
+        Ok(signature) => match key.verify_detached(manifest_bytes.as_slice(), &signature) {
             Ok(signer) => {
                 report.signer = Some(signer);
                 true
             }
             Err(reason) => {
-                report.problem(ProblemKind::Invalid, None, Some(file_name(&manifest_file)), format!("manifest signature: {reason}"));
+                report.problem(
+                    ProblemKind::Invalid,
+                    None,
+                    Some(file_name(&manifest_file)),
+                    format!("manifest signature: {reason}"),
+                );
                 false
             }
         },
     };
-    let manifest: RecordsManifest = manifest::parse(&manifest_file, &manifest_bytes, RECORDS_FORMAT)?;
+    let manifest: RecordsManifest =
+        manifest::parse(&manifest_file, &manifest_bytes, RECORDS_FORMAT)?;
     if manifest.records.signature != key.algorithm() {
         report.problem(
             ProblemKind::Invalid,
             None,
             None,
-            format!("records are signed with {} but the key is {}: no record can verify", manifest.records.signature, key.algorithm()),
+            format!(
+                "records are signed with {} but the key is {}: no record can verify",
+                manifest.records.signature,
+                key.algorithm()
+            ),
         );
         report.conclude(options.allow_missing, false);
         return Ok(report);
     }
-    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| manifest::join(manifest_file.parent().unwrap_or(Path::new(".")), &manifest.records.sidecar.name));
+    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
+        manifest::join(
+            manifest_file.parent().unwrap_or(Path::new(".")),
+            &manifest.records.sidecar.name,
+        )
+    });
     let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
-    if (sidecar_size, sidecar_sha.as_str()) != (manifest.records.sidecar.size, manifest.records.sidecar.sha256.as_str()) {
-        report.problem(ProblemKind::Invalid, None, Some(file_name(&sidecar_file)), "the sidecar differs from the one the manifest signs (size or SHA-256)");
+    if (sidecar_size, sidecar_sha.as_str())
+        != (
+            manifest.records.sidecar.size,
+            manifest.records.sidecar.sha256.as_str(),
+        )
+    {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            Some(file_name(&sidecar_file)),
+            "the sidecar differs from the one the manifest signs (size or SHA-256)",
+        );
     }
     if file_name(data) != manifest.file.name {
-        report.problem(ProblemKind::Invalid, None, Some(file_name(data)), format!("the manifest signs a file named {:?}", manifest.file.name));
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            Some(file_name(data)),
+            format!("the manifest signs a file named {:?}", manifest.file.name),
+        );
     }
 
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
@@ -212,7 +264,11 @@ pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOption
     for rows in sidecar::read_native(&sidecar_file)? {
         let rows = rows?;
         let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
-        let items: Vec<(&[u8], &[u8])> = messages.iter().zip(&rows).map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice())).collect();
+        let items: Vec<(&[u8], &[u8])> = messages
+            .iter()
+            .zip(&rows)
+            .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
+            .collect();
         let ok = key.verify_record_messages(&items);
         for (row, signature_ok) in rows.into_iter().zip(ok) {
             let id = identity(&row.provider, &row.depiction_id, &row.model);
@@ -223,7 +279,12 @@ pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOption
                 seen: false,
             };
             if signed.insert(id, entry).is_some() {
-                report.problem(ProblemKind::Invalid, Some(row.row), Some(key_of(&row)), "the sidecar signs this record key twice");
+                report.problem(
+                    ProblemKind::Invalid,
+                    Some(row.row),
+                    Some(key_of(&row)),
+                    "the sidecar signs this record key twice",
+                );
             }
         }
     }
@@ -241,17 +302,46 @@ pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOption
             for (record, digest) in records.iter().zip(&digests) {
                 root.push(digest);
                 let key = || Some(record.key().to_string());
-                match signed.get_mut(&identity(record.provider, record.depiction_id, record.model)) {
-                    None => report.problem(ProblemKind::Missing, Some(row), key(), "record is not signed (added, or moved in from another file)"),
-                    Some(entry) if entry.seen => report.problem(ProblemKind::Invalid, Some(row), key(), "record key occurs again; only one record with this key was signed"),
+                match signed.get_mut(&identity(
+                    record.provider,
+                    record.depiction_id,
+                    record.model,
+                )) {
+                    None => report.problem(
+                        ProblemKind::Missing,
+                        Some(row),
+                        key(),
+                        "record is not signed (added, or moved in from another file)",
+                    ),
+                    Some(entry) if entry.seen => report.problem(
+                        ProblemKind::Invalid,
+                        Some(row),
+                        key(),
+                        "record key occurs again; only one record with this key was signed",
+                    ),
                     Some(entry) => {
                         entry.seen = true;
                         if !entry.signature_ok {
-                            report.problem(ProblemKind::Invalid, Some(row), key(), "record signature does not verify");
+                            report.problem(
+                                ProblemKind::Invalid,
+                                Some(row),
+                                key(),
+                                "record signature does not verify",
+                            );
                         } else if entry.digest != *digest {
-                            report.problem(ProblemKind::Invalid, Some(row), key(), "record changed since it was signed (digest differs)");
+                            report.problem(
+                                ProblemKind::Invalid,
+                                Some(row),
+                                key(),
+                                "record changed since it was signed (digest differs)",
+                            );
                         } else if entry.row != row {
-                            report.problem(ProblemKind::Invalid, Some(row), key(), format!("record moved: signed at row {}", entry.row));
+                            report.problem(
+                                ProblemKind::Invalid,
+                                Some(row),
+                                key(),
+                                format!("record moved: signed at row {}", entry.row),
+                            );
                         } else {
                             report.valid += 1;
                         }
@@ -266,21 +356,46 @@ pub fn verify_records(data: &Path, key: &PublicKey, options: &NativeVerifyOption
         };
         Ok((file_hash, row, root.finish()))
     })?;
-    let mut deleted: Vec<(u64, u128)> = signed.iter().filter(|(_, s)| !s.seen).map(|(id, s)| (s.row, *id)).collect();
+    let mut deleted: Vec<(u64, u128)> = signed
+        .iter()
+        .filter(|(_, s)| !s.seen)
+        .map(|(id, s)| (s.row, *id))
+        .collect();
     deleted.sort_unstable();
     for (row, _) in deleted {
-        report.problem(ProblemKind::Extra, None, None, format!("the record signed at row {row} is absent (deleted)"));
+        report.problem(
+            ProblemKind::Extra,
+            None,
+            None,
+            format!("the record signed at row {row} is absent (deleted)"),
+        );
     }
-    if Some(rows) != manifest.file.rows {
-        report.problem(ProblemKind::Invalid, None, None, format!("the file has {rows} records; the manifest signs {:?}", manifest.file.rows.unwrap_or(0)));
+    // Added (missing) and deleted (extra) records explain a different row count and root.
+    let signed_rows = manifest.file.rows.unwrap_or(0);
+    if rows + report.extra != signed_rows + report.missing {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            None,
+            format!("the file has {rows} records; the manifest signs {signed_rows}"),
+        );
     }
-    if Some(hex(&root)) != manifest.file.records_root && report.invalid + report.missing + report.extra == 0 {
-        report.problem(ProblemKind::Invalid, None, None, "the record digest root differs from the manifest's");
+    let records_intact =
+        report.invalid == 0 && report.extra == 0 && (report.missing == 0 || options.allow_missing);
+    if Some(hex(&root)) != manifest.file.records_root
+        && report.missing + report.extra == 0
+        && report.invalid == 0
+    {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            None,
+            "the record digest root differs from the manifest's",
+        );
     }
     if (file_hash.0, file_hash.1.as_str()) != (manifest.file.size, manifest.file.sha256.as_str()) {
-        let records_intact = report.invalid + report.missing + report.extra == 0;
         if records_intact && options.allow_rewritten {
-            report.notes.push("the file's bytes differ from the signed file's, but every record verifies in order (a rewritten or converted file)".into());
+            report.notes.push("the file's bytes differ from the signed file's, but every signed record verifies in order (a rewritten or converted file)".into());
         } else {
             let message = if records_intact {
                 "the file's bytes differ from the signed file's (size or SHA-256), though every record verifies: its footer or layout changed (--allow-rewritten accepts that)"

@@ -34,14 +34,14 @@ use sq::crypto::{KeyPair, Password};
 use sq::packet::key::{PublicParts, SecretParts, UnspecifiedRole};
 use sq::packet::signature::SignatureBuilder;
 use sq::packet::{Key, Signature};
+use sq::parse::Parse;
 use sq::parse::stream::{
     DetachedVerifierBuilder, GoodChecksum, MessageLayer, MessageStructure, VerificationError,
     VerificationHelper,
 };
-use sq::parse::Parse;
 use sq::policy::{HashAlgoSecurity, Policy, StandardPolicy};
-use sq::serialize::stream::{Armorer, Message};
 use sq::serialize::SerializeInto;
+use sq::serialize::stream::{Armorer, Message};
 use sq::types::{HashAlgorithm, RevocationStatus, SignatureType};
 use sq::{Cert, Fingerprint, KeyHandle, KeyID, Packet, PacketPile, Profile};
 
@@ -886,13 +886,13 @@ fn parse_signatures(binary: &[u8]) -> Result<Vec<Signature>> {
         match packet {
             Packet::Signature(sig) => sigs.push(sig),
             Packet::Unknown(u) if u.tag() == sq::packet::Tag::Signature => {
-                return Err(Error::MalformedSignature(one_line(u.error())))
+                return Err(Error::MalformedSignature(one_line(u.error())));
             }
             other => {
                 return Err(Error::NotASignature(format!(
                     "found a {} instead",
                     other.tag()
-                )))
+                )));
             }
         }
     }
@@ -1048,10 +1048,10 @@ impl Helper<'_> {
     fn judge_error(&self, err: &VerificationError<'_>) -> Error {
         let sig = match err {
             VerificationError::MalformedSignature { error, .. } => {
-                return Error::MalformedSignature(one_line(error))
+                return Error::MalformedSignature(one_line(error));
             }
             VerificationError::UnknownSignature { sig } => {
-                return Error::MalformedSignature(one_line(sig.error()))
+                return Error::MalformedSignature(one_line(sig.error()));
             }
             VerificationError::MissingKey { sig } => sig,
             VerificationError::UnboundKey { sig, .. } => sig,

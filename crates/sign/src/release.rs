@@ -42,10 +42,14 @@ fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
             let kind = entry.file_type().map_err(SignError::io(&path))?;
             let relative = format!("{prefix}{name}");
             if kind.is_symlink() {
-                return Err(SignError::Unsupported(format!("{}: a release may not hold symbolic links", path.display())));
+                return Err(SignError::Unsupported(format!(
+                    "{}: a release may not hold symbolic links",
+                    path.display()
+                )));
             } else if kind.is_dir() {
                 walk(&path, &format!("{relative}/"), out)?;
-            } else if !(prefix.is_empty() && (name == MANIFEST || name.starts_with(&format!("{MANIFEST}."))))
+            } else if !(prefix.is_empty()
+                && (name == MANIFEST || name.starts_with(&format!("{MANIFEST}."))))
                 && !(name.starts_with('.') && name.ends_with(".tmp"))
             {
                 out.push(relative);
@@ -63,8 +67,12 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let path = manifest::join(dir, name);
     let (size, sha256) = manifest::hash_file(&path)?;
     let (mut rows, mut records_root) = (None, None);
-    if name.ends_with(".parquet") {
-        if let Ok(source) = ParquetSource::open(&path) {
+    if let Some(source) = name
+        .ends_with(".parquet")
+        .then(|| ParquetSource::open(&path).ok())
+        .flatten()
+    {
+        {
             let mut root = RootBuilder::default();
             let mut count = 0u64;
             for batch in source.records(&ReadOptions::default())? {
@@ -91,7 +99,10 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
 /// Writes `dir/release.json` listing every file of the release, and its detached signature.
 pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignError> {
     let names = release_files(dir)?;
-    let files = names.iter().map(|n| entry(dir, n)).collect::<Result<Vec<_>, _>>()?;
+    let files = names
+        .iter()
+        .map(|n| entry(dir, n))
+        .collect::<Result<Vec<_>, _>>()?;
     let manifest = ReleaseManifest {
         format: RELEASE_FORMAT.to_owned(),
         files,
@@ -100,7 +111,10 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
     };
     let bytes = manifest::to_bytes(&manifest);
     let manifest_file = dir.join(MANIFEST);
-    let signature = key.sign_detached(&mut bytes.as_slice(), &crate::file::trusted_comment(&manifest_file))?;
+    let signature = key.sign_detached(
+        &mut bytes.as_slice(),
+        &crate::file::trusted_comment(&manifest_file),
+    )?;
     let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());
     crate::write_atomically(&manifest_file, &bytes)?;
     crate::write_atomically(&signature_file, &signature)?;
@@ -123,13 +137,18 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
             report.problem(ProblemKind::Invalid, None, Some(MANIFEST.into()), reason);
             false
         }
-        Ok(signature) => match key.verify_detached(&mut bytes.as_slice(), &signature) {
+        Ok(signature) => match key.verify_detached(bytes.as_slice(), &signature) {
             Ok(signer) => {
                 report.signer = Some(signer);
                 true
             }
             Err(reason) => {
-                report.problem(ProblemKind::Invalid, None, Some(MANIFEST.into()), format!("manifest signature: {reason}"));
+                report.problem(
+                    ProblemKind::Invalid,
+                    None,
+                    Some(MANIFEST.into()),
+                    format!("manifest signature: {reason}"),
+                );
                 false
             }
         },
@@ -138,19 +157,37 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
     let present = release_files(dir)?;
     for listed in &manifest.files {
         if !present.contains(&listed.name) {
-            report.problem(ProblemKind::Missing, None, Some(listed.name.clone()), "listed in the manifest but absent");
+            report.problem(
+                ProblemKind::Missing,
+                None,
+                Some(listed.name.clone()),
+                "listed in the manifest but absent",
+            );
             continue;
         }
         let (size, sha256) = manifest::hash_file(&manifest::join(dir, &listed.name))?;
         if size != listed.size || sha256 != listed.sha256 {
-            report.problem(ProblemKind::Invalid, None, Some(listed.name.clone()), format!("changed: {size} bytes, SHA-256 {sha256}; the manifest signs {} bytes, {}", listed.size, listed.sha256));
+            report.problem(
+                ProblemKind::Invalid,
+                None,
+                Some(listed.name.clone()),
+                format!(
+                    "changed: {size} bytes, SHA-256 {sha256}; the manifest signs {} bytes, {}",
+                    listed.size, listed.sha256
+                ),
+            );
         } else {
             report.valid += 1;
         }
     }
     for name in present {
         if !manifest.files.iter().any(|f| f.name == name) {
-            report.problem(ProblemKind::Extra, None, Some(name), "in the directory but not in the manifest");
+            report.problem(
+                ProblemKind::Extra,
+                None,
+                Some(name),
+                "in the directory but not in the manifest",
+            );
         }
     }
     report.conclude(false, anchored);

@@ -93,7 +93,13 @@ impl VerifyReport {
     }
 
     /// Counts a problem and lists it while under the limit.
-    pub(crate) fn problem(&mut self, kind: ProblemKind, row: Option<u64>, key: Option<String>, message: impl Into<String>) {
+    pub(crate) fn problem(
+        &mut self,
+        kind: ProblemKind,
+        row: Option<u64>,
+        key: Option<String>,
+        message: impl Into<String>,
+    ) {
         match kind {
             ProblemKind::Invalid => self.invalid += 1,
             ProblemKind::Missing => self.missing += 1,
@@ -115,7 +121,10 @@ impl VerifyReport {
     /// `allow_missing`, and at least one signature by the key verified (`anchored`). Fail
     /// closed: a check that verified nothing does not pass.
     pub(crate) fn conclude(&mut self, allow_missing: bool, anchored: bool) {
-        self.ok = anchored && self.invalid == 0 && self.extra == 0 && (allow_missing || self.missing == 0);
+        self.ok = anchored
+            && self.invalid == 0
+            && self.extra == 0
+            && (allow_missing || self.missing == 0);
     }
 
     /// The report for people.
@@ -144,10 +153,26 @@ impl VerifyReport {
             let _ = writeln!(out, "{path}: note: {note}");
         }
         if let Some(s) = &self.signer {
-            let who = s.user_id.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
-            let when = s.signed_at.as_deref().map(|t| format!(", signed {t}")).unwrap_or_default();
-            let comment = s.trusted_comment.as_deref().map(|c| format!(", trusted comment: {c}")).unwrap_or_default();
-            let _ = writeln!(out, "{path}: signer {} key {}{who}{when}{comment}", s.algorithm, s.key);
+            let who = s
+                .user_id
+                .as_deref()
+                .map(|u| format!(" ({u})"))
+                .unwrap_or_default();
+            let when = s
+                .signed_at
+                .as_deref()
+                .map(|t| format!(", signed {t}"))
+                .unwrap_or_default();
+            let comment = s
+                .trusted_comment
+                .as_deref()
+                .map(|c| format!(", trusted comment: {c}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "{path}: signer {} key {}{who}{when}{comment}",
+                s.algorithm, s.key
+            );
         }
         let _ = writeln!(
             out,

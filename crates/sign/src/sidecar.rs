@@ -61,10 +61,16 @@ pub struct NativeRow {
 
 fn compatible_schema() -> SchemaRef {
     Arc::new(Schema::new(
-        ["provider", "depiction_id", "model", "record_hash", "record_signature"]
-            .into_iter()
-            .map(|n| Field::new(n, DataType::Utf8, false))
-            .collect::<Vec<_>>(),
+        [
+            "provider",
+            "depiction_id",
+            "model",
+            "record_hash",
+            "record_signature",
+        ]
+        .into_iter()
+        .map(|n| Field::new(n, DataType::Utf8, false))
+        .collect::<Vec<_>>(),
     ))
 }
 
@@ -89,7 +95,11 @@ pub(crate) struct SidecarWriter<R> {
 }
 
 impl<R> SidecarWriter<R> {
-    fn create(path: &Path, schema: SchemaRef, encode: fn(&[R]) -> Vec<ArrayRef>) -> Result<Self, SignError> {
+    fn create(
+        path: &Path,
+        schema: SchemaRef,
+        encode: fn(&[R]) -> Vec<ArrayRef>,
+    ) -> Result<Self, SignError> {
         let io = |source| SignError::Io {
             path: path.to_path_buf(),
             source,
@@ -126,7 +136,9 @@ impl<R> SidecarWriter<R> {
         let path = self.output.target().to_path_buf();
         let batch = RecordBatch::try_new(self.schema.clone(), (self.encode)(&self.pending))
             .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
-        self.writer.write(&batch).map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+        self.writer
+            .write(&batch)
+            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
         self.pending.clear();
         Ok(())
     }
@@ -135,7 +147,9 @@ impl<R> SidecarWriter<R> {
     pub(crate) fn finish(mut self) -> Result<PathBuf, SignError> {
         self.flush()?;
         let path = self.output.target().to_path_buf();
-        self.writer.finish().map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+        self.writer
+            .finish()
+            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
         std::io::Write::flush(self.writer.inner_mut()).map_err(|source| SignError::Io {
             path: path.clone(),
             source,
@@ -173,7 +187,11 @@ pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter<CompatibleR
 pub(crate) fn native_writer(path: &Path) -> Result<SidecarWriter<NativeRow>, SignError> {
     SidecarWriter::create(path, native_schema(), |rows| {
         let mut row = UInt64Builder::with_capacity(rows.len());
-        let mut strings = [StringBuilder::new(), StringBuilder::new(), StringBuilder::new()];
+        let mut strings = [
+            StringBuilder::new(),
+            StringBuilder::new(),
+            StringBuilder::new(),
+        ];
         let mut digest = FixedSizeBinaryBuilder::with_capacity(rows.len(), 32);
         let mut signature = BinaryBuilder::new();
         for r in rows {
@@ -231,7 +249,10 @@ fn column<'a>(path: &Path, batch: &'a RecordBatch, name: &str) -> Result<&'a Arr
         .column_by_name(name)
         .ok_or_else(|| SignError::sidecar(path, format!("column '{name}' is missing")))?;
     if column.null_count() > 0 {
-        return Err(SignError::sidecar(path, format!("column '{name}' holds nulls")));
+        return Err(SignError::sidecar(
+            path,
+            format!("column '{name}' holds nulls"),
+        ));
     }
     Ok(column)
 }
@@ -256,7 +277,10 @@ pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
     } else if schema.field_with_name("digest").is_ok() {
         Ok("native")
     } else {
-        Err(SignError::sidecar(path, "neither record_hash (compatible profile) nor digest (native profile) columns"))
+        Err(SignError::sidecar(
+            path,
+            "neither record_hash (compatible profile) nor digest (native profile) columns",
+        ))
     }
 }
 
@@ -266,10 +290,16 @@ pub(crate) fn read_compatible(path: &Path) -> Result<SidecarReader<CompatibleRow
         path: path.to_path_buf(),
         inner: open(path)?,
         decode: |path, batch| {
-            let cols: Vec<Vec<String>> = ["provider", "depiction_id", "model", "record_hash", "record_signature"]
-                .iter()
-                .map(|n| strings(path, batch, n))
-                .collect::<Result<_, _>>()?;
+            let cols: Vec<Vec<String>> = [
+                "provider",
+                "depiction_id",
+                "model",
+                "record_hash",
+                "record_signature",
+            ]
+            .iter()
+            .map(|n| strings(path, batch, n))
+            .collect::<Result<_, _>>()?;
             let mut cols = cols.into_iter();
             let mut next = || cols.next().unwrap_or_default().into_iter();
             let (p, d, m, h, s) = (next(), next(), next(), next(), next());
@@ -277,13 +307,17 @@ pub(crate) fn read_compatible(path: &Path) -> Result<SidecarReader<CompatibleRow
                 .zip(m)
                 .zip(h)
                 .zip(s)
-                .map(|((((provider, depiction_id), model), record_hash), record_signature)| CompatibleRow {
-                    provider,
-                    depiction_id,
-                    model,
-                    record_hash,
-                    record_signature,
-                })
+                .map(
+                    |((((provider, depiction_id), model), record_hash), record_signature)| {
+                        CompatibleRow {
+                            provider,
+                            depiction_id,
+                            model,
+                            record_hash,
+                            record_signature,
+                        }
+                    },
+                )
                 .collect())
         },
     })
@@ -309,7 +343,12 @@ pub(crate) fn read_native(path: &Path) -> Result<SidecarReader<NativeRow>, SignE
             let depiction_id = strings(path, batch, "depiction_id")?;
             let model = strings(path, batch, "model")?;
             let mut out = Vec::with_capacity(batch.num_rows());
-            for (i, ((provider, depiction_id), model)) in provider.into_iter().zip(depiction_id).zip(model).enumerate() {
+            for (i, ((provider, depiction_id), model)) in provider
+                .into_iter()
+                .zip(depiction_id)
+                .zip(model)
+                .enumerate()
+            {
                 let mut digest = [0u8; 32];
                 digest.copy_from_slice(digests.value(i));
                 out.push(NativeRow {

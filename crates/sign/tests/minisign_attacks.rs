@@ -1,5 +1,6 @@
 //! Tampering and malformed-input cases: each must fail with the right error
 //! (and, where it applies, the real minisign must reject it too).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/minisign.rs"]
 mod common;

@@ -1,5 +1,6 @@
 //! Interoperability with the real `minisign` binary (0.11), both ways.
 //! These tests FAIL (not skip) when minisign is not on PATH.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/minisign.rs"]
 mod common;

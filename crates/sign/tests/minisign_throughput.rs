@@ -2,6 +2,7 @@
 //! `sha256sum` and `minisign -S` on the same file. Ignored by default:
 //!
 //! `cargo test --release --test throughput -- --ignored --nocapture`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/minisign.rs"]
 mod common;

@@ -1,4 +1,5 @@
 //! Keys, selection and fail-closed verification (no external tools).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/openpgp.rs"]
 mod common;
@@ -7,8 +8,8 @@ use std::time::{Duration, SystemTime};
 
 use common::forge;
 use oembeddings_sign::openpgp::{
-    self as pgp, generate, generate_with, key_info, load_certs, select, sign_detached,
-    sign_detached_bytes, verify_detached, Error, Signer, Verifier,
+    self as pgp, Error, Signer, Verifier, generate, generate_with, key_info, load_certs, select,
+    sign_detached, sign_detached_bytes, verify_detached,
 };
 use sequoia_openpgp::types::SignatureType;
 

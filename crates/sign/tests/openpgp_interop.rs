@@ -1,5 +1,6 @@
 //! Interoperability with real peers: GnuPG and sqv, both directions.
 //! These tests FAIL (never skip) when `gpg` or `sqv` is missing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/openpgp.rs"]
 mod common;
@@ -8,7 +9,7 @@ use std::process::Command;
 
 use common::{gpg, gpg_home, kill_agent, require_tool, run, run_ok};
 use oembeddings_sign::openpgp::{
-    generate, key_info, load_certs, select, sign_detached, verify_detached, Error, Verifier,
+    Error, Verifier, generate, key_info, load_certs, select, sign_detached, verify_detached,
 };
 
 fn data_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<u8>) {

@@ -1,5 +1,6 @@
 //! Throughput measurements (single thread).  Run in release mode:
 //! `cargo test --release --test openpgp_throughput -- --nocapture --include-ignored`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[path = "common/openpgp.rs"]
 mod common;
@@ -9,7 +10,7 @@ use std::time::Instant;
 
 use common::{gpg, gpg_home, kill_agent, require_tool, run_ok};
 use oembeddings_sign::openpgp::{
-    generate, sign_detached, sign_detached_bytes, verify_detached, Signer, Verifier,
+    Signer, Verifier, generate, sign_detached, sign_detached_bytes, verify_detached,
 };
 
 #[test]

@@ -49,11 +49,23 @@ pub fn password(file: Option<&Path>) -> Result<Option<String>, output::CliError>
 
 fn write(path: &Path, bytes: &[u8], private: bool, force: bool) -> Result<(), output::CliError> {
     if path.exists() && !force {
-        return Err(format!("{}: already exists; give --force to replace it", path.display()).into());
+        return Err(format!(
+            "{}: already exists; give --force to replace it",
+            path.display()
+        )
+        .into());
     }
-    let out = if private { AtomicFile::create_private(path) } else { AtomicFile::create(path) }.map_err(|e| format!("{}: {e}", path.display()))?;
-    out.file().write_all(bytes).map_err(|e| format!("{}: {e}", path.display()))?;
-    out.commit().map_err(|e| format!("{}: {e}", path.display()))?;
+    let out = if private {
+        AtomicFile::create_private(path)
+    } else {
+        AtomicFile::create(path)
+    }
+    .map_err(|e| format!("{}: {e}", path.display()))?;
+    out.file()
+        .write_all(bytes)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    out.commit()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(())
 }
 
@@ -79,7 +91,11 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
         "wrote {} secret key {} (mode 0600{}) and public key {}",
         description.algorithm,
         args.output.display(),
-        if password.is_some() { ", password-protected" } else { "" },
+        if password.is_some() {
+            ", password-protected"
+        } else {
+            ""
+        },
         public_path.display()
     ));
     Ok(ExitCode::SUCCESS)
@@ -110,7 +126,19 @@ pub fn key(command: &KeyCommand) -> CliResult {
                 output::json(&d)?;
             } else {
                 println!("algorithm    {}", d.algorithm);
-                println!("{}  {}", if d.algorithm == "openpgp" { "fingerprint" } else { "key id     " }, if d.id.is_empty() { "(encrypted; see the .pub file)" } else { &d.id });
+                println!(
+                    "{}  {}",
+                    if d.algorithm == "openpgp" {
+                        "fingerprint"
+                    } else {
+                        "key id     "
+                    },
+                    if d.id.is_empty() {
+                        "(encrypted; see the .pub file)"
+                    } else {
+                        &d.id
+                    }
+                );
                 for u in &d.user_ids {
                     println!("user id      {u}");
                 }
@@ -126,9 +154,23 @@ pub fn key(command: &KeyCommand) -> CliResult {
                 for k in &d.signing_keys {
                     println!("signing key  {k}");
                 }
-                println!("secret       {}", if d.secret { if d.encrypted { "yes (password-protected)" } else { "yes" } } else { "no" });
+                println!(
+                    "secret       {}",
+                    if d.secret {
+                        if d.encrypted {
+                            "yes (password-protected)"
+                        } else {
+                            "yes"
+                        }
+                    } else {
+                        "no"
+                    }
+                );
             }
-            for w in keys::secret_file_warnings(&args.file).into_iter().filter(|_| d.secret) {
+            for w in keys::secret_file_warnings(&args.file)
+                .into_iter()
+                .filter(|_| d.secret)
+            {
                 output::warning(w);
             }
             Ok(ExitCode::SUCCESS)

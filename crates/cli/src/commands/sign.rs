@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use oembeddings_sign::native::NativeVerifyOptions;
-use oembeddings_sign::{PublicKey, SecretKey, VerifyReport, compatible, file, keys, native, release};
+use oembeddings_sign::{
+    PublicKey, SecretKey, VerifyReport, compatible, file, keys, native, release,
+};
 
 use crate::commands::keys::password;
 use crate::output::{self, CliResult};
@@ -60,7 +62,11 @@ pub struct SignArgs {
 }
 
 /// Load a secret key, warning when its file is readable by others.
-fn secret(path: &Path, fingerprint: Option<&str>, password_file: Option<&Path>) -> Result<SecretKey, output::CliError> {
+fn secret(
+    path: &Path,
+    fingerprint: Option<&str>,
+    password_file: Option<&Path>,
+) -> Result<SecretKey, output::CliError> {
     for warning in keys::secret_file_warnings(path) {
         output::warning(warning);
     }
@@ -69,10 +75,19 @@ fn secret(path: &Path, fingerprint: Option<&str>, password_file: Option<&Path>) 
 }
 
 pub fn sign(args: &SignArgs) -> CliResult {
-    let key = secret(&args.key, args.fingerprint.as_deref(), args.password_file.as_deref())?;
+    let key = secret(
+        &args.key,
+        args.fingerprint.as_deref(),
+        args.password_file.as_deref(),
+    )?;
     if !args.records {
         let out = file::sign_file(&args.file, &key)?;
-        output::note(format!("{}: signed with {} key {}", out.display(), key.algorithm(), key.key_id()));
+        output::note(format!(
+            "{}: signed with {} key {}",
+            out.display(),
+            key.algorithm(),
+            key.key_id()
+        ));
         return Ok(ExitCode::SUCCESS);
     }
     match args.profile {
@@ -150,7 +165,11 @@ fn print(report: &VerifyReport, format: Format) -> CliResult {
         Format::Text => print!("{}", report.to_text()),
         Format::Json => output::json(report)?,
     }
-    Ok(if report.ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 pub fn verify(args: &VerifyArgs) -> CliResult {
@@ -166,7 +185,9 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
             "compatible" => Profile::Compatible,
             _ => Profile::Native,
         },
-        (None, None) if args.manifest.is_some() || native::manifest_path(&args.file).exists() => Profile::Native,
+        (None, None) if args.manifest.is_some() || native::manifest_path(&args.file).exists() => {
+            Profile::Native
+        }
         (None, None) if compatible::sidecar_path(&args.file).exists() => Profile::Compatible,
         (None, None) => {
             return Err(format!(
@@ -187,7 +208,9 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
             options.allow_rewritten = args.allow_rewritten;
             native::verify_records(&args.file, &key, &options)?
         }
-        Profile::Compatible => compatible::verify_records(&args.file, &key, sidecar.as_deref(), args.allow_missing)?,
+        Profile::Compatible => {
+            compatible::verify_records(&args.file, &key, sidecar.as_deref(), args.allow_missing)?
+        }
     };
     print(&report, args.format)
 }
@@ -228,13 +251,28 @@ pub enum ReleaseCommand {
 
 pub fn release(command: &ReleaseCommand) -> CliResult {
     match command {
-        ReleaseCommand::Sign { dir, key, fingerprint, password_file } => {
+        ReleaseCommand::Sign {
+            dir,
+            key,
+            fingerprint,
+            password_file,
+        } => {
             let key = secret(key, fingerprint.as_deref(), password_file.as_deref())?;
             let signed = release::sign_release(dir, &key)?;
-            output::note(format!("{}: {} files listed; signature {}", signed.manifest.display(), signed.files, signed.signature.display()));
+            output::note(format!(
+                "{}: {} files listed; signature {}",
+                signed.manifest.display(),
+                signed.files,
+                signed.signature.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
-        ReleaseCommand::Verify { dir, key, fingerprint, format } => {
+        ReleaseCommand::Verify {
+            dir,
+            key,
+            fingerprint,
+            format,
+        } => {
             let key = PublicKey::load(key, fingerprint.as_deref())?;
             let report = release::verify_release(dir, &key)?;
             print(&report, *format)

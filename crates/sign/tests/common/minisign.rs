@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests: running the real `minisign`.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
