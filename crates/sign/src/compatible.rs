@@ -15,7 +15,6 @@ use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
 use oembeddings::json::{AttributesJson, write_record};
-use oembeddings::read::{ParquetSource, ReadOptions};
 use oembeddings::record::{RecordKey, RecordRef};
 use sha2::{Digest, Sha256};
 
@@ -45,7 +44,10 @@ pub fn public_key_path(data: &Path) -> PathBuf {
 /// The bytes go-embeddingsdb signs for a record: Go's JSON of it. A NaN or infinite element
 /// cannot be marshalled (the Go tool cannot sign such a record either).
 pub fn signed_bytes(record: &RecordRef<'_>, attributes: AttributesJson) -> Result<Vec<u8>, String> {
-    let mut out = Vec::with_capacity(64 + record.embeddings.len() * 12);
+    // Floats take up to 15 bytes with their comma; sized once, the buffer never moves.
+    let attribute_bytes: usize = record.attributes.iter().map(|(k, v)| k.len() + v.len() + 8).sum();
+    let strings = record.provider.len() + record.depiction_id.len() + record.subject_id.len() + record.model.len();
+    let mut out = Vec::with_capacity(128 + strings * 2 + attribute_bytes * 2 + record.embeddings.len() * 15);
     write_record(&mut out, record, attributes).map_err(|e| e.to_string())?;
     Ok(out)
 }
@@ -73,8 +75,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
     let sidecar_file = sidecar_path(data);
     let mut writer = sidecar::compatible_writer(&sidecar_file)?;
     let mut records = 0u64;
-    for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
-        let batch = batch?;
+    crate::for_each_batch(data, |batch| {
         let rows: Vec<RecordRef<'_>> = batch.records().collect();
         let bytes: Vec<Result<Vec<u8>, String>> =
             parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
@@ -101,7 +102,8 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
             })?;
             records += 1;
         }
-    }
+        Ok(())
+    })?;
     writer.finish()?;
     let public_key = public_key_path(data);
     crate::write_atomically(&public_key, public.as_bytes())?;
@@ -112,17 +114,20 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
     })
 }
 
-/// A sidecar row, by record identity.
+/// A sidecar row, by record identity: what is needed to check its record, and no more (the
+/// signature dearmored; key texts are read again from the sidecar for rows left over).
 #[derive(Debug)]
 struct Entry {
     hash: Option<[u8; 32]>,
-    signature: String,
+    signature: Result<Box<[u8]>, String>,
     seen: bool,
-    key: String,
 }
 
 /// Verifies every record of `data` against a compatible-profile sidecar (default
 /// `{root}-signatures.parquet`), with `key` as the only acceptable signer.
+///
+/// Records are streamed; memory grows by about 200 bytes per sidecar row (hash, dearmored
+/// signature, identity fingerprint). JSON encoding and signature checks run on every core.
 pub fn verify_records(
     data: &Path,
     key: &PublicKey,
@@ -142,69 +147,60 @@ pub fn verify_records(
     for rows in sidecar::read_compatible(&sidecar_file)? {
         for row in rows? {
             let id = RecordKey::new(&row.provider, &row.depiction_id, &row.model);
-            let key = id.to_string();
             let entry = Entry {
                 hash: unhex::<32>(&row.record_hash),
-                signature: row.record_signature,
+                signature: crate::openpgp::dearmor(row.record_signature.as_bytes())
+                    .map(Vec::into_boxed_slice)
+                    .map_err(|e| e.to_string()),
                 seen: false,
-                key: key.clone(),
             };
             if entries.insert(id.fingerprint(), entry).is_some() {
                 report.problem(
                     ProblemKind::Invalid,
                     None,
-                    Some(key),
+                    Some(id.to_string()),
                     "the sidecar signs this record key twice",
                 );
             }
         }
     }
     let mut anchored = false;
-    let mut row = 0u64;
-    for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
-        let batch = batch?;
+    let mut first_row = 0u64;
+    crate::for_each_batch(data, |batch| {
         let records: Vec<RecordRef<'_>> = batch.records().collect();
-        // For each record: the bytes whose hash the sidecar names (either attributes form),
-        // or why there are none.
-        let mut work: Vec<(u64, String, Vec<u8>, String)> = Vec::new();
-        for record in &records {
+        // Claim each record's sidecar row, in order.
+        let mut work: Vec<(usize, Option<[u8; 32]>, Result<Box<[u8]>, String>)> =
+            Vec::with_capacity(records.len());
+        for (i, record) in records.iter().enumerate() {
             let id = record.key();
+            let row = Some(first_row + i as u64);
             match entries.get_mut(&id.fingerprint()) {
                 None => report.problem(
                     ProblemKind::Missing,
-                    Some(row),
+                    row,
                     Some(id.to_string()),
                     "record has no signature in the sidecar",
                 ),
                 Some(entry) if entry.seen => report.problem(
                     ProblemKind::Invalid,
-                    Some(row),
+                    row,
                     Some(id.to_string()),
                     "record key occurs again; only one record with this key was signed",
                 ),
                 Some(entry) => {
                     entry.seen = true;
-                    match matching_bytes(record, entry.hash) {
-                        Ok(bytes) => {
-                            work.push((row, id.to_string(), bytes, entry.signature.clone()))
-                        }
-                        Err(reason) => report.problem(
-                            ProblemKind::Invalid,
-                            Some(row),
-                            Some(id.to_string()),
-                            reason,
-                        ),
-                    }
+                    work.push((i, entry.hash, entry.signature.clone()));
                 }
             }
-            row += 1;
         }
-        let items: Vec<(&[u8], &[u8])> = work
-            .iter()
-            .map(|(_, _, bytes, signature)| (bytes.as_slice(), signature.as_bytes()))
-            .collect();
-        let results = key.verify_openpgp_all(&items);
-        for ((row, id, _, _), result) in work.into_iter().zip(results) {
+        // The bytes, their hash and the signature, on every core.
+        let results = parallel_map(&work, |(i, hash, signature)| {
+            let bytes = matching_bytes(&records[*i], *hash)?;
+            let signature = signature.as_ref().map_err(|e| format!("signature: {e}"))?;
+            key.verify_openpgp(&bytes, signature)
+                .map_err(|e| format!("signature: {e}"))
+        });
+        for ((i, _, _), result) in work.iter().zip(results) {
             match result {
                 Ok(signer) => {
                     report.valid += 1;
@@ -215,26 +211,30 @@ pub fn verify_records(
                 }
                 Err(reason) => report.problem(
                     ProblemKind::Invalid,
-                    Some(row),
-                    Some(id),
-                    format!("signature: {reason}"),
+                    Some(first_row + *i as u64),
+                    Some(records[*i].key().to_string()),
+                    reason,
                 ),
             }
         }
-    }
-    let mut absent: Vec<String> = entries
-        .into_values()
-        .filter(|e| !e.seen)
-        .map(|e| e.key)
-        .collect();
-    absent.sort_unstable();
-    for key in absent {
-        report.problem(
-            ProblemKind::Extra,
-            None,
-            Some(key),
-            "signed record is absent from the file (deleted)",
-        );
+        first_row += records.len() as u64;
+        Ok(())
+    })?;
+    // Rows left over: their records were deleted. Their key texts come from the sidecar again.
+    if entries.values().any(|e| !e.seen) {
+        for rows in sidecar::read_compatible(&sidecar_file)? {
+            for row in rows? {
+                let id = RecordKey::new(&row.provider, &row.depiction_id, &row.model);
+                if entries.get(&id.fingerprint()).is_some_and(|e| !e.seen) {
+                    report.problem(
+                        ProblemKind::Extra,
+                        None,
+                        Some(id.to_string()),
+                        "signed record is absent from the file (deleted)",
+                    );
+                }
+            }
+        }
     }
     report.conclude(allow_missing, anchored);
     Ok(report)

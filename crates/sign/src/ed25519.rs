@@ -7,7 +7,6 @@
 //! batch that fails is re-checked one signature at a time with `verify_strict`, so every
 //! invalid signature is found and named.
 
-use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
 /// Signatures verified per batch equation.
@@ -52,45 +51,114 @@ fn verify_chunk(key: &VerifyingKey, chunk: &[(&[u8], &[u8])]) -> Vec<bool> {
         .collect()
 }
 
-/// Whether the signature's `R` decodes to a point of small order (or not at all), which
-/// `verify_strict` rejects.
+/// Whether the signature's `R` encodes a point of small order, which `verify_strict` rejects.
+/// (An `R` that does not decode at all fails the batch, then `verify_strict`.)
+///
+/// Decoding every `R` would cost a square root each; instead `R` is compared with the 14
+/// encodings of the 8 small-order points: each point's canonical encoding and, for `y` < 19,
+/// the non-canonical `y + p`, each with either sign bit (the torsion group is closed under
+/// negation, and `x = 0` points decode with either bit).
 fn small_order_r(signature: &Signature) -> bool {
-    CompressedEdwardsY(*signature.r_bytes())
-        .decompress()
-        .is_none_or(|r| r.is_small_order())
+    small_order_encodings().contains(signature.r_bytes())
 }
 
-/// `f` over `items` on every core, in order.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    if threads <= 1 || items.len() < 2 {
-        return items.iter().map(f).collect();
-    }
-    let share = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .chunks(share)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let mut out = Vec::with_capacity(items.len());
-        for handle in handles {
-            match handle.join() {
-                Ok(part) => out.extend(part),
-                Err(panic) => std::panic::resume_unwind(panic),
+fn small_order_encodings() -> &'static [[u8; 32]] {
+    static ENCODINGS: std::sync::OnceLock<Vec<[u8; 32]>> = std::sync::OnceLock::new();
+    ENCODINGS.get_or_init(|| {
+        let mut out: Vec<[u8; 32]> = Vec::new();
+        for point in curve25519_dalek::constants::EIGHT_TORSION {
+            let mut y = point.compress().to_bytes();
+            y[31] &= 0x7f;
+            let mut ys = vec![y];
+            // y + p fits in 255 bits only when y < 19.
+            if y[1..].iter().all(|&b| b == 0) && y[0] < 19 {
+                let mut noncanonical = [0xffu8; 32];
+                noncanonical[0] = 0xed + y[0];
+                noncanonical[31] = 0x7f;
+                ys.push(noncanonical);
+            }
+            for y in ys {
+                for sign in [0u8, 0x80] {
+                    let mut e = y;
+                    e[31] |= sign;
+                    if !out.contains(&e) {
+                        out.push(e);
+                    }
+                }
             }
         }
         out
     })
 }
 
+/// `f` over `items` on every core, in order. Threads take small chunks in turn, so that a
+/// slow chunk does not leave the other cores idle.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    const CHUNK: usize = 32;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunks = items.len().div_ceil(CHUNK);
+    if threads <= 1 || chunks < 2 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut parts: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if chunk >= chunks {
+                    return done;
+                }
+                let part = &items[chunk * CHUNK..((chunk + 1) * CHUNK).min(items.len())];
+                done.push((chunk, part.iter().map(&f).collect::<Vec<R>>()));
+            }
+        };
+        let handles: Vec<_> = (1..threads.min(chunks))
+            .map(|_| scope.spawn(work))
+            .collect();
+        let mut parts = work();
+        for handle in handles {
+            match handle.join() {
+                Ok(more) => parts.extend(more),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        parts
+    });
+    parts.sort_unstable_by_key(|(chunk, _)| *chunk);
+    parts.into_iter().flat_map(|(_, part)| part).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
     use rand_core::OsRng;
 
     use super::*;
+
+    #[test]
+    fn the_small_order_table_is_exactly_what_decodes_to_small_order() {
+        let table = small_order_encodings();
+        assert_eq!(table.len(), 14);
+        for e in table {
+            let point = CompressedEdwardsY(*e).decompress().unwrap();
+            assert!(point.is_small_order(), "{e:?}");
+        }
+        // Random encodings that decode are of small order exactly when in the table.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut e = [0u8; 32];
+            for b in e.iter_mut() {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = seed as u8;
+            }
+            if let Some(p) = CompressedEdwardsY(e).decompress() {
+                assert_eq!(p.is_small_order(), table.contains(&e));
+            }
+        }
+    }
 
     #[test]
     fn batches_find_every_bad_signature() {

@@ -183,6 +183,14 @@ impl SecretKey {
         }
     }
 
+    /// The Ed25519 signing key, for signing records in the same pass that digests them.
+    pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::SigningKey> {
+        match self {
+            SecretKey::Ed25519(k) => Some(k.signing_key()),
+            SecretKey::OpenPgp { .. } => None,
+        }
+    }
+
     /// Armored OpenPGP record signatures (compatible profile). Uses every core.
     pub fn sign_armored_messages(&self, messages: &[&[u8]]) -> Result<Vec<String>, SignError> {
         match self {
@@ -365,32 +373,37 @@ impl PublicKey {
         }
     }
 
-    /// Verifies armored or binary OpenPGP signatures of many messages, on every core; the
-    /// error of each is its reason.
-    pub fn verify_openpgp_all(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<SignerInfo, String>> {
+    /// Verifies an armored or binary OpenPGP signature of a short message (a record), with a
+    /// verifier kept per thread; the error is the reason, in one line.
+    pub fn verify_openpgp(&self, message: &[u8], signature: &[u8]) -> Result<SignerInfo, String> {
         let PublicKey::OpenPgp(cert) = self else {
-            return items
-                .iter()
-                .map(|_| Err("not an OpenPGP key".to_owned()))
-                .collect();
+            return Err("not an OpenPGP key".to_owned());
         };
-        let chunks: Vec<&[(&[u8], &[u8])]> =
-            items.chunks(items.len().div_ceil(cores()).max(1)).collect();
-        parallel_map(&chunks, |chunk| {
-            let mut verifier = openpgp::Verifier::new(cert);
-            chunk
-                .iter()
-                .map(|(message, signature)| {
-                    verifier
-                        .verify(message, signature)
-                        .map(|v| self.openpgp_signer(&v))
-                        .map_err(|e| e.to_string())
-                })
-                .collect::<Vec<_>>()
+        thread_local! {
+            static VERIFIER: std::cell::RefCell<Option<(String, openpgp::Verifier)>> = const { std::cell::RefCell::new(None) };
+        }
+        let fingerprint = cert.fingerprint().to_hex();
+        let verified = VERIFIER.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let reuse = matches!(&*slot, Some((f, _)) if *f == fingerprint);
+            if !reuse {
+                *slot = Some((fingerprint, openpgp::Verifier::new(cert)));
+            }
+            match slot.as_mut() {
+                Some((_, verifier)) => verifier
+                    .verify(message, signature)
+                    .map_err(|e| e.to_string()),
+                None => Err("no verifier".to_owned()),
+            }
+        })?;
+        Ok(self.openpgp_signer(&verified))
+    }
+
+    /// Verifies OpenPGP signatures of many messages, on every core.
+    pub fn verify_openpgp_all(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<SignerInfo, String>> {
+        parallel_map(items, |(message, signature)| {
+            self.verify_openpgp(message, signature)
         })
-        .into_iter()
-        .flatten()
-        .collect()
     }
 }
 

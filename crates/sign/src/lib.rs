@@ -40,6 +40,36 @@ pub use keys::{PublicKey, SecretKey};
 pub use report::{Problem, ProblemKind, VerifyReport};
 pub use sidecar::{CompatibleRow, NativeRow, profile_of};
 
+/// Calls `f` on each batch of records of `data`, in order, while the next batches are decoded
+/// on another thread (at most two ahead, so memory stays bounded).
+pub(crate) fn for_each_batch(
+    data: &Path,
+    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<(), SignError> {
+    let reader =
+        oembeddings::ParquetSource::open(data)?.records(&oembeddings::ReadOptions::default())?;
+    std::thread::scope(|scope| {
+        let (sender, batches) = std::sync::mpsc::sync_channel(2);
+        scope.spawn(move || {
+            for batch in reader {
+                let failed = batch.is_err();
+                if sender.send(batch).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let mut result = Ok(());
+        for batch in batches {
+            result = batch.map_err(SignError::from).and_then(|b| f(&b));
+            if result.is_err() {
+                break;
+            }
+        }
+        // The receiver is gone once the loop ends, so the decoder stops at its next send.
+        result
+    })
+}
+
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignError> {
     let out = oembeddings::atomic::AtomicFile::create(path).map_err(SignError::io(path))?;

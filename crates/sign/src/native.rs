@@ -7,8 +7,10 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
-use oembeddings::read::{ParquetSource, ReadOptions};
+use oembeddings::Batch;
 use oembeddings::record::{RecordKey, RecordRef};
+
+use ed25519_dalek::Signer as _;
 
 use crate::digest::{
     RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
@@ -71,42 +73,79 @@ fn file_name(path: &Path) -> String {
 /// Signs every record of `data` and writes the sidecar, the manifest and its signature next
 /// to it. Each file appears whole or not at all.
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
-    let source = ParquetSource::open(data)?;
     let sidecar_file = sidecar_path(data);
     let data_path = data.to_path_buf();
     // The file's bytes are hashed on another thread while the records are signed.
-    let (file_hash, rows, root) = std::thread::scope(|scope| -> Result<_, SignError> {
-        let hashing = scope.spawn(move || manifest::hash_file(&data_path));
-        let mut writer = sidecar::native_writer(&sidecar_file)?;
-        let mut root = RootBuilder::default();
-        let mut rows = 0u64;
-        for batch in source.records(&ReadOptions::default())? {
-            let batch = batch?;
-            let records: Vec<RecordRef<'_>> = batch.records().collect();
-            let digests = parallel_map(&records, record_digest);
-            let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
-            let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
-            let signatures = key.sign_record_messages(&refs)?;
-            for ((record, digest), signature) in records.iter().zip(&digests).zip(signatures) {
-                writer.push(NativeRow {
-                    row: rows,
-                    provider: record.provider.to_owned(),
-                    depiction_id: record.depiction_id.to_owned(),
-                    model: record.model.to_owned(),
-                    digest: *digest,
-                    signature,
-                })?;
-                root.push(digest);
-                rows += 1;
+    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
+    let writer = sidecar::native_writer(&sidecar_file)?;
+    // Three stages on their own threads: decoding, digesting and signing (every core), and
+    // writing the sidecar, so that no stage waits for another more than it must.
+    let (rows, root) = std::thread::scope(|scope| -> Result<(u64, RecordDigest), SignError> {
+        let (sender, signed) =
+            std::sync::mpsc::sync_channel::<(Batch, Vec<RecordDigest>, Vec<Vec<u8>>)>(2);
+        let writing = scope.spawn(move || -> Result<(u64, RecordDigest), SignError> {
+            let mut writer = writer;
+            let mut root = RootBuilder::default();
+            let mut rows = 0u64;
+            for (batch, digests, signatures) in signed {
+                for ((record, digest), signature) in batch.records().zip(digests).zip(signatures) {
+                    writer.push(NativeRow {
+                        row: rows,
+                        provider: record.provider.to_owned(),
+                        depiction_id: record.depiction_id.to_owned(),
+                        model: record.model.to_owned(),
+                        digest,
+                        signature,
+                    })?;
+                    root.push(&digest);
+                    rows += 1;
+                }
             }
-        }
-        writer.finish()?;
-        let file_hash = match hashing.join() {
-            Ok(hash) => hash?,
+            writer.finish()?;
+            Ok((rows, root.finish()))
+        });
+        let signing = crate::for_each_batch(data, |batch| {
+            let records: Vec<RecordRef<'_>> = batch.records().collect();
+            let (digests, signatures): (Vec<RecordDigest>, Vec<Vec<u8>>) = match key.ed25519() {
+                // Digest and sign each record in one pass: no barrier between the two.
+                Some(signing) => parallel_map(&records, |record| {
+                    let digest = record_digest(record);
+                    let message = signed_message(&digest);
+                    (
+                        digest,
+                        signing
+                            .sign(&message[..SIGNED_MESSAGE_LEN])
+                            .to_bytes()
+                            .to_vec(),
+                    )
+                })
+                .into_iter()
+                .unzip(),
+                None => {
+                    let digests = parallel_map(&records, record_digest);
+                    let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
+                    let refs: Vec<&[u8]> =
+                        messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
+                    let signatures = key.sign_record_messages(&refs)?;
+                    (digests, signatures)
+                }
+            };
+            // A closed channel means the writer failed; its error is reported below.
+            let _ = sender.send((batch.clone(), digests, signatures));
+            Ok(())
+        });
+        drop(sender);
+        let written = match writing.join() {
+            Ok(result) => result,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        Ok((file_hash, rows, root.finish()))
+        signing?;
+        written
     })?;
+    let file_hash = match hashing.join() {
+        Ok(hash) => hash?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
     let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
     let manifest = RecordsManifest {
         format: RECORDS_FORMAT.to_owned(),
@@ -259,8 +298,16 @@ pub fn verify_records(
         );
     }
 
+    // The file's bytes are hashed on another thread while the sidecar is checked.
+    let data_path = data.to_path_buf();
+    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
+
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
     let mut signed: HashMap<u128, Signed, BuildHasherDefault<DefaultHasher>> = HashMap::default();
+    let mut sidecar_root = RootBuilder::default();
+    let mut sidecar_rows = 0u64;
+    let mut in_order = true;
+    let mut bad_signatures: Vec<(u64, String)> = Vec::new();
     for rows in sidecar::read_native(&sidecar_file)? {
         let rows = rows?;
         let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
@@ -271,6 +318,12 @@ pub fn verify_records(
             .collect();
         let ok = key.verify_record_messages(&items);
         for (row, signature_ok) in rows.into_iter().zip(ok) {
+            sidecar_root.push(&row.digest);
+            in_order &= row.row == sidecar_rows;
+            sidecar_rows += 1;
+            if !signature_ok {
+                bad_signatures.push((row.row, key_of(&row)));
+            }
             let id = identity(&row.provider, &row.depiction_id, &row.model);
             let entry = Signed {
                 row: row.row,
@@ -288,74 +341,94 @@ pub fn verify_records(
             }
         }
     }
+    let file_hash = match hashing.join() {
+        Ok(hash) => hash?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let manifest_root = manifest.file.records_root.clone().unwrap_or_default();
+    let identical = report.invalid == 0
+        && (file_hash.0, file_hash.1.as_str())
+            == (manifest.file.size, manifest.file.sha256.as_str())
+        && in_order
+        && Some(sidecar_rows) == manifest.file.rows
+        && hex(&sidecar_root.finish()) == manifest_root;
+    if identical {
+        // The file's bytes are the signed bytes, and the sidecar (whose bytes the manifest
+        // fixes) holds the digests computed from them, in order: every record is what was
+        // signed. Only the record signatures remain to count.
+        for (row, key) in bad_signatures {
+            report.problem(
+                ProblemKind::Invalid,
+                Some(row),
+                Some(key),
+                "record signature does not verify",
+            );
+        }
+        report.valid = sidecar_rows - report.invalid;
+        report.conclude(options.allow_missing, anchored);
+        return Ok(report);
+    }
 
-    // Pass B: the data, record by record, hashing the file's bytes meanwhile.
-    let data_path = data.to_path_buf();
-    let (file_hash, rows, root) = std::thread::scope(|scope| -> Result<_, SignError> {
-        let hashing = scope.spawn(move || manifest::hash_file(&data_path));
-        let mut root = RootBuilder::default();
-        let mut row = 0u64;
-        for batch in ParquetSource::open(data)?.records(&ReadOptions::default())? {
-            let batch = batch?;
-            let records: Vec<RecordRef<'_>> = batch.records().collect();
-            let digests = parallel_map(&records, record_digest);
-            for (record, digest) in records.iter().zip(&digests) {
-                root.push(digest);
-                let key = || Some(record.key().to_string());
-                match signed.get_mut(&identity(
-                    record.provider,
-                    record.depiction_id,
-                    record.model,
-                )) {
-                    None => report.problem(
-                        ProblemKind::Missing,
-                        Some(row),
-                        key(),
-                        "record is not signed (added, or moved in from another file)",
-                    ),
-                    Some(entry) if entry.seen => report.problem(
-                        ProblemKind::Invalid,
-                        Some(row),
-                        key(),
-                        "record key occurs again; only one record with this key was signed",
-                    ),
-                    Some(entry) => {
-                        entry.seen = true;
-                        if !entry.signature_ok {
-                            report.problem(
-                                ProblemKind::Invalid,
-                                Some(row),
-                                key(),
-                                "record signature does not verify",
-                            );
-                        } else if entry.digest != *digest {
-                            report.problem(
-                                ProblemKind::Invalid,
-                                Some(row),
-                                key(),
-                                "record changed since it was signed (digest differs)",
-                            );
-                        } else if entry.row != row {
-                            report.problem(
-                                ProblemKind::Invalid,
-                                Some(row),
-                                key(),
-                                format!("record moved: signed at row {}", entry.row),
-                            );
-                        } else {
-                            report.valid += 1;
-                        }
+    // Pass B: the file differs from the signed one; check it record by record.
+    let mut root = RootBuilder::default();
+    let mut row = 0u64;
+    crate::for_each_batch(data, |batch| {
+        let records: Vec<RecordRef<'_>> = batch.records().collect();
+        let digests = parallel_map(&records, record_digest);
+        for (record, digest) in records.iter().zip(&digests) {
+            root.push(digest);
+            let key = || Some(record.key().to_string());
+            match signed.get_mut(&identity(
+                record.provider,
+                record.depiction_id,
+                record.model,
+            )) {
+                None => report.problem(
+                    ProblemKind::Missing,
+                    Some(row),
+                    key(),
+                    "record is not signed (added, or moved in from another file)",
+                ),
+                Some(entry) if entry.seen => report.problem(
+                    ProblemKind::Invalid,
+                    Some(row),
+                    key(),
+                    "record key occurs again; only one record with this key was signed",
+                ),
+                Some(entry) => {
+                    entry.seen = true;
+                    if !entry.signature_ok {
+                        report.problem(
+                            ProblemKind::Invalid,
+                            Some(row),
+                            key(),
+                            "record signature does not verify",
+                        );
+                    } else if entry.digest != *digest {
+                        report.problem(
+                            ProblemKind::Invalid,
+                            Some(row),
+                            key(),
+                            "record changed since it was signed (digest differs)",
+                        );
+                    } else if entry.row != row {
+                        report.problem(
+                            ProblemKind::Invalid,
+                            Some(row),
+                            key(),
+                            format!("record moved: signed at row {}", entry.row),
+                        );
+                    } else {
+                        report.valid += 1;
                     }
                 }
-                row += 1;
             }
+            row += 1;
         }
-        let file_hash = match hashing.join() {
-            Ok(hash) => hash?,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        Ok((file_hash, row, root.finish()))
+        Ok(())
     })?;
+    let rows = row;
+    let root = root.finish();
     let mut deleted: Vec<(u64, u128)> = signed
         .iter()
         .filter(|(_, s)| !s.seen)

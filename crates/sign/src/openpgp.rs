@@ -844,6 +844,11 @@ pub struct Verified {
 }
 
 /// Turns armored or binary signature input into binary packets.
+/// The binary form of an armored or binary signature (armor checked and removed).
+pub fn dearmor(signature: &[u8]) -> Result<Vec<u8>> {
+    dearmor_signature(signature)
+}
+
 fn dearmor_signature(signature: &[u8]) -> Result<Vec<u8>> {
     let trimmed = signature.trim_ascii_start();
     let first = *trimmed.first().ok_or(Error::NoSignature)?;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use oembeddings::read::{ParquetSource, ReadOptions};
+use oembeddings::read::ParquetSource;
 
 use crate::digest::{RootBuilder, hex, record_digest};
 use crate::ed25519::parallel_map;
@@ -75,14 +75,15 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
         {
             let mut root = RootBuilder::default();
             let mut count = 0u64;
-            for batch in source.records(&ReadOptions::default())? {
-                let batch = batch?;
+            drop(source);
+            crate::for_each_batch(&path, |batch| {
                 let records: Vec<_> = batch.records().collect();
                 for digest in parallel_map(&records, record_digest) {
                     root.push(&digest);
                     count += 1;
                 }
-            }
+                Ok(())
+            })?;
             rows = Some(count);
             records_root = Some(hex(&root.finish()));
         }
