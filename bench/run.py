@@ -119,6 +119,96 @@ for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=1024):
 """
 
 
+def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) -> dict:
+    """Per-record signing and verification against ed25519-dalek's raw throughput, compatible
+    verification per core, and file signing against sha256sum and gpg --detach-sign."""
+    cores = os.cpu_count() or 1
+    keys = data / "keys"
+    keys.mkdir(exist_ok=True)
+    ed, pgp = keys / "ed.key", keys / "pgp.key"
+    if not ed.exists():
+        subprocess.run([oe, "keygen", "--ed25519", "-o", str(ed)], check=True, capture_output=True)
+    if not pgp.exists():
+        subprocess.run([oe, "keygen", "--openpgp", "--userid", "Bench <bench@example.org>", "-o", str(pgp)], check=True, capture_output=True)
+    out: dict = {"records": args.records, "cores": cores}
+    bound = json.loads(subprocess.run([str(examples / "ed25519_bound"), str(args.records)], check=True, capture_output=True, text=True).stdout)
+    out["raw_ed25519"] = bound
+
+    sign = best([oe, "sign", str(path), "--key", str(ed), "--records"], args.repeat)
+    verify = best([oe, "verify", str(path), "--key", f"{ed}.pub", "--records"], args.repeat, stdout=subprocess.PIPE)
+    out["native_sign"] = {**strip(sign), "records_per_second": args.records / sign["seconds"]}
+    out["native_verify"] = {**strip(verify), "records_per_second": args.records / verify["seconds"]}
+
+    # The same records after a conversion: no file-hash shortcut, every record digested.
+    rewritten = data / "rewritten"
+    rewritten.mkdir(exist_ok=True)
+    copy = rewritten / path.name
+    if not copy.exists():
+        subprocess.run([oe, "convert", str(path), str(copy), "--to", "parquet-fixed"], check=True, capture_output=True)
+    root = path.name.removesuffix(".parquet")
+    for name in (f"{root}.manifest.json", f"{root}.manifest.json.minisig", f"{root}.sigs.parquet"):
+        shutil.copy(data / name, rewritten / name)
+    full = best([oe, "verify", str(copy), "--key", f"{ed}.pub", "--records", "--allow-rewritten"], args.repeat, stdout=subprocess.PIPE)
+    out["native_verify_rewritten"] = {**strip(full), "records_per_second": args.records / full["seconds"]}
+
+    compat_sign = best([oe, "sign", str(path), "--key", str(pgp), "--records", "--profile", "compatible"], 1)
+    sidecar = data / f"{root}-signatures.parquet"
+    compat = best([oe, "verify", str(path), "--key", f"{pgp}.pub", "--records", str(sidecar)], args.repeat, stdout=subprocess.PIPE)
+    out["compatible_sign"] = {**strip(compat_sign), "records_per_second": args.records / compat_sign["seconds"]}
+    out["compatible_verify"] = {**strip(compat), "records_per_second": args.records / compat["seconds"], "per_core": args.records / compat["seconds"] / cores}
+
+    size = path.stat().st_size
+    home = keys / "gnupg"
+    if not home.exists():
+        home.mkdir(mode=0o700)
+        subprocess.run(["gpg", "--homedir", str(home), "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", "",
+                        "--quick-gen-key", "Bench <gpg@example.org>", "ed25519", "sign", "never"], check=True, capture_output=True)
+    gpg_sig = data / "gpg.sig"
+    contenders = {
+        "oembeddings sign (minisign, BLAKE2b-512)": [oe, "sign", str(path), "--key", str(ed)],
+        "oembeddings sign (OpenPGP, SHA-256)": [oe, "sign", str(path), "--key", str(pgp)],
+        "sha256sum": ["sha256sum", str(path)],
+        "gpg --detach-sign": ["gpg", "--homedir", str(home), "--batch", "--yes", "--pinentry-mode", "loopback", "--passphrase", "",
+                              "--detach-sign", "-o", str(gpg_sig), str(path)],
+    }
+    out["file_signing"] = {}
+    for name, cmd in contenders.items():
+        r = best(cmd, args.repeat, stdout=subprocess.PIPE)
+        out["file_signing"][name] = {**strip(r), "mb_per_second": size / r["seconds"] / 1e6}
+    return out
+
+
+def strip(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k != "stdout"}
+
+
+def print_signatures(s: dict, smoke: bool) -> None:
+    raw = s["raw_ed25519"]
+    print(f"\nsignatures ({s['records']} records, {s['cores']} cores)")
+    rows = [
+        ("native sign", s["native_sign"]["records_per_second"], raw["sign_per_second"], "raw ed25519-dalek sign", 0.7),
+        ("native verify", s["native_verify"]["records_per_second"], raw["verify_per_second"], "raw ed25519-dalek batch verify", 0.7),
+        ("native verify, rewritten file", s["native_verify_rewritten"]["records_per_second"], raw["verify_per_second"], "raw ed25519-dalek batch verify", None),
+    ]
+    for name, ours, bound, peer, target in rows:
+        ratio = ours / bound
+        verdict = "" if smoke or target is None else ("  meets target" if ratio >= target else f"  MISSES target {target:.0%}")
+        print(f"  {name:30} {ours:>10,.0f}/s  {ratio:6.0%} of {peer} ({bound:,.0f}/s){verdict}")
+    c = s["compatible_verify"]
+    verdict = "" if smoke else ("  meets target" if c["per_core"] >= 10_000 else "  MISSES target 10,000/s per core")
+    print(f"  {'compatible verify':30} {c['records_per_second']:>10,.0f}/s  {c['per_core']:,.0f}/s per core{verdict}")
+    print(f"  {'compatible sign':30} {s['compatible_sign']['records_per_second']:>10,.0f}/s")
+    f = s["file_signing"]
+    sha = f["sha256sum"]["mb_per_second"]
+    gpg = f["gpg --detach-sign"]["mb_per_second"]
+    for name, r in f.items():
+        mb = r["mb_per_second"]
+        note = ""
+        if name.startswith("oembeddings") and not smoke:
+            note = "  meets target" if mb >= 0.9 * sha and mb > gpg else "  MISSES target"
+        print(f"  {name:42} {mb:8,.0f} MB/s  {mb / sha:5.2f}x sha256sum, {mb / gpg:5.2f}x gpg{note}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=200_000)
@@ -129,6 +219,7 @@ def main() -> None:
     ap.add_argument("--smoke", action="store_true", help="tiny file, one run: checks the harness, not the speed")
     ap.add_argument("--peer-emit-records", type=int, default=20_000, help="records the Python emit peer writes")
     ap.add_argument("--big-records", type=int, default=650_000, help="records of the multi-GB file for --metadata-only (0: skip)")
+    ap.add_argument("--skip-signatures", action="store_true", help="leave out the signing benchmarks")
     args = ap.parse_args()
 
     if args.smoke:
@@ -137,7 +228,7 @@ def main() -> None:
     profile_dir = ROOT / "target" / ("debug" if args.smoke else "release")
     if args.bin is None:
         subprocess.run(
-            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "--bin", "oembeddings", "--example", "read_all", "--example", "generate"],
+            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "-p", "oembeddings-sign", "--bin", "oembeddings", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"],
             check=True,
             cwd=ROOT,
         )
@@ -147,7 +238,7 @@ def main() -> None:
         profile_dir = bin_path.parent
     examples = profile_dir / "examples"
     if args.smoke and not (examples / "read_all").exists():
-        subprocess.run(["cargo", "build", "--locked", "-p", "oembeddings", "--example", "read_all", "--example", "generate"], check=True, cwd=ROOT)
+        subprocess.run(["cargo", "build", "--locked", "-p", "oembeddings", "-p", "oembeddings-sign", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"], check=True, cwd=ROOT)
 
     data = Path(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)
@@ -224,6 +315,10 @@ def main() -> None:
         meta = best([oe, "validate", "--metadata-only", str(big)], args.repeat, stdout=subprocess.PIPE)
         results["metadata_only"] = {"file_bytes": big.stat().st_size, "seconds": meta["seconds"], "peak_rss_mib": meta["peak_rss_mib"]}
 
+    # 6. Signatures.
+    if not args.skip_signatures:
+        results["signatures"] = signature_benchmarks(oe, examples, path, data, args)
+
     print(f"\nfile: {path.name}  {args.records} records x {args.dimensions} dims, {size / 2**20:.0f} MiB\n")
     print(f"{'benchmark':14} {'ours':>12} {'peer':>12} {'ratio':>8}  {'RSS ours/peer (MiB)':>20}  peer")
     for name, b in bench.items():
@@ -249,6 +344,9 @@ def main() -> None:
         print(f"{name:14} {left:>12} {right:>12} {ratio:>7.1f}x  {o['peak_rss_mib']:>9.0f} / {p['peak_rss_mib']:<8.0f}  {b['peer_name']}{verdict}")
         for side in (o, p):
             side.pop("stdout", None)
+
+    if "signatures" in results:
+        print_signatures(results["signatures"], args.smoke)
 
     if "metadata_only" in results:
         m = results["metadata_only"]

@@ -4,6 +4,7 @@ marshals it again, and the bytes must not change."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -69,3 +70,14 @@ def test_huge_records_emit_go_bytes(remarshal, tmp_path):
     path = tmp_path / "huge.parquet"
     pq.write_table(go_table(r), path, store_schema=False)
     assert_go_identical(remarshal, oe("emit", path).stdout)
+
+
+def test_signature_spec_vectors_are_go_bytes(remarshal):
+    """spec/signatures/vectors.json's compatible-profile bytes are what Go writes."""
+    vectors = json.loads((ROOT / "spec" / "signatures" / "vectors.json").read_text())
+    lines = []
+    for entry in vectors["compatible"]:
+        lines.append(entry["signed_bytes"])
+        if "nil_attributes_signed_bytes" in entry:
+            lines.append(entry["nil_attributes_signed_bytes"])
+    assert_go_identical(remarshal, ("\n".join(lines) + "\n").encode())
