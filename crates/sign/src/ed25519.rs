@@ -58,7 +58,7 @@ fn verify_chunk(key: &VerifyingKey, chunk: &[(&[u8], &[u8])]) -> Vec<bool> {
 /// encodings of the 8 small-order points: each point's canonical encoding and, for `y` < 19,
 /// the non-canonical `y + p`, each with either sign bit (the torsion group is closed under
 /// negation, and `x = 0` points decode with either bit).
-fn small_order_r(signature: &Signature) -> bool {
+pub(crate) fn small_order_r(signature: &Signature) -> bool {
     small_order_encodings().contains(signature.r_bytes())
 }
 
@@ -94,9 +94,10 @@ fn small_order_encodings() -> &'static [[u8; 32]] {
 /// `f` over `items` on every core, in order. Threads take small chunks in turn, so that a
 /// slow chunk does not leave the other cores idle.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    const CHUNK: usize = 32;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let chunks = items.len().div_ceil(CHUNK);
+    // Small enough to balance (several per thread), large enough to amortise the counter.
+    let chunk_len = (items.len() / (threads * 8)).clamp(1, 32);
+    let chunks = items.len().div_ceil(chunk_len);
     if threads <= 1 || chunks < 2 {
         return items.iter().map(f).collect();
     }
@@ -109,7 +110,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
                 if chunk >= chunks {
                     return done;
                 }
-                let part = &items[chunk * CHUNK..((chunk + 1) * CHUNK).min(items.len())];
+                let part = &items[chunk * chunk_len..((chunk + 1) * chunk_len).min(items.len())];
                 done.push((chunk, part.iter().map(&f).collect::<Vec<R>>()));
             }
         };

@@ -1165,6 +1165,57 @@ pub fn verify_detached_file(
     )
 }
 
+/// A verified signature of a message, and the message's SHA-256 when computed on the way
+/// (see [`Verifier::verify_many`]).
+pub type VerifiedMessage = (Verified, Option<[u8; 32]>);
+
+/// A signature made ready for the signature equation (see [`Verifier::verify_many`]).
+struct Prepared {
+    sig: Signature,
+    checked: CheckedKey,
+    created: SystemTime,
+    digest: Vec<u8>,
+    message_sha256: Option<[u8; 32]>,
+    ed25519: Option<(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature)>,
+}
+
+/// The Ed25519 public key and signature when `key` is an Ed25519 key (legacy EdDSA or v6
+/// Ed25519) and `sig` an Ed25519 signature; `None` for anything else, including a weak key
+/// or a signature whose `R` is of small order (left to sequoia, which rejects them).
+fn ed25519_values(
+    key: &Key<PublicParts, UnspecifiedRole>,
+    sig: &Signature,
+) -> Option<(ed25519_dalek::VerifyingKey, ed25519_dalek::Signature)> {
+    use sq::crypto::mpi;
+    use sq::types::Curve;
+    let public: [u8; 32] = match key.mpis() {
+        mpi::PublicKey::EdDSA {
+            curve: Curve::Ed25519,
+            q,
+        } => q.decode_point(&Curve::Ed25519).ok()?.0.try_into().ok()?,
+        mpi::PublicKey::Ed25519 { a } => *a,
+        _ => return None,
+    };
+    let bytes: [u8; 64] = match sig.mpis() {
+        mpi::Signature::EdDSA { r, s } => {
+            let mut b = [0u8; 64];
+            b[..32].copy_from_slice(&r.value_padded(32).ok()?);
+            b[32..].copy_from_slice(&s.value_padded(32).ok()?);
+            b
+        }
+        mpi::Signature::Ed25519 { s } => **s,
+        _ => return None,
+    };
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public)
+        .ok()
+        .filter(|k| !k.is_weak())?;
+    let signature = ed25519_dalek::Signature::from_bytes(&bytes);
+    if crate::ed25519::small_order_r(&signature) {
+        return None;
+    }
+    Some((key, signature))
+}
+
 /// Fast verifier of many small messages against one certificate.
 ///
 /// Applies the same rules as [`verify_detached`], but hashes in memory and
@@ -1204,6 +1255,138 @@ impl Verifier {
             outcomes.push(self.verify_one(data, sig));
         }
         combine(outcomes)
+    }
+
+    /// Verifies many signatures of short messages (records), each one binary-mode signature,
+    /// armored or not, with the same checks as [`Verifier::verify`] but the Ed25519 arithmetic
+    /// batched. Each result also carries the SHA-256 of the message when the signature hashes
+    /// with unsalted SHA-256 (computed in the same pass as the signature's digest), so that a
+    /// caller comparing record hashes need not hash the message again.
+    pub fn verify_many(
+        &mut self,
+        items: &[(&[u8], &[u8])],
+    ) -> Vec<Result<(Verified, Option<[u8; 32]>)>> {
+        let mut results: Vec<Option<Result<VerifiedMessage>>> =
+            items.iter().map(|_| None).collect();
+        let mut batch: Vec<(usize, Prepared)> = Vec::with_capacity(items.len());
+        for (i, (message, signature)) in items.iter().enumerate() {
+            match self.prepare(message, signature) {
+                Ok(Some(p)) => batch.push((i, p)),
+                // Several signatures in one: the general path decides.
+                Ok(None) => results[i] = Some(self.verify(message, signature).map(|v| (v, None))),
+                Err(e) => results[i] = Some(Err(e)),
+            }
+        }
+        // Ed25519 signatures first as batches of 64, then one by one where a batch fails and
+        // for other algorithms (sequoia's own verification, with its exact errors).
+        let eddsa: Vec<usize> = (0..batch.len())
+            .filter(|&j| batch[j].1.ed25519.is_some())
+            .collect();
+        let mut verified = vec![false; batch.len()];
+        for chunk in eddsa.chunks(64) {
+            let mut messages: Vec<&[u8]> = Vec::with_capacity(chunk.len());
+            let mut signatures = Vec::with_capacity(chunk.len());
+            let mut keys = Vec::with_capacity(chunk.len());
+            for &j in chunk {
+                if let Some((key, sig)) = &batch[j].1.ed25519 {
+                    messages.push(&batch[j].1.digest);
+                    signatures.push(*sig);
+                    keys.push(*key);
+                }
+            }
+            if ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok() {
+                for &j in chunk {
+                    verified[j] = true;
+                }
+            }
+        }
+        for (j, (i, p)) in batch.into_iter().enumerate() {
+            let ok = verified[j] || p.sig.verify_digest(&p.checked.key, &p.digest).is_ok();
+            results[i] = Some(if ok {
+                Ok((
+                    Verified {
+                        signer_fingerprint: self.cert.fingerprint().to_hex(),
+                        signing_key_fingerprint: p.checked.fingerprint,
+                        created: p.created,
+                    },
+                    p.message_sha256,
+                ))
+            } else {
+                Err(Error::BadSignature {
+                    key: p.checked.fingerprint,
+                })
+            });
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Verification("not verified".to_string()))))
+            .collect()
+    }
+
+    /// Everything but the signature equation: parsing, the checks of [`Verifier::verify`],
+    /// the digest, and the Ed25519 values when the key and signature are Ed25519. `None` when
+    /// the input holds more than one signature.
+    fn prepare(&mut self, message: &[u8], signature: &[u8]) -> Result<Option<Prepared>> {
+        let binary = dearmor_signature(signature)?;
+        let mut sigs = parse_signatures(&binary)?;
+        if sigs.len() != 1 {
+            return Ok(None);
+        }
+        let Some(sig) = sigs.pop() else {
+            return Err(Error::NoSignature);
+        };
+        check_signature_itself(&sig)?;
+        let created = sig
+            .signature_creation_time()
+            .ok_or_else(|| Error::MalformedSignature("no signature creation time".to_string()))?;
+        let cache_key = sig
+            .get_issuers()
+            .first()
+            .map(|h| (h.as_bytes().to_vec(), created));
+        let checked = match cache_key.as_ref().and_then(|k| self.cache.get(k)) {
+            Some(c) => c.clone(),
+            None => {
+                let c = check_key(&self.cert, &sig)?;
+                if let Some(k) = cache_key {
+                    if self.cache.len() >= VERIFIER_CACHE_MAX {
+                        self.cache.clear();
+                    }
+                    self.cache.insert(k, c.clone());
+                }
+                c
+            }
+        };
+        fn failed<E: fmt::Display>(e: E) -> Error {
+            Error::Verification(one_line(e))
+        }
+        let mut hash = sig
+            .hash_algo()
+            .context()
+            .map_err(failed)?
+            .for_signature(sig.version());
+        if let Some(salt) = sig.salt() {
+            hash.update(salt);
+        }
+        hash.update(message);
+        let message_sha256 = if sig.hash_algo() == HashAlgorithm::SHA256 && sig.salt().is_none() {
+            hash.clone()
+                .into_digest()
+                .ok()
+                .and_then(|d| <[u8; 32]>::try_from(d.as_slice()).ok())
+        } else {
+            None
+        };
+        sq::crypto::hash::Hash::hash(&sig, &mut hash).map_err(failed)?;
+        let digest = hash.into_digest().map_err(failed)?;
+        let ed25519 = ed25519_values(&checked.key, &sig);
+        Ok(Some(Prepared {
+            sig,
+            checked,
+            created,
+            digest,
+            message_sha256,
+            ed25519,
+        }))
     }
 
     fn verify_one(&mut self, data: &[u8], sig: &Signature) -> Result<Verified> {

@@ -19,7 +19,8 @@ use oembeddings::atomic::AtomicFile;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 
 use crate::digest::RecordDigest;
 use crate::error::SignError;
@@ -106,9 +107,31 @@ impl<R> SidecarWriter<R> {
         };
         let output = AtomicFile::create(path).map_err(io)?;
         let file = output.try_clone_file().map_err(io)?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .build();
+        // Identity strings compress well; hashes and signatures are random bytes that neither
+        // a dictionary, nor zstd, nor min/max statistics can do anything with.
+        let mut props =
+            WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default()));
+        for column in [
+            "row",
+            "digest",
+            "signature",
+            "record_hash",
+            "record_signature",
+        ] {
+            let path = ColumnPath::from(column);
+            props = props
+                .set_column_dictionary_enabled(path.clone(), false)
+                .set_column_statistics_enabled(path.clone(), EnabledStatistics::None)
+                .set_column_compression(
+                    path,
+                    if column == "record_signature" {
+                        Compression::ZSTD(ZstdLevel::default())
+                    } else {
+                        Compression::UNCOMPRESSED
+                    },
+                );
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(BufWriter::new(file), schema.clone(), Some(props))
             .map_err(|e| SignError::sidecar(path, e.to_string()))?;
         Ok(Self {

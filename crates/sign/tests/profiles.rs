@@ -525,3 +525,70 @@ fn keys_refuse_wrong_passwords_weak_keys_and_warn_about_permissions() {
     let err = PublicKey::load(&weak_path, None).unwrap_err().to_string();
     assert!(err.contains("weak"), "{err}");
 }
+
+#[test]
+fn batched_openpgp_verification_agrees_with_one_by_one() {
+    let k = keys();
+    let secret = secret(&k.pgp_secret);
+    let messages: Vec<Vec<u8>> = (0..300u32)
+        .map(|i| format!("record {i} <&>").into_bytes())
+        .collect();
+    let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    let mut signatures = secret
+        .sign_armored_messages(&refs)
+        .unwrap()
+        .into_iter()
+        .map(String::into_bytes)
+        .collect::<Vec<_>>();
+    let mut messages = messages.clone();
+    messages[10].push(b'!'); // changed message
+    let other = SecretKey::load(
+        &{
+            let dir = tempfile::tempdir().unwrap().keep();
+            let (s, _) = keys::generate_openpgp("Mallory <m@example.org>", None).unwrap();
+            let p = dir.join("m.key");
+            std::fs::write(&p, s).unwrap();
+            p
+        },
+        None,
+        None,
+    )
+    .unwrap();
+    signatures[20] = other
+        .sign_armored_messages(&[&messages[20]])
+        .unwrap()
+        .remove(0)
+        .into_bytes(); // another key
+    signatures[30].truncate(40); // broken armor
+    let signature_40 = signatures[41].clone();
+    signatures[40] = signature_40; // a valid signature of another message
+    let key = public(&k.pgp_public);
+    let items: Vec<(&[u8], &[u8])> = messages
+        .iter()
+        .zip(&signatures)
+        .map(|(m, s)| (m.as_slice(), s.as_slice()))
+        .collect();
+    let many = key.verify_openpgp_many(&items);
+    for (i, ((m, s), batched)) in items.iter().zip(&many).enumerate() {
+        let single = key.verify_openpgp(m, s);
+        assert_eq!(
+            batched.is_ok(),
+            single.is_ok(),
+            "item {i}: {batched:?} vs {single:?}"
+        );
+        if let Ok((_, Some(sha))) = batched {
+            assert_eq!(
+                sha.to_vec(),
+                <sha2::Sha256 as sha2::Digest>::digest(m).to_vec(),
+                "item {i}"
+            );
+        }
+    }
+    let bad: Vec<usize> = many
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.is_err())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(bad, vec![10, 20, 30, 40]);
+}

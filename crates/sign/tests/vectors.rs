@@ -11,7 +11,9 @@ use ed25519_dalek::{Signer, SigningKey};
 use oembeddings::Record;
 use oembeddings::json::AttributesJson;
 use oembeddings_sign::compatible::signed_bytes;
-use oembeddings_sign::digest::{RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message};
+use oembeddings_sign::digest::{
+    RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
+};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -24,7 +26,13 @@ fn vectors_path() -> PathBuf {
 fn records() -> Vec<Record> {
     let bits: [&[u32]; 3] = [
         &[0x3f00_0000, 0xbe80_0000, 0x0000_0000, 0x8000_0000],
-        &[0x3dcc_cccd, 0x7f7f_ffff, 0x0000_0001, 0x3380_0000, 0x4e6b_79a3],
+        &[
+            0x3dcc_cccd,
+            0x7f7f_ffff,
+            0x0000_0001,
+            0x3380_0000,
+            0x4e6b_79a3,
+        ],
         &[],
     ];
     vec![
@@ -37,12 +45,24 @@ fn records() -> Vec<Record> {
             created: 1_776_070_800,
             attributes: BTreeMap::from([
                 ("type".into(), "image".into()),
-                ("preview".into(), "https://static.sfomuseum.org/media/152/785/892/3/1527858923_z.jpg".into()),
-                ("subject_url".into(), "https://collection.sfomuseum.org/objects/1511924931/".into()),
-                ("subject_title".into(), "San Francisco <International> Airport & \"friends\"".into()),
+                (
+                    "preview".into(),
+                    "https://static.sfomuseum.org/media/152/785/892/3/1527858923_z.jpg".into(),
+                ),
+                (
+                    "subject_url".into(),
+                    "https://collection.sfomuseum.org/objects/1511924931/".into(),
+                ),
+                (
+                    "subject_title".into(),
+                    "San Francisco <International> Airport & \"friends\"".into(),
+                ),
                 ("subject_creditline".into(), "Gift of \u{c9}mile".into()),
                 ("provider_name".into(), "SFO Museum".into()),
-                ("provider_url".into(), "x-sfomuseum:object:1846754371".into()),
+                (
+                    "provider_url".into(),
+                    "x-sfomuseum:object:1846754371".into(),
+                ),
             ]),
         },
         Record {
@@ -124,11 +144,21 @@ fn vectors_match_the_code() {
     let path = vectors_path();
     if std::env::var_os("OEMBEDDINGS_BLESS").is_some() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, serde_json::to_string_pretty(&computed).unwrap() + "\n").unwrap();
-    }
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; run with OEMBEDDINGS_BLESS=1", path.display())))
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&computed).unwrap() + "\n",
+        )
         .unwrap();
-    assert_eq!(committed, computed, "spec/signatures/vectors.json differs from the code");
+    }
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with OEMBEDDINGS_BLESS=1", path.display())),
+    )
+    .unwrap();
+    assert_eq!(
+        committed, computed,
+        "spec/signatures/vectors.json differs from the code"
+    );
 }
 
 #[test]
@@ -140,9 +170,15 @@ fn ed25519_vector_signatures_verify_strictly() {
     .unwrap();
     for n in v["native"].as_array().unwrap() {
         let message = (0..n["signed_message"].as_str().unwrap().len() / 2)
-            .map(|i| u8::from_str_radix(&n["signed_message"].as_str().unwrap()[2 * i..2 * i + 2], 16).unwrap())
+            .map(|i| {
+                u8::from_str_radix(&n["signed_message"].as_str().unwrap()[2 * i..2 * i + 2], 16)
+                    .unwrap()
+            })
             .collect::<Vec<u8>>();
-        let sig = oembeddings_sign::digest::unhex::<64>(n["ed25519_signature"].as_str().unwrap()).unwrap();
-        public.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig)).unwrap();
+        let sig = oembeddings_sign::digest::unhex::<64>(n["ed25519_signature"].as_str().unwrap())
+            .unwrap();
+        public
+            .verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&sig))
+            .unwrap();
     }
 }
