@@ -34,7 +34,7 @@ enum Command {
     Validate(commands::validate::Args),
     Name(commands::name::Args),
     Emit(commands::emit::Args),
-    Convert(commands::convert::Args),
+    Convert(Box<commands::convert::Args>),
     Keygen(commands::keys::KeygenArgs),
     #[command(subcommand)]
     Key(commands::keys::KeyCommand),

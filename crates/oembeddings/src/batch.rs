@@ -218,11 +218,20 @@ impl Batch {
     where
         I: IntoIterator<Item = RecordRef<'a>>,
     {
+        Self::from_records_at(records, 0)
+    }
+
+    /// A batch holding copies of `records`, the first of which is row `first_row` of its
+    /// file.
+    pub fn from_records_at<'a, I>(records: I, first_row: u64) -> Result<Self, NotCanonical>
+    where
+        I: IntoIterator<Item = RecordRef<'a>>,
+    {
         let mut builder = BatchBuilder::default();
         for record in records {
             builder.push(&record);
         }
-        builder.finish(0)
+        builder.finish(first_row)
     }
 
     /// Number of records.
@@ -281,6 +290,16 @@ impl Batch {
     /// The provider column.
     pub fn providers(&self) -> &StringArray {
         &self.provider
+    }
+
+    /// The depiction_id column.
+    pub fn depiction_ids(&self) -> &StringArray {
+        &self.depiction_id
+    }
+
+    /// The subject_id column.
+    pub fn subject_ids(&self) -> &StringArray {
+        &self.subject_id
     }
 
     /// The model column.

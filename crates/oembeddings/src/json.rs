@@ -61,6 +61,16 @@ pub fn write_record(
     Ok(())
 }
 
+/// Appends a record's attributes as Go's `json.Marshal` writes a `map[string]string`: keys
+/// sorted, `{}` when empty.
+pub fn write_attributes(out: &mut Vec<u8>, attributes: &crate::record::Attributes<'_>) {
+    let mut entries: Vec<(&[u8], &[u8])> = attributes
+        .iter()
+        .map(|(k, v)| (k.as_bytes(), v.as_bytes()))
+        .collect();
+    gojson::write_string_map(out, &mut entries);
+}
+
 /// A record of a batch that cannot be written as JSON.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LineError {

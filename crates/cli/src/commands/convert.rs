@@ -1,20 +1,48 @@
-//! `oembeddings convert`: rewrite a records file into another layout.
+//! `oembeddings convert`: records from one format into another, streaming and atomically.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oembeddings::read::ReadOptions;
-use oembeddings::{ParquetSource, VectorOutput, WriteOptions, Writer};
+use oembeddings::convert::met::MetOptions;
+use oembeddings::convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
+use oembeddings::convert::{ConvertOptions, ConvertSummary, Format, convert};
 
 use crate::output::{self, CliResult};
 
-/// Output formats.
+/// Formats on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Parquet in go-embeddingsdb's layout (variable-length list vectors).
+pub enum FormatArg {
+    /// Parquet in go-embeddingsdb's layout (default output; any accepted layout as input).
     Parquet,
     /// Parquet with FixedSizeList vectors and the ARROW:schema hint (Daft, LanceDB, datasets).
     ParquetFixed,
+    /// go-embeddingsdb's JSON record, one per line (both ways).
+    Jsonl,
+    /// The Met's Hugging Face layout: objectID, embedding, model, dim (input only).
+    Met,
+    /// A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema.
+    Duckdb,
+    /// A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table.
+    Sqlite,
+    /// A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies.
+    S3vectors,
+    /// Qdrant points as JSON Lines, ids UUIDv5 of the record key.
+    Qdrant,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Parquet => Format::Parquet,
+            FormatArg::ParquetFixed => Format::ParquetFixed,
+            FormatArg::Jsonl => Format::Jsonl,
+            FormatArg::Met => Format::Met,
+            FormatArg::Duckdb => Format::Duckdb,
+            FormatArg::Sqlite => Format::Sqlite,
+            FormatArg::S3vectors => Format::S3vectors,
+            FormatArg::Qdrant => Format::Qdrant,
+        }
+    }
 }
 
 /// Vector layouts of Parquet output.
@@ -26,63 +54,270 @@ pub enum VectorLayoutArg {
     Fixed,
 }
 
-/// Convert a records file into another layout, streaming and atomically.
+/// Distance metrics of an S3 Vectors index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DistanceArg {
+    /// Cosine distance (zero vectors are refused).
+    Cosine,
+    /// Euclidean distance.
+    Euclidean,
+}
+
+/// Summary formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    /// One line for people on stderr, skipped records listed.
+    Text,
+    /// One JSON object on stdout.
+    Json,
+}
+
+/// Convert records between the formats publishers and vector stores use.
 ///
-/// Reads any layout oembeddings accepts (see `oembeddings inspect`) and writes
-/// go-embeddingsdb's layout with statistics in the footer, or FixedSizeList vectors with
-/// --to parquet-fixed (same as --vector-layout fixed). Every value and attribute is kept;
-/// float64 vectors are narrowed to float32 and values that change are reported. OUTPUT
-/// appears only when the whole conversion succeeded.
+/// Streams INPUT (format detected unless --from is given) into OUTPUT, which appears only
+/// when the whole conversion succeeded. Every value and attribute is carried; a record the
+/// target cannot carry (a duplicate key, a vector of another dimension than the table's,
+/// NaN for a JSON format, a store's size limits) stops the conversion with an error naming
+/// the row and key, or with --skip-invalid is skipped and listed.
+///
+/// Examples:
+///
+///   oembeddings convert sfom.parquet sfom.jsonl --to jsonl
+///
+///   oembeddings convert sfom.jsonl sfom.parquet
+///
+///   oembeddings convert sfom.parquet sfom-duckdb --to duckdb
+///   duckdb -c "IMPORT DATABASE 'sfom-duckdb'; SELECT count(*) FROM embeddings"
+///
+///   oembeddings convert sfom.parquet sfom.db --to sqlite
+///
+///   oembeddings convert sfom.parquet s3 --to s3vectors --s3-bucket museum --s3-index sfom
+///
+///   oembeddings convert met-clip.parquet met.parquet --from met \
+///     --provider-name "The Metropolitan Museum of Art" \
+///     --subject-url-template 'https://www.metmuseum.org/art/collection/search/{objectID}'
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     /// The file to read.
     input: PathBuf,
-    /// The file to write (replaced atomically if it exists).
+    /// The file (or, for duckdb and s3vectors, the directory) to write.
     output: PathBuf,
     /// Output format.
     #[arg(long, value_enum, default_value = "parquet")]
-    to: Format,
-    /// Vector layout of Parquet output (overrides the one implied by --to).
+    to: FormatArg,
+    /// Input format (detected from the contents when not given).
+    #[arg(long, value_enum)]
+    from: Option<FormatArg>,
+    /// Vector layout of Parquet output (fixed is the same as --to parquet-fixed).
     #[arg(long, value_enum)]
     vector_layout: Option<VectorLayoutArg>,
-    /// Do not write statistics into the output's footer.
+    /// Do not write statistics into Parquet output's footer.
     #[arg(long)]
     no_statistics: bool,
+    /// Skip records the target cannot carry, listing each, instead of failing.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Replace an existing, non-empty output directory (duckdb, s3vectors).
+    #[arg(long)]
+    force: bool,
+    /// How to print the summary.
+    #[arg(long, value_enum, default_value = "text")]
+    format: SummaryFormat,
+
+    /// Met input: the records' provider.
+    #[arg(long, default_value = "metmuseum", help_heading = "Met input")]
+    provider: String,
+    /// Met input: the provider_name attribute.
+    #[arg(long, value_name = "NAME", help_heading = "Met input")]
+    provider_name: Option<String>,
+    /// Met input: the provider_url attribute.
+    #[arg(long, value_name = "URL", help_heading = "Met input")]
+    provider_url: Option<String>,
+    /// Met input: subject_url from a template; {objectID} and {COLUMN} of the metadata are
+    /// replaced.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Met input")]
+    subject_url_template: Option<String>,
+    /// Met input: preview (the image URL) from a template, like --subject-url-template.
+    #[arg(long, value_name = "TEMPLATE", help_heading = "Met input")]
+    preview_url_template: Option<String>,
+    /// Met input: any attribute from a template, as ATTRIBUTE=TEMPLATE (repeatable).
+    #[arg(long, value_name = "ATTRIBUTE=TEMPLATE", help_heading = "Met input")]
+    template: Vec<String>,
+    /// Met input: the records' created time, Unix seconds (default: the input's mtime).
+    #[arg(long, value_name = "SECONDS", help_heading = "Met input")]
+    created: Option<i64>,
+    /// Met input: a CSV or Parquet file of object metadata to join (e.g. MetObjects.csv).
+    #[arg(long, value_name = "FILE", help_heading = "Met input")]
+    met_metadata: Option<PathBuf>,
+    /// Met input: the metadata column holding the object id.
+    #[arg(
+        long,
+        value_name = "COLUMN",
+        default_value = "objectID",
+        help_heading = "Met input"
+    )]
+    met_key: String,
+    /// Met input: an attribute copied from a metadata column, as ATTRIBUTE=COLUMN
+    /// (repeatable), e.g. subject_title=Title.
+    #[arg(long, value_name = "ATTRIBUTE=COLUMN", help_heading = "Met input")]
+    met_column: Vec<String>,
+
+    /// S3 Vectors output: the vector bucket.
+    #[arg(long, value_name = "NAME", help_heading = "S3 Vectors output")]
+    s3_bucket: Option<String>,
+    /// S3 Vectors output: the index.
+    #[arg(long, value_name = "NAME", help_heading = "S3 Vectors output")]
+    s3_index: Option<String>,
+    /// S3 Vectors output: the index's distance metric.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "cosine",
+        help_heading = "S3 Vectors output"
+    )]
+    s3_distance: DistanceArg,
+    /// S3 Vectors output: metadata keys stored but not filterable, comma-separated (at most
+    /// 10; default: subject_title, subject_creditline, subject_url, depiction_url, preview,
+    /// provider_url).
+    #[arg(
+        long,
+        value_name = "KEYS",
+        value_delimiter = ',',
+        help_heading = "S3 Vectors output"
+    )]
+    s3_non_filterable: Option<Vec<String>>,
+}
+
+fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String> {
+    values
+        .iter()
+        .map(|v| match v.split_once('=') {
+            Some((k, t)) if !k.is_empty() => Ok((k.to_owned(), t.to_owned())),
+            _ => Err(format!("--{flag} {v:?}: expected ATTRIBUTE=VALUE")),
+        })
+        .collect()
 }
 
 pub fn run(args: &Args) -> CliResult {
-    let vectors = match (args.vector_layout, args.to) {
-        (Some(VectorLayoutArg::Fixed), _) | (None, Format::ParquetFixed) => {
-            VectorOutput::FixedSizeList
+    let to = match (args.vector_layout, args.to) {
+        (Some(VectorLayoutArg::Fixed), FormatArg::Parquet) => Format::ParquetFixed,
+        (Some(VectorLayoutArg::Go), FormatArg::ParquetFixed) => Format::Parquet,
+        (Some(_), FormatArg::Parquet | FormatArg::ParquetFixed) | (None, _) => args.to.into(),
+        (Some(_), other) => {
+            return Err(format!(
+                "--vector-layout applies to Parquet output, not --to {}",
+                Format::from(other)
+            )
+            .into());
         }
-        (Some(VectorLayoutArg::Go), _) | (None, Format::Parquet) => VectorOutput::Go,
     };
-    let source = ParquetSource::open(&args.input)?;
-    let total = source.num_rows();
-    let mut reader = source.records(&ReadOptions::default())?;
-    let options = WriteOptions::default()
-        .with_vectors(vectors)
-        .with_statistics(!args.no_statistics);
-    let mut writer = Writer::create(&args.output, options)?;
-    let bar = output::progress(total, "converting");
-    for batch in reader.by_ref() {
-        let batch = batch?;
-        writer.write(&batch)?;
-        bar.inc(batch.num_rows() as u64);
+    let mut templates = pairs("template", &args.template)?;
+    if let Some(t) = &args.subject_url_template {
+        templates.push(("subject_url".to_owned(), t.clone()));
     }
-    bar.finish_and_clear();
-    let narrowing = reader.narrowing();
-    let summary = writer.finish()?;
-    output::warn_narrowing(&args.input, narrowing);
-    output::note(format!(
-        "{}: wrote {} records in {} row groups ({} layout)",
-        summary.path.display(),
-        summary.records,
-        summary.row_groups,
-        match vectors {
-            VectorOutput::FixedSizeList => "fixed-size-list",
-            _ => "go-embeddingsdb",
+    if let Some(t) = &args.preview_url_template {
+        templates.push(("preview".to_owned(), t.clone()));
+    }
+    let mut met = MetOptions::default();
+    met.provider = args.provider.clone();
+    met.provider_name = args.provider_name.clone();
+    met.provider_url = args.provider_url.clone();
+    met.templates = templates;
+    met.created = args.created;
+    met.metadata = args.met_metadata.clone();
+    met.metadata_key = args.met_key.clone();
+    met.columns = pairs("met-column", &args.met_column)?;
+    let mut s3 = S3VectorsOptions::default().with_distance(match args.s3_distance {
+        DistanceArg::Cosine => DistanceMetric::Cosine,
+        DistanceArg::Euclidean => DistanceMetric::Euclidean,
+    });
+    s3.bucket = args.s3_bucket.clone();
+    s3.index = args.s3_index.clone();
+    s3 = s3.with_non_filterable(match &args.s3_non_filterable {
+        Some(keys) => keys
+            .iter()
+            .map(|k| k.trim().to_owned())
+            .filter(|k| !k.is_empty())
+            .collect(),
+        None => DEFAULT_NON_FILTERABLE.map(String::from).to_vec(),
+    });
+    let mut options = ConvertOptions::new(to)
+        .with_skip_invalid(args.skip_invalid)
+        .with_force(args.force)
+        .with_statistics(!args.no_statistics)
+        .with_met(met)
+        .with_s3vectors(s3);
+    if let Some(from) = args.from {
+        options = options.with_from(from.into());
+    }
+    let mut bar: Option<indicatif::ProgressBar> = None;
+    let result = convert(&args.input, &args.output, &options, &mut |done, total| {
+        let bar = bar.get_or_insert_with(|| match total {
+            Some(total) => output::progress(total, "converting"),
+            None => output::spinner("converting"),
+        });
+        bar.set_position(done);
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let summary = result.map_err(|e| -> output::CliError {
+        match e {
+            oembeddings::convert::ConvertError::Record { .. } => {
+                format!("{e} (--skip-invalid skips such records)").into()
+            }
+            other => other.into(),
         }
-    ));
+    })?;
+    report(&summary, args.format)?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn report(summary: &ConvertSummary, format: SummaryFormat) -> Result<(), output::CliError> {
+    if format == SummaryFormat::Json {
+        return output::json(summary);
+    }
+    for skip in &summary.skips {
+        output::warning(format!(
+            "{}: row {} (key {}): skipped: {}: {}",
+            summary.input.display(),
+            skip.row,
+            skip.key,
+            skip.rule,
+            skip.message
+        ));
+    }
+    if summary.skipped > summary.skips.len() as u64 {
+        output::warning(format!(
+            "{} more skipped records not listed",
+            summary.skipped - summary.skips.len() as u64
+        ));
+    }
+    if summary.narrowed_values > 0 {
+        output::warning(format!(
+            "{}: {} float64 vector elements changed when narrowed to float32",
+            summary.input.display(),
+            summary.narrowed_values
+        ));
+    }
+    let skipped = if summary.skipped == 0 {
+        String::new()
+    } else {
+        let rules: Vec<String> = summary
+            .skipped_by_rule
+            .iter()
+            .map(|(rule, n)| format!("{rule}: {n}"))
+            .collect();
+        format!(", skipped {} ({})", summary.skipped, rules.join(", "))
+    };
+    output::note(format!(
+        "{}: wrote {} of {} records ({} -> {}){skipped}",
+        summary.output.display(),
+        summary.written,
+        summary.read,
+        summary.from,
+        summary.to,
+    ));
+    Ok(())
 }

@@ -1,0 +1,464 @@
+//! The Metropolitan Museum of Art's embeddings layout on Hugging Face, as input.
+//!
+//! Columns `objectID` (integer), `embedding` (list of float32 or float64), `model` (string)
+//! and `dim` (integer, checked against the vector's length). Each row becomes a record:
+//! provider from [`MetOptions::provider`], `subject_id` and `depiction_id` from `objectID`,
+//! `created` from [`MetOptions::created`] (the input file's modification time when not
+//! given), and OEmbeddings attributes: `type` = `image`, `provider_name` and `provider_url`
+//! when given, and any attribute filled from a URL template (`{objectID}` and any column of
+//! the joined metadata in braces) or copied from a column of a metadata CSV or Parquet file
+//! joined on a key column.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float32Type;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+
+use super::{ConvertError, Source};
+use crate::batch::{Batch, BatchBuilder};
+use crate::record::{Attributes, RecordRef};
+
+/// The Met's columns.
+pub const COLUMNS: [&str; 4] = ["objectID", "embedding", "model", "dim"];
+
+/// How records are made from the Met's rows.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct MetOptions {
+    /// The records' provider (default `metmuseum`).
+    pub provider: String,
+    /// `provider_name` attribute, e.g. `The Metropolitan Museum of Art`.
+    pub provider_name: Option<String>,
+    /// `provider_url` attribute, e.g. `https://www.metmuseum.org/`.
+    pub provider_url: Option<String>,
+    /// Attributes filled from templates: `(attribute, template)`, e.g.
+    /// `("subject_url", "https://www.metmuseum.org/art/collection/search/{objectID}")`.
+    pub templates: Vec<(String, String)>,
+    /// Unix time of the records; the input's modification time when `None`.
+    pub created: Option<i64>,
+    /// A CSV or Parquet file of metadata joined on [`MetOptions::metadata_key`].
+    pub metadata: Option<PathBuf>,
+    /// The metadata column holding the object id (default `objectID`).
+    pub metadata_key: String,
+    /// Attributes copied from metadata columns: `(attribute, column)`, e.g.
+    /// `("subject_title", "Title")`.
+    pub columns: Vec<(String, String)>,
+}
+
+impl Default for MetOptions {
+    fn default() -> Self {
+        Self {
+            provider: "metmuseum".to_owned(),
+            provider_name: None,
+            provider_url: None,
+            templates: Vec::new(),
+            created: None,
+            metadata: None,
+            metadata_key: "objectID".to_owned(),
+            columns: Vec::new(),
+        }
+    }
+}
+
+/// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
+pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
+    let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+        return Ok(false);
+    };
+    let schema = builder.schema();
+    Ok(schema.field_with_name("objectID").is_ok() && schema.field_with_name("embedding").is_ok())
+}
+
+/// Placeholders `{name}` of a template.
+fn placeholders(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        names.push(rest[open + 1..open + close].to_owned());
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+/// The joined metadata: the wanted columns of each object id.
+struct Metadata {
+    columns: Vec<String>,
+    rows: HashMap<String, Vec<String>>,
+}
+
+impl Metadata {
+    fn load(path: &Path, key: &str, columns: Vec<String>) -> Result<Self, ConvertError> {
+        let is_parquet = {
+            use std::io::Read;
+            let mut magic = [0u8; 4];
+            let mut f = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            f.read(&mut magic).map_err(|e| ConvertError::io(path, e))? == 4 && &magic == b"PAR1"
+        };
+        let mut rows = HashMap::new();
+        let input = |location: String, message: String| ConvertError::Input {
+            path: path.to_path_buf(),
+            location,
+            message,
+        };
+        if is_parquet {
+            let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .and_then(|b| b.build())
+                .map_err(|e| input("footer".into(), e.to_string()))?;
+            for batch in reader {
+                let batch = batch.map_err(|e| input("data".into(), e.to_string()))?;
+                let column = |name: &str| -> Result<ArrayRef, ConvertError> {
+                    let array = batch.column_by_name(name).ok_or_else(|| {
+                        input(
+                            format!("column {name}"),
+                            "no such column in the metadata file".into(),
+                        )
+                    })?;
+                    arrow_cast::cast(array, &DataType::Utf8)
+                        .map_err(|e| input(format!("column {name}"), e.to_string()))
+                };
+                let keys = column(key)?;
+                let keys = keys.as_string::<i32>();
+                let values: Vec<ArrayRef> = columns
+                    .iter()
+                    .map(|c| column(c))
+                    .collect::<Result<_, _>>()?;
+                for row in 0..batch.num_rows() {
+                    if keys.is_null(row) {
+                        continue;
+                    }
+                    let wanted = values
+                        .iter()
+                        .map(|v| {
+                            let v = v.as_string::<i32>();
+                            if v.is_null(row) {
+                                String::new()
+                            } else {
+                                v.value(row).to_owned()
+                            }
+                        })
+                        .collect();
+                    rows.insert(keys.value(row).trim().to_owned(), wanted);
+                }
+            }
+        } else {
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_path(path)
+                .map_err(|e| input("header".into(), e.to_string()))?;
+            let headers = reader
+                .headers()
+                .map_err(|e| input("header".into(), e.to_string()))?
+                .clone();
+            // The Met's MetObjects.csv starts with a byte order mark.
+            let position = |name: &str| {
+                headers
+                    .iter()
+                    .position(|h| h.trim_start_matches('\u{feff}') == name)
+                    .ok_or_else(|| {
+                        input(
+                            format!("column {name}"),
+                            "no such column in the metadata file".into(),
+                        )
+                    })
+            };
+            let key_at = position(key)?;
+            let at: Vec<usize> = columns
+                .iter()
+                .map(|c| position(c))
+                .collect::<Result<_, _>>()?;
+            for (line, record) in reader.records().enumerate() {
+                let record =
+                    record.map_err(|e| input(format!("record {}", line + 1), e.to_string()))?;
+                let id = record.get(key_at).unwrap_or_default().trim().to_owned();
+                let wanted = at
+                    .iter()
+                    .map(|&i| record.get(i).unwrap_or_default().to_owned())
+                    .collect();
+                rows.insert(id, wanted);
+            }
+        }
+        Ok(Self { columns, rows })
+    }
+
+    fn get(&self, id: &str, column: &str) -> Option<&str> {
+        let at = self.columns.iter().position(|c| c == column)?;
+        self.rows.get(id).map(|row| row[at].as_str())
+    }
+}
+
+/// Reads the Met's layout as canonical batches.
+pub(crate) struct MetReader {
+    path: PathBuf,
+    reader: ParquetRecordBatchReader,
+    total: u64,
+    options: MetOptions,
+    created: i64,
+    metadata: Option<Metadata>,
+    row: u64,
+    done: bool,
+}
+
+impl MetReader {
+    pub(crate) fn open(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
+        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        let input = |location: &str, message: String| ConvertError::Input {
+            path: path.to_path_buf(),
+            location: location.to_owned(),
+            message,
+        };
+        let created = match options.created {
+            Some(created) => created,
+            None => file
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_err(|e| ConvertError::io(path, e))?
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        };
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
+        let schema = builder.schema().clone();
+        let mut indices = Vec::new();
+        for name in COLUMNS {
+            let (i, _) = schema.column_with_name(name).ok_or_else(|| {
+                input(
+                    &format!("column {name}"),
+                    format!(
+                        "missing; the Met's layout has columns {}",
+                        COLUMNS.join(", ")
+                    ),
+                )
+            })?;
+            indices.push(i);
+        }
+        let total = u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
+        let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+        let reader = builder
+            .with_projection(mask)
+            .with_batch_size(2048)
+            .build()
+            .map_err(|e| input("footer", e.to_string()))?;
+        let mut wanted: Vec<String> = options.columns.iter().map(|(_, c)| c.clone()).collect();
+        for (attribute, template) in &options.templates {
+            for name in placeholders(template) {
+                if name != "objectID" {
+                    if options.metadata.is_none() {
+                        return Err(ConvertError::Options(format!(
+                            "the template of {attribute} uses {{{name}}}, which needs a metadata \
+                             file (--met-metadata) with that column"
+                        )));
+                    }
+                    wanted.push(name);
+                }
+            }
+        }
+        wanted.sort();
+        wanted.dedup();
+        let metadata = match &options.metadata {
+            Some(file) => Some(Metadata::load(file, &options.metadata_key, wanted)?),
+            None if !options.columns.is_empty() => {
+                return Err(ConvertError::Options(
+                    "attributes from metadata columns need a metadata file (--met-metadata)"
+                        .to_owned(),
+                ));
+            }
+            None => None,
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            reader,
+            total,
+            options: options.clone(),
+            created,
+            metadata,
+            row: 0,
+            done: false,
+        })
+    }
+
+    fn error(&self, row: u64, message: String) -> ConvertError {
+        ConvertError::Input {
+            path: self.path.clone(),
+            location: format!("row {row}"),
+            message,
+        }
+    }
+
+    fn fill(&self, template: &str, id: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(template.len() + 16);
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
+            out.push_str(&rest[..open]);
+            let name = &rest[open + 1..open + close];
+            if name == "objectID" {
+                out.push_str(id);
+            } else {
+                let value = self
+                    .metadata
+                    .as_ref()
+                    .and_then(|m| m.get(id, name))
+                    .ok_or_else(|| format!("object {id} has no metadata row for {{{name}}}"))?;
+                out.push_str(value);
+            }
+            rest = &rest[open + close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    fn convert(&mut self, batch: &RecordBatch) -> Result<Batch, ConvertError> {
+        let first_row = self.row;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .cloned()
+                .ok_or_else(|| self.error(first_row, format!("column {name} is missing")))
+        };
+        let cast = |name: &str, array: ArrayRef, to: &DataType| {
+            arrow_cast::cast(&array, to).map_err(|e| {
+                self.error(
+                    first_row,
+                    format!("column {name} ({}) cannot be read: {e}", array.data_type()),
+                )
+            })
+        };
+        let ids = cast("objectID", column("objectID")?, &DataType::Utf8)?;
+        let ids = ids.as_string::<i32>();
+        let models = cast("model", column("model")?, &DataType::Utf8)?;
+        let models = models.as_string::<i32>();
+        let dims = cast("dim", column("dim")?, &DataType::Int64)?;
+        let dims = dims.as_primitive::<arrow_array::types::Int64Type>();
+        let element = std::sync::Arc::new(Field::new("item", DataType::Float32, true));
+        let embeddings = column("embedding")?;
+        let vectors = match embeddings.data_type() {
+            DataType::FixedSizeList(_, _) | DataType::LargeList(_) | DataType::List(_) => {
+                cast("embedding", embeddings.clone(), &DataType::List(element))?
+            }
+            other => {
+                return Err(self.error(
+                    first_row,
+                    format!("column embedding is {other}, not a list of floats"),
+                ));
+            }
+        };
+        let vectors = vectors.as_list::<i32>();
+        let mut builder = BatchBuilder::default();
+        let mut attributes = BTreeMap::new();
+        for i in 0..batch.num_rows() {
+            let row = first_row + i as u64;
+            let null = |name: &str| self.error(row, format!("{name} is null"));
+            if ids.is_null(i) {
+                return Err(null("objectID"));
+            }
+            if models.is_null(i) {
+                return Err(null("model"));
+            }
+            if vectors.is_null(i) {
+                return Err(null("embedding"));
+            }
+            let id = ids.value(i);
+            let values = vectors.value(i);
+            let values = values.as_primitive::<Float32Type>();
+            if values.null_count() > 0 {
+                return Err(self.error(row, "embedding has null elements".to_owned()));
+            }
+            let embeddings = values.values();
+            if !dims.is_null(i) && dims.value(i) != embeddings.len() as i64 {
+                return Err(self.error(
+                    row,
+                    format!(
+                        "objectID {id}: dim is {} but the embedding has {} elements",
+                        dims.value(i),
+                        embeddings.len()
+                    ),
+                ));
+            }
+            attributes.clear();
+            attributes.insert("type".to_owned(), "image".to_owned());
+            if let Some(name) = &self.options.provider_name {
+                attributes.insert("provider_name".to_owned(), name.clone());
+            }
+            if let Some(url) = &self.options.provider_url {
+                attributes.insert("provider_url".to_owned(), url.clone());
+            }
+            for (attribute, template) in &self.options.templates {
+                let value = self
+                    .fill(template, id)
+                    .map_err(|message| self.error(row, message))?;
+                attributes.insert(attribute.clone(), value);
+            }
+            if let Some(metadata) = &self.metadata {
+                for (attribute, column) in &self.options.columns {
+                    if let Some(value) = metadata.get(id, column).filter(|v| !v.is_empty()) {
+                        attributes.insert(attribute.clone(), value.to_owned());
+                    }
+                }
+            }
+            builder.push(&RecordRef {
+                provider: &self.options.provider,
+                depiction_id: id,
+                subject_id: id,
+                model: models.value(i),
+                embeddings,
+                created: self.created,
+                attributes: Attributes::Map(&attributes),
+            });
+        }
+        self.row += batch.num_rows() as u64;
+        builder
+            .finish(first_row)
+            .map_err(|e| self.error(first_row, e.to_string()))
+    }
+}
+
+impl Iterator for MetReader {
+    type Item = Result<Batch, ConvertError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let result = match self.reader.next()? {
+            Ok(batch) => self.convert(&batch),
+            Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),
+        };
+        if result.is_err() {
+            self.done = true;
+        }
+        Some(result)
+    }
+}
+
+impl Source for MetReader {
+    fn total(&self) -> Option<u64> {
+        Some(self.total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_found() {
+        assert_eq!(
+            placeholders("https://x/{objectID}/{Link Resource}"),
+            vec!["objectID".to_owned(), "Link Resource".to_owned()]
+        );
+        assert!(placeholders("no braces").is_empty());
+    }
+}

@@ -1,0 +1,527 @@
+//! Conversion between records files and the formats publishers and vector stores use.
+//!
+//! [`convert`] streams records from a source ([`Format::Parquet`], [`Format::Jsonl`] or the
+//! Met's layout, [`Format::Met`]) into a target, one bounded batch at a time. Before a
+//! record reaches the target it is admitted: its key must be new, and the target must be
+//! able to carry it (one dimension per table, finite values for JSON, a store's size
+//! limits). A record that is not admitted stops the conversion with an error naming the
+//! input, the row and the key, or with [`ConvertOptions::skip_invalid`] is skipped and
+//! listed. The output appears only when the whole conversion succeeded.
+//!
+//! One module per foreign format: [`jsonl`], [`met`], [`duckdb`], [`sqlite`] (feature
+//! `sqlite`), [`s3vectors`], [`qdrant`].
+
+mod admit;
+mod dimensions;
+pub mod duckdb;
+pub mod jsonl;
+pub mod met;
+mod output;
+mod parquet;
+pub mod qdrant;
+pub mod s3vectors;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+use std::fmt;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::ParquetSource;
+use crate::batch::Batch;
+use crate::read::{Narrowing, ReadError, ReadOptions, Reader};
+use crate::record::RecordRef;
+use crate::write::{VectorOutput, WriteError};
+
+pub use admit::Skip;
+pub use output::OutputDir;
+
+/// A format [`convert`] reads or writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Format {
+    /// Parquet in go-embeddingsdb's layout (or, as input, any layout the reader accepts).
+    Parquet,
+    /// Parquet with FixedSizeList vectors and the ARROW:schema hint.
+    ParquetFixed,
+    /// go-embeddingsdb's JSON record, one per line.
+    Jsonl,
+    /// The Met's Hugging Face layout: `objectID`, `embedding`, `model`, `dim` (input only).
+    Met,
+    /// A directory that DuckDB's `IMPORT DATABASE` loads into go-embeddingsdb's schema.
+    Duckdb,
+    /// A SQLite database with go-embeddingsdb's `records` table and a sqlite-vec `vec0` table.
+    Sqlite,
+    /// A directory of AWS S3 Vectors `PutVectors` request bodies and a `CreateIndex` body.
+    S3vectors,
+    /// Qdrant points as JSON Lines, with UUIDv5 ids derived from the record key.
+    Qdrant,
+}
+
+impl Format {
+    /// Every format, in the order the documentation lists them.
+    pub const ALL: [Format; 8] = [
+        Format::Parquet,
+        Format::ParquetFixed,
+        Format::Jsonl,
+        Format::Met,
+        Format::Duckdb,
+        Format::Sqlite,
+        Format::S3vectors,
+        Format::Qdrant,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::ParquetFixed => "parquet-fixed",
+            Format::Jsonl => "jsonl",
+            Format::Met => "met",
+            Format::Duckdb => "duckdb",
+            Format::Sqlite => "sqlite",
+            Format::S3vectors => "s3vectors",
+            Format::Qdrant => "qdrant",
+        }
+    }
+
+    /// Whether [`convert`] can read this format.
+    pub fn is_input(self) -> bool {
+        matches!(
+            self,
+            Format::Parquet | Format::ParquetFixed | Format::Jsonl | Format::Met
+        )
+    }
+
+    /// Whether [`convert`] can write this format.
+    pub fn is_output(self) -> bool {
+        self != Format::Met
+    }
+
+    /// Whether the output is a directory rather than a file.
+    pub fn writes_directory(self) -> bool {
+        matches!(self, Format::Duckdb | Format::S3vectors)
+    }
+
+    /// Tells the format of an input file from its first bytes and, for Parquet, its columns:
+    /// Parquet with `objectID` and `embedding` columns is [`Format::Met`], other Parquet is
+    /// [`Format::Parquet`], text starting with `{` is [`Format::Jsonl`].
+    pub fn detect(path: &Path) -> Result<Format, ConvertError> {
+        let io = |source| ConvertError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let mut head = [0u8; 512];
+        let mut filled = 0;
+        while filled < head.len() {
+            let n = file.read(&mut head[filled..]).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            filled += n;
+        }
+        let head = &head[..filled];
+        if head.starts_with(b"PAR1") {
+            return Ok(if met::is_met_file(path)? {
+                Format::Met
+            } else {
+                Format::Parquet
+            });
+        }
+        let text = head
+            .strip_prefix(b"\xEF\xBB\xBF".as_slice())
+            .unwrap_or(head);
+        match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Ok(Format::Jsonl),
+            None if filled == 0 => Ok(Format::Jsonl),
+            _ => Err(ConvertError::UnknownFormat {
+                path: path.to_path_buf(),
+            }),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown format {s:?}"))
+    }
+}
+
+/// How to convert.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ConvertOptions {
+    /// Input format; detected with [`Format::detect`] when `None`.
+    pub from: Option<Format>,
+    /// Output format.
+    pub to: Format,
+    /// Skip records the target cannot carry (listing each) instead of failing.
+    pub skip_invalid: bool,
+    /// Replace an existing, non-empty output directory.
+    pub force: bool,
+    /// Write statistics into Parquet output's footer.
+    pub statistics: bool,
+    /// How records are made from the Met's layout.
+    pub met: met::MetOptions,
+    /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
+    pub s3vectors: s3vectors::S3VectorsOptions,
+}
+
+impl ConvertOptions {
+    /// Options converting to `to`, with defaults for everything else.
+    pub fn new(to: Format) -> Self {
+        Self {
+            from: None,
+            to,
+            skip_invalid: false,
+            force: false,
+            statistics: true,
+            met: met::MetOptions::default(),
+            s3vectors: s3vectors::S3VectorsOptions::default(),
+        }
+    }
+
+    /// Sets the input format instead of detecting it.
+    pub fn with_from(mut self, from: Format) -> Self {
+        self.from = Some(from);
+        self
+    }
+
+    /// Skips (and lists) records the target cannot carry instead of failing.
+    pub fn with_skip_invalid(mut self, skip: bool) -> Self {
+        self.skip_invalid = skip;
+        self
+    }
+
+    /// Replaces an existing, non-empty output directory.
+    pub fn with_force(mut self, force: bool) -> Self {
+        self.force = force;
+        self
+    }
+
+    /// Whether Parquet output carries statistics.
+    pub fn with_statistics(mut self, statistics: bool) -> Self {
+        self.statistics = statistics;
+        self
+    }
+
+    /// Sets how records are made from the Met's layout.
+    pub fn with_met(mut self, met: met::MetOptions) -> Self {
+        self.met = met;
+        self
+    }
+
+    /// Sets the S3 Vectors options.
+    pub fn with_s3vectors(mut self, s3vectors: s3vectors::S3VectorsOptions) -> Self {
+        self.s3vectors = s3vectors;
+        self
+    }
+}
+
+/// Why a conversion failed. Nothing is left at the output path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConvertError {
+    /// Reading a Parquet input failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// Writing a Parquet output failed.
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The input's format could not be told from its contents.
+    #[error(
+        "{}: not Parquet and not JSON Lines; name the input format with --from",
+        path.display()
+    )]
+    UnknownFormat {
+        /// The input.
+        path: PathBuf,
+    },
+    /// The format cannot be used in this direction.
+    #[error("{format} cannot be {direction}")]
+    Unsupported {
+        /// The format.
+        format: Format,
+        /// `read` or `written`.
+        direction: &'static str,
+    },
+    /// A line, row or file of the input is malformed.
+    #[error("{}: {location}: {message}", path.display())]
+    Input {
+        /// The input.
+        path: PathBuf,
+        /// `line N`, `row N` or a column.
+        location: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A record the target cannot carry (and `skip_invalid` was not set).
+    #[error("{}: row {row} (key {key}): {rule}: {message}", path.display())]
+    Record {
+        /// The input.
+        path: PathBuf,
+        /// Row of the record in the input (lines count from 0 too).
+        row: u64,
+        /// The record key.
+        key: String,
+        /// The rule broken, e.g. `duplicate-key`.
+        rule: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The options make no sense for this input or output.
+    #[error("{0}")]
+    Options(String),
+    /// The output already exists and may not be replaced.
+    #[error(
+        "{}: exists and is not empty; choose another path or replace it with --force",
+        path.display()
+    )]
+    OutputExists {
+        /// The output.
+        path: PathBuf,
+    },
+    /// A target's own writer failed (SQLite, the Parquet encoder of a DuckDB export).
+    #[error("{}: {message}", path.display())]
+    Target {
+        /// The output.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+}
+
+impl ConvertError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        ConvertError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn target(path: &Path, message: impl fmt::Display) -> Self {
+        ConvertError::Target {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// What a finished conversion did.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct ConvertSummary {
+    /// The input.
+    pub input: PathBuf,
+    /// The input's format.
+    pub from: Format,
+    /// The output.
+    pub output: PathBuf,
+    /// The output's format.
+    pub to: Format,
+    /// Records read.
+    pub read: u64,
+    /// Records written.
+    pub written: u64,
+    /// Records skipped.
+    pub skipped: u64,
+    /// Skipped records by rule.
+    pub skipped_by_rule: std::collections::BTreeMap<&'static str, u64>,
+    /// The first skipped records (at most [`Skip::LISTED`]).
+    pub skips: Vec<Skip>,
+    /// float64 input values that changed when narrowed to float32.
+    pub narrowed_values: u64,
+    /// Files written (for directory outputs, relative to the output directory).
+    pub files: Vec<String>,
+}
+
+/// A source of canonical batches.
+pub(crate) trait Source: Iterator<Item = Result<Batch, ConvertError>> {
+    /// Number of records, when known up front.
+    fn total(&self) -> Option<u64>;
+    /// float64 values that changed when narrowed.
+    fn narrowing(&self) -> Narrowing {
+        Narrowing::default()
+    }
+}
+
+/// A target format being written.
+pub(crate) trait Sink {
+    /// Why `record` cannot be written, if it cannot: `(rule, message)`. A record that passes
+    /// is written; the sink may remember what it learnt (the table's dimension).
+    fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)>;
+    /// Writes admitted records.
+    fn write(&mut self, batch: &Batch) -> Result<(), ConvertError>;
+    /// Completes the output and moves it into place; returns the files written.
+    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError>;
+}
+
+struct ParquetInput {
+    reader: Reader,
+}
+
+impl Iterator for ParquetInput {
+    type Item = Result<Batch, ConvertError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.reader.next().map(|r| r.map_err(ConvertError::from))
+    }
+}
+
+impl Source for ParquetInput {
+    fn total(&self) -> Option<u64> {
+        Some(self.reader.source().num_rows())
+    }
+
+    fn narrowing(&self) -> Narrowing {
+        self.reader.narrowing()
+    }
+}
+
+fn open_source(
+    input: &Path,
+    from: Format,
+    options: &ConvertOptions,
+) -> Result<Box<dyn Source>, ConvertError> {
+    Ok(match from {
+        Format::Parquet | Format::ParquetFixed => {
+            let reader = ParquetSource::open(input)?.records(&ReadOptions::default())?;
+            Box::new(ParquetInput { reader })
+        }
+        Format::Jsonl => Box::new(jsonl::JsonlReader::open(input)?),
+        Format::Met => Box::new(met::MetReader::open(input, &options.met)?),
+        other => {
+            return Err(ConvertError::Unsupported {
+                format: other,
+                direction: "read",
+            });
+        }
+    })
+}
+
+fn open_sink(
+    output: &Path,
+    to: Format,
+    options: &ConvertOptions,
+) -> Result<Box<dyn Sink>, ConvertError> {
+    Ok(match to {
+        Format::Parquet => Box::new(parquet::ParquetSink::create(
+            output,
+            VectorOutput::Go,
+            options.statistics,
+        )?),
+        Format::ParquetFixed => Box::new(parquet::ParquetSink::create(
+            output,
+            VectorOutput::FixedSizeList,
+            options.statistics,
+        )?),
+        Format::Jsonl => Box::new(jsonl::JsonlSink::create(output)?),
+        Format::Duckdb => Box::new(duckdb::DuckdbSink::create(output, options.force)?),
+        #[cfg(feature = "sqlite")]
+        Format::Sqlite => Box::new(sqlite::SqliteSink::create(output)?),
+        Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
+            output,
+            options.force,
+            options.s3vectors.clone(),
+        )?),
+        Format::Qdrant => Box::new(qdrant::QdrantSink::create(output)?),
+        other => {
+            return Err(ConvertError::Unsupported {
+                format: other,
+                direction: "written",
+            });
+        }
+    })
+}
+
+/// Converts `input` into `output`, streaming. `progress` is called with the number of
+/// records read so far and the total, when known.
+///
+/// Fails, leaving nothing at `output`, on unreadable input, a record the target cannot
+/// carry (unless [`ConvertOptions::skip_invalid`]), or a write error.
+pub fn convert(
+    input: &Path,
+    output: &Path,
+    options: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ConvertSummary, ConvertError> {
+    let from = match options.from {
+        Some(from) => from,
+        None => Format::detect(input)?,
+    };
+    if !options.to.is_output() {
+        return Err(ConvertError::Unsupported {
+            format: options.to,
+            direction: "written",
+        });
+    }
+    if same_file(input, output) {
+        return Err(ConvertError::Options(format!(
+            "{}: input and output are the same file",
+            input.display()
+        )));
+    }
+    let mut source = open_source(input, from, options)?;
+    let total = source.total();
+    let mut sink = open_sink(output, options.to, options)?;
+    let mut admission = admit::Admission::new(input, options.skip_invalid);
+    let mut read = 0u64;
+    let mut written = 0u64;
+    progress(0, total);
+    for batch in source.by_ref() {
+        let batch = batch?;
+        read += batch.num_rows() as u64;
+        if let Some(admitted) = admission.filter(&batch, sink.as_mut())? {
+            written += admitted.num_rows() as u64;
+            sink.write(&admitted)?;
+        }
+        progress(read, total);
+    }
+    let narrowed_values = source.narrowing().values;
+    drop(source);
+    let files = sink.finish()?;
+    let (skipped, skipped_by_rule, skips) = admission.into_skips();
+    Ok(ConvertSummary {
+        input: input.to_path_buf(),
+        from,
+        output: output.to_path_buf(),
+        to: options.to,
+        read,
+        written,
+        skipped,
+        skipped_by_rule,
+        skips,
+        narrowed_values,
+        files,
+    })
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
