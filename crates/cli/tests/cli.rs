@@ -174,7 +174,9 @@ fn emit_limit_and_convert_round_trip() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stderr).contains("wrote 24 records in 1 row groups (fixed-size-list layout)")
+        text(&out.stderr).contains("wrote 24 of 24 records (parquet -> parquet-fixed)"),
+        "{}",
+        text(&out.stderr)
     );
     oe(&["convert", fixed.to_str().unwrap(), back.to_str().unwrap()]);
     assert_eq!(oe(&["emit", back.to_str().unwrap()]).stdout, all);
