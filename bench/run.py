@@ -5,6 +5,7 @@ and reports ratios.
     .venv/bin/python bench/run.py                 # default: 200,000 x 1152 (SigLIP2-sized)
     .venv/bin/python bench/run.py --records 50000 --dimensions 512
     .venv/bin/python bench/run.py --smoke --bin target/debug/oembeddings   # harness check
+    .venv/bin/python bench/run.py --only convert  # some benchmarks; updates latest.json
 
 Each measurement runs as its own process (wall time, and peak RSS from wait4); the best of
 --repeat runs is reported after one warm-up run, so every contender reads from the page cache.
@@ -119,6 +120,78 @@ for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=1024):
 """
 
 
+# Row counts of a conversion's output, read back by the peers' own libraries (each in its own
+# process, so that the harness's RSS stays small: a child inherits its parent's peak in wait4).
+SQLITE_ROWS = """
+import sys, apsw, sqlite_vec
+conn = apsw.Connection(sys.argv[1], flags=apsw.SQLITE_OPEN_READONLY)
+conn.enable_load_extension(True)
+sqlite_vec.load(conn)
+one = lambda sql: conn.execute(sql).fetchall()[0][0]
+print(one("SELECT count(*) FROM records"), one("SELECT count(*) FROM vec"), one("SELECT vec_length(embedding) FROM vec LIMIT 1"))
+"""
+
+DUCKDB_ROWS = """
+import sys, duckdb
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
+con.execute("IMPORT DATABASE '" + sys.argv[1].replace("'", "''") + "'")
+rows = con.execute("SELECT count(*) FROM embeddings").fetchone()[0]
+vec = con.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 'embeddings' AND column_name = 'vec'").fetchone()[0]
+print(rows, vec.replace(" ", ""))
+"""
+
+
+def remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def disk_bytes(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.iterdir()) if path.is_dir() else path.stat().st_size
+
+
+def convert_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want) -> None:
+    """`oembeddings convert` to SQLite (sqlite-vec) and to a DuckDB export directory, against
+    the Python scripts a user would write for the same result (bench/peers/). Both outputs are
+    read back afterwards, so a contender that writes less cannot win."""
+    work = data / "convert"
+    work.mkdir(exist_ok=True)
+    peers = ROOT / "bench" / "peers"
+    cases = [
+        ("sqlite", "db", "to_sqlite.py", SQLITE_ROWS, [str(args.records), str(args.records), str(args.dimensions)],
+         "pyarrow iter_batches + apsw/sqlite-vec executemany"),
+        ("duckdb", "duckdb", "to_duckdb.py", DUCKDB_ROWS, [str(args.records), f"FLOAT[{args.dimensions}]"],
+         "pyarrow + json.dumps, duckdb INSERT + EXPORT DATABASE"),
+    ]
+    try:
+        for to, ext, script, rows_check, expected, peer_name in cases:
+            name = f"convert_{to}"
+            if not want(name):
+                continue
+            result: dict = {"peer_name": peer_name, "target_ratio": 3, "rss_limit_mib": 300}
+            for side, cmd_of in (
+                ("ours", lambda out: [oe, "convert", str(path), str(out), "--to", to]),
+                ("peer", lambda out: [PYTHON, str(peers / script), str(path), str(out)]),
+            ):
+                out = work / f"{side}.{ext}"
+                remove(out)
+                r = best(cmd_of(out), args.repeat, before=lambda out=out: remove(out))
+                check = subprocess.run([PYTHON, "-c", rows_check, str(out)], capture_output=True, text=True)
+                got = check.stdout.split()
+                if check.returncode != 0 or got != expected:
+                    raise SystemExit(f"{name}: {side}'s output {out} holds {' '.join(got) or 'nothing readable'}, "
+                                     f"expected {' '.join(expected)}\n{check.stderr}")
+                r["output_bytes"] = disk_bytes(out)
+                remove(out)
+                result[side] = r
+            bench[name] = {"ours": result.pop("ours"), "peer": result.pop("peer"), **result}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) -> dict:
     """Per-record signing and verification against ed25519-dalek's raw throughput, compatible
     verification per core, and file signing against sha256sum and gpg --detach-sign."""
@@ -209,6 +282,10 @@ def print_signatures(s: dict, smoke: bool) -> None:
         print(f"  {name:42} {mb:8,.0f} MB/s  {mb / sha:5.2f}x sha256sum, {mb / gpg:5.2f}x gpg{note}")
 
 
+# Benchmark names for --only, in the order they run.
+BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "metadata_only", "signatures"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, default=200_000)
@@ -220,7 +297,18 @@ def main() -> None:
     ap.add_argument("--peer-emit-records", type=int, default=20_000, help="records the Python emit peer writes")
     ap.add_argument("--big-records", type=int, default=650_000, help="records of the multi-GB file for --metadata-only (0: skip)")
     ap.add_argument("--skip-signatures", action="store_true", help="leave out the signing benchmarks")
+    ap.add_argument("--skip-convert", action="store_true", help="leave out the conversion benchmarks")
+    ap.add_argument("--only", help=f"comma-separated benchmarks to run, of {', '.join(BENCHMARKS)}; "
+                    "a prefix up to an underscore selects all it starts (convert: both conversions)")
     args = ap.parse_args()
+
+    only = [o.strip() for o in args.only.split(",") if o.strip()] if args.only else []
+    for o in only:
+        if not any(b == o or b.startswith(o + "_") for b in BENCHMARKS):
+            ap.error(f"--only: no benchmark {o!r} (benchmarks: {', '.join(BENCHMARKS)})")
+
+    def want(name: str) -> bool:
+        return not only or any(name == o or name.startswith(o + "_") for o in only)
 
     if args.smoke:
         args.records, args.dimensions, args.repeat, args.peer_emit_records, args.big_records = 2_000, 64, 1, 500, 4_000
@@ -228,7 +316,7 @@ def main() -> None:
     profile_dir = ROOT / "target" / ("debug" if args.smoke else "release")
     if args.bin is None:
         subprocess.run(
-            ["cargo", "build", "--release", "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "-p", "oembeddings-sign", "--bin", "oembeddings", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"],
+            ["cargo", "build", *([] if args.smoke else ["--release"]), "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "-p", "oembeddings-sign", "--bin", "oembeddings", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"],
             check=True,
             cwd=ROOT,
         )
@@ -266,42 +354,51 @@ def main() -> None:
 
     # 1. Statistics into the footer: ours rewrites the footer only; the Go tool (and a pyarrow
     # user) rewrites the whole file.
-    restore = footer_restorer(path)
-    ours = best([oe, "stats", str(path), "--append"], args.repeat, before=restore)
-    restore()
-    rewritten = data / "rewritten.parquet"
-    peer = best([PYTHON, "-c", PYARROW_REWRITE, str(path), str(rewritten)], args.repeat)
-    rewritten.unlink(missing_ok=True)
-    bench["stats_append"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow read_table + write_table", "target_ratio": 50}
+    if want("stats_append"):
+        restore = footer_restorer(path)
+        ours = best([oe, "stats", str(path), "--append"], args.repeat, before=restore)
+        restore()
+        rewritten = data / "rewritten.parquet"
+        peer = best([PYTHON, "-c", PYARROW_REWRITE, str(path), str(rewritten)], args.repeat)
+        rewritten.unlink(missing_ok=True)
+        bench["stats_append"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow read_table + write_table", "target_ratio": 50}
 
     # 2. Streaming read of every record vs pyarrow.parquet.read_table.
-    ours = best([str(examples / "read_all"), str(path)], args.repeat, stdout=subprocess.PIPE)
-    peer = best([PYTHON, "-c", PYARROW_READ, str(path)], args.repeat, stdout=subprocess.PIPE)
-    bench["read"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow.parquet.read_table", "target_ratio": 1, "rss_limit_mib": 300}
+    if want("read"):
+        ours = best([str(examples / "read_all"), str(path)], args.repeat, stdout=subprocess.PIPE)
+        peer = best([PYTHON, "-c", PYARROW_READ, str(path)], args.repeat, stdout=subprocess.PIPE)
+        bench["read"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow.parquet.read_table", "target_ratio": 1, "rss_limit_mib": 300}
 
     # 3. JSON Lines: ours on the whole file, the Python equivalent on its first records.
-    ours = best([oe, "emit", str(path)], args.repeat)
-    ours["records_per_second"] = args.records / ours["seconds"]
-    n = min(args.peer_emit_records, args.records)
-    peer = best([PYTHON, "-c", PYTHON_EMIT, str(path), str(n)], args.repeat)
-    peer["records_per_second"] = n / peer["seconds"]
-    bench["emit"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow iter_batches + json.dumps", "rate": True}
+    if want("emit"):
+        ours = best([oe, "emit", str(path)], args.repeat)
+        ours["records_per_second"] = args.records / ours["seconds"]
+        n = min(args.peer_emit_records, args.records)
+        peer = best([PYTHON, "-c", PYTHON_EMIT, str(path), str(n)], args.repeat)
+        peer["records_per_second"] = n / peer["seconds"]
+        bench["emit"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow iter_batches + json.dumps", "rate": True}
 
     # 4. Validation: against our own bare read, and against the pyarrow + numpy script a user
     # would write for the same checks (non-finite elements, dimensions per model, duplicates).
-    ours = best([oe, "validate", str(path)], args.repeat, stdout=subprocess.PIPE)
-    bare = best([str(examples / "read_all"), str(path)], args.repeat, stdout=subprocess.PIPE)
-    peer = best([PYTHON, "-c", PYARROW_VALIDATE, str(path)], args.repeat, stdout=subprocess.PIPE)
-    bench["validate"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow read_table + numpy checks", "target_ratio": 1, "rss_limit_mib": 300}
-    bench["validate_vs_read"] = {
-        "ours": dict(bare),
-        "peer": dict(ours),
-        "peer_name": "validate / bare read (ours; target <= 1.5)",
-        "overhead": True,
-    }
+    if want("validate"):
+        ours = best([oe, "validate", str(path)], args.repeat, stdout=subprocess.PIPE)
+        bare = best([str(examples / "read_all"), str(path)], args.repeat, stdout=subprocess.PIPE)
+        peer = best([PYTHON, "-c", PYARROW_VALIDATE, str(path)], args.repeat, stdout=subprocess.PIPE)
+        bench["validate"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow read_table + numpy checks", "target_ratio": 1, "rss_limit_mib": 300}
+        bench["validate_vs_read"] = {
+            "ours": dict(bare),
+            "peer": dict(ours),
+            "peer_name": "validate / bare read (ours; target <= 1.5)",
+            "overhead": True,
+        }
 
-    # 5. Metadata-only validation of a multi-GB file.
-    if args.big_records:
+    # 5. Conversions to SQLite (sqlite-vec) and to a DuckDB export directory, against the
+    # Python scripts a user would write (bench/peers/), outputs read back and counted.
+    if not args.skip_convert:
+        convert_benchmarks(oe, path, data, args, bench, want)
+
+    # 6. Metadata-only validation of a multi-GB file.
+    if args.big_records and want("metadata_only"):
         big = data / f"sfomuseum-big-{args.dimensions}-siglip2-20260522.parquet"
         big_stamp = data / f"{big.name}.{args.big_records}"
         if not (big.exists() and big_stamp.exists()):
@@ -315,8 +412,8 @@ def main() -> None:
         meta = best([oe, "validate", "--metadata-only", str(big)], args.repeat, stdout=subprocess.PIPE)
         results["metadata_only"] = {"file_bytes": big.stat().st_size, "seconds": meta["seconds"], "peak_rss_mib": meta["peak_rss_mib"]}
 
-    # 6. Signatures.
-    if not args.skip_signatures:
+    # 7. Signatures.
+    if not args.skip_signatures and want("signatures"):
         results["signatures"] = signature_benchmarks(oe, examples, path, data, args)
 
     print(f"\nfile: {path.name}  {args.records} records x {args.dimensions} dims, {size / 2**20:.0f} MiB\n")
@@ -355,8 +452,17 @@ def main() -> None:
     out_dir = ROOT / "bench" / "results"
     if not args.smoke:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-        print(f"\nwrote {out_dir / 'latest.json'}")
+        latest = out_dir / "latest.json"
+        verb = "wrote"
+        if only and latest.exists():
+            # A partial run updates the benchmarks it ran in the results of the same file.
+            previous = json.loads(latest.read_text())
+            if all(previous.get(k) == results[k] for k in ("file", "records", "dimensions", "file_bytes")):
+                previous["benchmarks"].update(results.pop("benchmarks"))
+                previous.update(results)
+                results, verb = previous, f"updated ({', '.join(only)})"
+        latest.write_text(json.dumps(results, indent=2) + "\n")
+        print(f"\n{verb} {latest}")
     else:
         shutil.rmtree(data, ignore_errors=True)
 

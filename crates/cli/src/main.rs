@@ -1,12 +1,7 @@
 //! `oembeddings`: inspect, check, convert and sign shared vector embeddings of museum
-//! collections. A thin layer: it parses arguments, calls the library crates and prints.
-
-mod commands;
-mod output;
+//! collections (see the library of this crate for the commands).
 
 use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
 
 /// Batches of vectors are allocated on one thread and freed on another, megabytes at a time;
 /// mimalloc reuses those pages where the system allocator returns them to the kernel and
@@ -14,58 +9,6 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Provenance and interchange for shared vector embeddings of museum collections.
-///
-/// Reads the Parquet files SFO Museum's go-embeddingsdb writes (and the layouts pyarrow,
-/// DuckDB, polars, Daft and LanceDB write), validates them against the specification, checks
-/// their names, gathers and appends their statistics, prints and converts their records, and
-/// signs and verifies files, records and releases (OpenPGP and minisign Ed25519 keys).
-#[derive(Debug, Parser)]
-#[command(name = "oembeddings", version, max_term_width = 100)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Debug, Subcommand)]
-enum Command {
-    Inspect(commands::inspect::Args),
-    Stats(commands::stats::Args),
-    Validate(commands::validate::Args),
-    Name(commands::name::Args),
-    Emit(commands::emit::Args),
-    Convert(Box<commands::convert::Args>),
-    Keygen(commands::keys::KeygenArgs),
-    #[command(subcommand)]
-    Key(commands::keys::KeyCommand),
-    Sign(commands::sign::SignArgs),
-    Verify(commands::sign::VerifyArgs),
-    #[command(subcommand)]
-    Release(commands::sign::ReleaseCommand),
-    Schema(commands::schema::Args),
-}
-
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Inspect(args) => commands::inspect::run(&args),
-        Command::Stats(args) => commands::stats::run(&args),
-        Command::Validate(args) => commands::validate::run(&args),
-        Command::Name(args) => commands::name::run(&args),
-        Command::Emit(args) => commands::emit::run(&args),
-        Command::Convert(args) => commands::convert::run(&args),
-        Command::Keygen(args) => commands::keys::keygen(&args),
-        Command::Key(command) => commands::keys::key(&command),
-        Command::Sign(args) => commands::sign::sign(&args),
-        Command::Verify(args) => commands::sign::verify(&args),
-        Command::Release(command) => commands::sign::release(&command),
-        Command::Schema(args) => commands::schema::run(&args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(error) => {
-            output::error(&error);
-            ExitCode::from(1)
-        }
-    }
+    ExitCode::from(oembeddings_cli::run(std::env::args_os()))
 }

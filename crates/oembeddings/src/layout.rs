@@ -194,6 +194,17 @@ impl Layout {
         })
     }
 
+    /// Recognises the layout of Arrow data that did not come from a Parquet file (an Arrow
+    /// stream from pyarrow, polars or an engine's batch).
+    pub fn from_arrow(schema: &Schema) -> Result<Self, LayoutError> {
+        let parquet = SchemaDescriptor::new(std::sync::Arc::new(
+            parquet::schema::types::Type::group_type_builder("schema")
+                .build()
+                .map_err(|_| LayoutError::MissingColumn { column: "provider" })?,
+        ));
+        Self::detect(schema, &parquet, false)
+    }
+
     /// The name of this layout.
     pub fn kind(&self) -> LayoutKind {
         if self.go_schema && !self.arrow_schema_hint {

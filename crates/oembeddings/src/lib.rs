@@ -33,7 +33,10 @@ pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
 pub use batch::{Batch, COLUMNS, canonical_schema};
 pub use layout::{Layout, LayoutKind};
 pub use name::FileName;
-pub use read::{ParquetSource, ReadError, ReadOptions, Reader, RecordProblem, read};
+pub use read::{
+    ArrowNormalizer, NormalizeError, ParquetSource, ReadError, ReadOptions, Reader, RecordProblem,
+    read,
+};
 pub use record::{Attributes, Record, RecordKey, RecordRef};
 pub use stats::{Statistics, StatisticsBuilder};
 pub use write::{VectorOutput, WriteError, WriteOptions, Writer};

@@ -630,6 +630,61 @@ impl Iterator for Reader {
     }
 }
 
+/// Canonical batches from Arrow data in any accepted layout that did not come from a file:
+/// an Arrow stream from pyarrow or polars, or one batch of a distributed engine.
+#[derive(Debug)]
+pub struct ArrowNormalizer {
+    layout: Layout,
+    next_row: u64,
+}
+
+/// Why Arrow data could not be made canonical: the row, its key when known, the problem.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("row {row}{}: {problem}", key.as_ref().map(|k| format!(" (key {k})")).unwrap_or_default())]
+pub struct NormalizeError {
+    /// Row of the failing record, counted over every batch normalised so far.
+    pub row: u64,
+    /// Its key, when the key columns could be read.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub problem: RecordProblem,
+}
+
+impl ArrowNormalizer {
+    /// A normaliser for batches of `schema`; fails when the schema is not a records schema.
+    pub fn new(schema: &arrow_schema::Schema) -> Result<Self, LayoutError> {
+        Ok(Self {
+            layout: Layout::from_arrow(schema)?,
+            next_row: 0,
+        })
+    }
+
+    /// The layout recognised.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// `batch` in the canonical schema. Rows are numbered on from the previous batches.
+    pub fn normalize(&mut self, batch: &RecordBatch) -> Result<Batch, NormalizeError> {
+        let first_row = self.next_row;
+        let columns: Vec<ArrayRef> = self
+            .layout
+            .columns
+            .iter()
+            .map(|&c| batch.column(c).clone())
+            .collect();
+        let normalizer = Normalizer {
+            layout: &self.layout,
+            first_row,
+        };
+        let result = normalizer
+            .batch(&columns)
+            .map_err(|(row, key, problem)| NormalizeError { row, key, problem });
+        self.next_row += batch.num_rows() as u64;
+        result
+    }
+}
+
 /// A failed record: its file row, its key when known, and the problem.
 type RecordFailure = (u64, Option<String>, RecordProblem);
 

@@ -1,6 +1,8 @@
 //! The conversion library: lossless round trips, admission and skips, and SQLite output
 //! queried with sqlite-vec from Rust.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -8,7 +10,15 @@ use oembeddings::convert::{ConvertError, ConvertOptions, Format, convert};
 use oembeddings::{Batch, Record, WriteOptions, Writer};
 
 fn records(n: usize, dims: usize) -> Vec<Record> {
-    let specials = [0.0f32, -0.0, 1e-45, -3.4028235e38, 1e-7, 0.1, f32::MIN_POSITIVE];
+    let specials = [
+        0.0f32,
+        -0.0,
+        1e-45,
+        -3.4028235e38,
+        1e-7,
+        0.1,
+        f32::MIN_POSITIVE,
+    ];
     (0..n)
         .map(|i| {
             let mut v: Vec<f32> = (0..dims)
@@ -17,7 +27,10 @@ fn records(n: usize, dims: usize) -> Vec<Record> {
             v[0] = specials[i % specials.len()];
             let mut attributes = BTreeMap::new();
             attributes.insert("type".to_owned(), "image".to_owned());
-            attributes.insert("subject_title".to_owned(), format!("Object \"{i}\" <é>\u{2028}"));
+            attributes.insert(
+                "subject_title".to_owned(),
+                format!("Object \"{i}\" <é>\u{2028}"),
+            );
             Record {
                 provider: "sfomuseum".to_owned(),
                 depiction_id: format!("{}", 1_000 + i),
@@ -67,7 +80,10 @@ fn parquet_jsonl_parquet_keeps_every_bit() {
         &mut |_, _| {},
     )
     .unwrap();
-    assert_eq!((summary.read, summary.written, summary.skipped), (50, 50, 0));
+    assert_eq!(
+        (summary.read, summary.written, summary.skipped),
+        (50, 50, 0)
+    );
     convert(
         &dir.path().join("a.jsonl"),
         &dir.path().join("b.parquet"),

@@ -203,6 +203,43 @@ pub fn validate_with_progress(
     findings.into_report(path.to_path_buf(), mode, checker.records())
 }
 
+/// The record rules over canonical batches that do not come from one file: a partition of a
+/// distributed engine, an Arrow stream in memory. File rules (footer, statistics, name) do
+/// not apply; duplicate keys are found across every batch given to one validator.
+#[derive(Debug)]
+pub struct BatchValidator {
+    checker: RecordChecker,
+    findings: Findings,
+}
+
+impl BatchValidator {
+    /// A validator with the record settings of `options`.
+    pub fn new(options: &Options) -> Self {
+        let now = options
+            .now
+            .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+        Self {
+            checker: RecordChecker::new(RecordRules {
+                unit_norm_models: options.unit_norm_models.clone(),
+                unit_norm_tolerance: options.unit_norm_tolerance,
+                latest_created: now.saturating_add(options.future_tolerance),
+            }),
+            findings: Findings::new(options.max_findings_per_rule),
+        }
+    }
+
+    /// Checks the records of `batch`; rows are numbered as the batch's `first_row` says.
+    pub fn check(&mut self, batch: &oembeddings::Batch) {
+        self.checker.check(batch, &mut self.findings);
+    }
+
+    /// The report, naming the data `name` (in place of a file path).
+    pub fn finish(self, name: impl Into<std::path::PathBuf>) -> FileReport {
+        let records = self.checker.records();
+        self.findings.into_report(name.into(), Mode::Full, records)
+    }
+}
+
 /// Validates several files into one report.
 pub fn validate_all<P: AsRef<Path>>(paths: &[P], options: &Options) -> Report {
     Report::new(paths.iter().map(|p| validate(p, options)).collect())

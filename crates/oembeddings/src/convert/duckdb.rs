@@ -34,6 +34,9 @@ use crate::record::RecordRef;
 /// The table go-embeddingsdb's DuckDB database keeps its records in.
 pub const TABLE: &str = "embeddings";
 
+/// Bytes buffered before a row group is written (bounds memory whatever the dimension).
+const ROW_GROUP_BYTES: usize = 64 << 20;
+
 /// The data file of the export.
 pub const DATA_FILE: &str = "embeddings.parquet";
 
@@ -110,7 +113,7 @@ impl DuckdbSink {
                 false,
             )
             .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_max_row_group_row_count(Some(64 * 1024))
+            .set_max_row_group_row_count(None)
             .build();
         let writer = ArrowWriter::try_new(
             BufWriter::with_capacity(1 << 20, file),
@@ -164,7 +167,14 @@ impl Sink for DuckdbSink {
             .map_err(|e| ConvertError::target(&path, e))?;
         self.writer
             .write(&record_batch)
-            .map_err(|e| ConvertError::target(&path, e))
+            .map_err(|e| ConvertError::target(&path, e))?;
+        // Row groups by size, not row count: the writer holds a whole row group in memory.
+        if self.writer.in_progress_size() >= ROW_GROUP_BYTES {
+            self.writer
+                .flush()
+                .map_err(|e| ConvertError::target(&path, e))?;
+        }
+        Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {

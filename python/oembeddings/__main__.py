@@ -1,0 +1,5 @@
+"""``python -m oembeddings``: the command line."""
+
+from ._cli import main
+
+main()

@@ -1,0 +1,167 @@
+//! Whole-file operations: validate, statistics, names, convert.
+
+use std::path::PathBuf;
+
+use oembeddings::convert::met::MetOptions;
+use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
+use oembeddings::convert::{ConvertError, ConvertOptions, Format};
+use oembeddings::{FileName, ParquetSource, Statistics};
+use pyo3::prelude::*;
+
+use crate::{format_error, to_json, validation_error};
+
+/// Validates a file; returns the file report as JSON.
+#[pyfunction]
+#[pyo3(signature = (path, *, metadata_only = false, max_findings_per_rule = Some(100)))]
+fn validate(
+    py: Python<'_>,
+    path: PathBuf,
+    metadata_only: bool,
+    max_findings_per_rule: Option<usize>,
+) -> PyResult<String> {
+    let options = oembeddings_validate::Options::default()
+        .with_metadata_only(metadata_only)
+        .with_max_findings_per_rule(max_findings_per_rule);
+    let report = py.detach(|| oembeddings_validate::validate(&path, &options));
+    to_json(&report)
+}
+
+/// The statistics of a file as its footer keys would hold them (JSON object).
+#[pyfunction]
+fn stats(py: Python<'_>, path: PathBuf) -> PyResult<String> {
+    let statistics = py
+        .detach(|| ParquetSource::open(&path).and_then(Statistics::gather))
+        .map_err(format_error)?;
+    to_json(&statistics.key_value_map())
+}
+
+/// Writes the statistics into the file's footer (or a copy at `output`); returns a summary.
+#[pyfunction]
+#[pyo3(signature = (path, *, output = None))]
+fn append_stats(py: Python<'_>, path: PathBuf, output: Option<PathBuf>) -> PyResult<String> {
+    let summary = py
+        .detach(|| oembeddings::append::append_statistics(&path, output.as_deref()))
+        .map_err(format_error)?;
+    to_json(&summary)
+}
+
+/// Parses a conventional file name; returns its parts as JSON.
+#[pyfunction]
+fn parse_name(name: &str) -> PyResult<String> {
+    let base = std::path::Path::new(name)
+        .file_name()
+        .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned());
+    let parsed = FileName::parse(&base).map_err(validation_error)?;
+    to_json(&parsed)
+}
+
+fn format_of(name: &str) -> PyResult<Format> {
+    name.parse::<Format>()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{e}; expected one of parquet, parquet-fixed, jsonl, met, duckdb, sqlite, s3vectors, qdrant")))
+}
+
+/// Converts a file; returns the summary as JSON.
+#[pyfunction]
+#[pyo3(signature = (
+    input, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
+    statistics = true, met = None, s3_bucket = None, s3_index = None, s3_distance = "cosine",
+    s3_non_filterable = None
+))]
+#[allow(clippy::too_many_arguments)]
+fn convert(
+    py: Python<'_>,
+    input: PathBuf,
+    output: PathBuf,
+    to: &str,
+    from_: Option<&str>,
+    skip_invalid: bool,
+    force: bool,
+    statistics: bool,
+    met: Option<MetArgs>,
+    s3_bucket: Option<String>,
+    s3_index: Option<String>,
+    s3_distance: &str,
+    s3_non_filterable: Option<Vec<String>>,
+) -> PyResult<String> {
+    let mut options = ConvertOptions::new(format_of(to)?)
+        .with_skip_invalid(skip_invalid)
+        .with_force(force)
+        .with_statistics(statistics);
+    if let Some(from) = from_ {
+        options = options.with_from(format_of(from)?);
+    }
+    if let Some(met) = met {
+        options = options.with_met(met.0);
+    }
+    let mut s3 = S3VectorsOptions::default().with_distance(match s3_distance {
+        "cosine" => DistanceMetric::Cosine,
+        "euclidean" => DistanceMetric::Euclidean,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "s3_distance {other:?}: expected \"cosine\" or \"euclidean\""
+            )));
+        }
+    });
+    s3.bucket = s3_bucket;
+    s3.index = s3_index;
+    if let Some(keys) = s3_non_filterable {
+        s3 = s3.with_non_filterable(keys);
+    }
+    options = options.with_s3vectors(s3);
+    let summary = py
+        .detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))
+        .map_err(|e| match e {
+            ConvertError::Record { .. } => validation_error(e),
+            other => format_error(other),
+        })?;
+    to_json(&summary)
+}
+
+/// Met options from a Python dict.
+struct MetArgs(MetOptions);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for MetArgs {
+    type Error = PyErr;
+
+    fn extract(ob: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let mut options = MetOptions::default();
+        let get = |key: &str| -> PyResult<Option<Bound<'py, PyAny>>> {
+            let value = ob.get_item(key).ok();
+            Ok(value.filter(|v| !v.is_none()))
+        };
+        if let Some(v) = get("provider")? {
+            options.provider = v.extract()?;
+        }
+        if let Some(v) = get("provider_name")? {
+            options.provider_name = Some(v.extract()?);
+        }
+        if let Some(v) = get("provider_url")? {
+            options.provider_url = Some(v.extract()?);
+        }
+        if let Some(v) = get("templates")? {
+            options.templates = v.extract()?;
+        }
+        if let Some(v) = get("created")? {
+            options.created = Some(v.extract()?);
+        }
+        if let Some(v) = get("metadata")? {
+            options.metadata = Some(v.extract()?);
+        }
+        if let Some(v) = get("metadata_key")? {
+            options.metadata_key = v.extract()?;
+        }
+        if let Some(v) = get("columns")? {
+            options.columns = v.extract()?;
+        }
+        Ok(MetArgs(options))
+    }
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(stats, m)?)?;
+    m.add_function(wrap_pyfunction!(append_stats, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_name, m)?)?;
+    m.add_function(wrap_pyfunction!(convert, m)?)?;
+    Ok(())
+}
