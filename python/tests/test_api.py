@@ -1,0 +1,341 @@
+"""The Python API: every function, good input and bad, against pyarrow, polars and DuckDB."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import oembeddings
+from oembeddings import FormatError, OEmbeddingsError, SignatureError, ValidationError
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "data" / "sfomuseum-collection-512-mobileclip-20260413.parquet"
+CORPUS = ROOT / "spec" / "conformance"
+
+
+def bits(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32).view(np.uint32)
+
+
+@pytest.fixture
+def example(tmp_path) -> Path:
+    """A private copy of the example, which tests may sign or modify."""
+    path = tmp_path / EXAMPLE.name
+    path.write_bytes(EXAMPLE.read_bytes())
+    return path
+
+
+# --- reading and writing -----------------------------------------------------------------
+
+
+def test_read_into_pyarrow_polars_and_duckdb():
+    expected = pq.read_table(EXAMPLE)
+    table = pa.table(oembeddings.read(EXAMPLE))
+    assert table.num_rows == expected.num_rows == 24
+    assert table.column_names == expected.column_names
+    for a, b in zip(table.column("embeddings").to_pylist(), expected.column("embeddings").to_pylist()):
+        assert np.array_equal(bits(a), bits(b))
+    assert table.column("attributes").to_pylist() == expected.column("attributes").to_pylist()
+    df = pl.DataFrame(oembeddings.read(EXAMPLE, batch_size=5))
+    assert df.shape == (24, 7) and df["depiction_id"].to_list() == expected.column("depiction_id").to_pylist()
+    stream = oembeddings.read(EXAMPLE)
+    assert duckdb.sql("SELECT count(*) FROM stream").fetchall() == [(24,)]
+
+
+def test_read_errors_are_format_errors_naming_the_file(tmp_path):
+    bad = tmp_path / "x.parquet"
+    bad.write_text("provider,model\n")
+    with pytest.raises(FormatError, match="x.parquet"):
+        oembeddings.read(bad)
+    with pytest.raises(OEmbeddingsError, match="missing.parquet"):
+        oembeddings.read(tmp_path / "missing.parquet")
+    with pytest.raises(FormatError, match="created"):
+        oembeddings.read(CORPUS / "invalid" / "oe004-missing-column.parquet")
+
+
+def test_write_any_layout_and_round_trip(tmp_path):
+    source = pq.read_table(EXAMPLE)
+    # Another layout: fixed-size vectors, JSON text attributes, other column order.
+    dims = len(source.column("embeddings")[0])
+    fixed = pa.FixedSizeListArray.from_arrays(
+        pa.array(np.concatenate([np.asarray(v, np.float32) for v in source.column("embeddings").to_pylist()])), dims
+    )
+    import json
+
+    other = pa.table({
+        "model": source.column("model"),
+        "embeddings": fixed,
+        "provider": source.column("provider"),
+        "depiction_id": source.column("depiction_id"),
+        "subject_id": source.column("subject_id"),
+        "created": source.column("created"),
+        "attributes": [json.dumps(dict(m)) for m in source.column("attributes").to_pylist()],
+    })
+    out = tmp_path / "w.parquet"
+    summary = oembeddings.write(out, other)
+    assert summary["records"] == 24
+    assert oembeddings.validate(out).ok
+    back = pq.read_table(out)
+    assert back.schema == source.schema
+    assert back.column("attributes").to_pylist() == source.column("attributes").to_pylist()
+    # From polars, and FixedSizeList output.
+    oembeddings.write(tmp_path / "p.parquet", pl.from_arrow(source), vector_layout="fixed")
+    assert pa.types.is_fixed_size_list(pq.read_schema(tmp_path / "p.parquet").field("embeddings").type)
+
+
+def test_write_bad_data_fails_without_output(tmp_path):
+    source = pq.read_table(EXAMPLE)
+    out = tmp_path / "bad.parquet"
+    with pytest.raises(FormatError, match="created"):
+        oembeddings.write(out, source.drop_columns(["created"]))
+    nulls = source.set_column(0, "provider", pa.array([None] + source.column("provider").to_pylist()[1:]))
+    with pytest.raises(ValidationError, match="row 0"):
+        oembeddings.write(out, nulls)
+    with pytest.raises(ValueError, match="vector_layout"):
+        oembeddings.write(out, source, vector_layout="sideways")
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- validation, statistics, names -------------------------------------------------------
+
+
+def test_validate_reports_findings_with_rule_ids():
+    good = oembeddings.validate(EXAMPLE)
+    assert good.ok and good.errors == 0 and good.records == 24 and good.mode == "full"
+    bad = oembeddings.validate(CORPUS / "invalid" / "sfomuseum-oe112-4-clip-20260601.parquet")
+    assert not bad.ok
+    assert [f.rule for f in bad.findings] == ["OE112"]
+    finding = bad.findings[0]
+    assert finding.severity == "error" and finding.row is not None and finding.key
+    assert bad.to_dict()["findings"][0]["rule"] == "OE112"
+    meta = oembeddings.validate(CORPUS / "invalid" / "oe001-not-parquet.parquet", metadata_only=True)
+    assert meta.mode == "metadata-only" and [f.rule for f in meta.findings] == ["OE001"]
+
+
+def test_stats_and_append_stats(tmp_path, example):
+    stats = oembeddings.stats(example)
+    assert stats["oembeddings:records"] == "24" and stats["embeddingsdb:models"] == "mobileclip"
+    stripped = tmp_path / "stripped.parquet"
+    pq.write_table(pq.read_table(example), stripped, store_schema=False)
+    before = stripped.read_bytes()
+    copy = tmp_path / "copy.parquet"
+    summary = oembeddings.append_stats(stripped, output=copy)
+    assert stripped.read_bytes() == before, "the input is not modified when output is given"
+    assert pq.read_metadata(copy).metadata[b"oembeddings:records"] == b"24"
+    assert summary["written_keys"] == len(stats)
+    oembeddings.append_stats(stripped)
+    assert pq.read_metadata(stripped).metadata[b"oembeddings:records"] == b"24"
+
+
+def test_parse_name():
+    name = oembeddings.parse_name(EXAMPLE)
+    assert name == oembeddings.FileName("sfomuseum", "collection", 512, "mobileclip", "20260413")
+    with pytest.raises(ValidationError):
+        oembeddings.parse_name("embeddings.parquet")
+
+
+# --- keys and signatures -----------------------------------------------------------------
+
+
+@pytest.fixture(params=["ed25519", "openpgp"])
+def keypair(request, tmp_path):
+    info = oembeddings.keygen(tmp_path / f"key-{request.param}", kind=request.param, userid="Test <t@example.org>")
+    return info
+
+
+def test_keygen_writes_private_secret_keys(tmp_path, keypair):
+    secret = Path(keypair.secret)
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert Path(keypair.public).exists()
+    assert oembeddings.key_info(keypair.public).id == keypair.id
+    with pytest.raises(SignatureError, match="exists"):
+        oembeddings.keygen(secret, kind=keypair.algorithm)
+    with pytest.raises(SignatureError):
+        oembeddings.keygen(tmp_path / "k", kind="rsa")
+
+
+def test_sign_and_verify_a_file(tmp_path, example, keypair):
+    signature = oembeddings.sign_file(example, keypair.secret)
+    assert signature.suffix in (".asc", ".minisig")
+    report = oembeddings.verify_file(example, keypair.public)
+    assert report.ok and bool(report) and report.valid == 1 and report.signer.algorithm == keypair.algorithm
+    other = oembeddings.keygen(tmp_path / "other", kind=keypair.algorithm, userid="Other <o@example.org>")
+    assert not oembeddings.verify_file(example, other.public).ok
+    data = bytearray(example.read_bytes())
+    data[100] ^= 1
+    example.write_bytes(bytes(data))
+    tampered = oembeddings.verify_file(example, keypair.public)
+    assert not tampered.ok and tampered.invalid == 1
+
+
+def test_sign_and_verify_records(tmp_path, example, keypair):
+    signed = oembeddings.sign_records(example, keypair.secret)
+    assert signed["records"] == 24
+    report = oembeddings.verify_records(example, keypair.public)
+    assert report.ok and report.valid == 24 and report.check == "records-native"
+    # A sidecar row deleted: detected and listed, fail closed.
+    sidecar = Path(signed["sidecar"])
+    t = pq.read_table(sidecar)
+    pq.write_table(t.slice(1), sidecar)
+    broken = oembeddings.verify_records(example, keypair.public)
+    assert not broken.ok and broken.missing >= 1 and broken.problems[0].kind in ("missing", "invalid")
+    assert oembeddings.verify_records(example, keypair.public, allow_missing=True).missing >= 1
+
+
+def test_compatible_profile_needs_openpgp(tmp_path, example):
+    pgp = oembeddings.keygen(tmp_path / "pgp", kind="openpgp", userid="SFO <s@example.org>")
+    signed = oembeddings.sign_records(example, pgp.secret, profile="compatible")
+    assert Path(signed["sidecar"]).name.endswith("-signatures.parquet")
+    report = oembeddings.verify_records(example, pgp.public)
+    assert report.ok and report.check == "records-compatible" and report.valid == 24
+    ed = oembeddings.keygen(tmp_path / "ed")
+    with pytest.raises(SignatureError):
+        oembeddings.sign_records(example, ed.secret, profile="compatible")
+    with pytest.raises(ValueError, match="profile"):
+        oembeddings.sign_records(example, ed.secret, profile="other")
+
+
+def test_releases(tmp_path, example, keypair):
+    release = tmp_path / "release"
+    release.mkdir()
+    (release / example.name).write_bytes(example.read_bytes())
+    oembeddings.sign_release(release, keypair.secret)
+    assert oembeddings.verify_release(release, keypair.public).ok
+    (release / "extra.txt").write_text("x")
+    report = oembeddings.verify_release(release, keypair.public)
+    assert not report.ok and any(p.kind == "extra" for p in report.problems)
+
+
+def test_password_protected_keys(tmp_path, example):
+    key = oembeddings.keygen(tmp_path / "k", password="correct horse")
+    with pytest.raises(SignatureError):
+        oembeddings.sign_file(example, key.secret, password="wrong")
+    oembeddings.sign_file(example, key.secret, password="correct horse")
+    assert oembeddings.verify_file(example, key.public).ok
+
+
+# --- conversion --------------------------------------------------------------------------
+
+
+def test_convert(tmp_path):
+    summary = oembeddings.convert(EXAMPLE, tmp_path / "e.jsonl", to="jsonl")
+    assert (summary.read, summary.written, summary.skipped) == (24, 24, 0)
+    assert summary.source_format == "parquet" and summary.target_format == "jsonl"
+    back = oembeddings.convert(tmp_path / "e.jsonl", tmp_path / "e.parquet")
+    assert back.source_format == "jsonl"
+    assert pq.read_table(tmp_path / "e.parquet").equals(pq.read_table(EXAMPLE))
+    oembeddings.convert(EXAMPLE, tmp_path / "e.db", to="sqlite")
+    s3 = oembeddings.convert(EXAMPLE, tmp_path / "s3", to="s3vectors", s3_bucket="museum", s3_index="clip")
+    assert s3.files[0] == "create-index.json"
+    with pytest.raises(FormatError, match="s3-bucket"):
+        oembeddings.convert(EXAMPLE, tmp_path / "s3b", to="s3vectors")
+    with pytest.raises(ValueError, match="format"):
+        oembeddings.convert(EXAMPLE, tmp_path / "x", to="csv")
+
+
+def test_convert_refusals_are_validation_errors_or_skips(tmp_path):
+    table = pq.read_table(EXAMPLE)
+    emb = table.column("embeddings").to_pylist()
+    emb[3][0] = float("nan")
+    src = tmp_path / "nan.parquet"
+    pq.write_table(table.set_column(4, "embeddings", pa.array(emb, table.schema.field("embeddings").type)), src)
+    with pytest.raises(ValidationError, match="row 3"):
+        oembeddings.convert(src, tmp_path / "o.jsonl", to="jsonl")
+    assert not (tmp_path / "o.jsonl").exists()
+    summary = oembeddings.convert(src, tmp_path / "o.jsonl", to="jsonl", skip_invalid=True)
+    assert summary.skipped == 1 and summary.skips[0]["rule"] == "non-finite"
+
+
+def test_convert_met_layout(tmp_path):
+    met = pa.table({
+        "objectID": pa.array([1, 2], pa.int64()),
+        "embedding": pa.array([[0.5, 0.5], [0.25, 1.0]], pa.list_(pa.float32())),
+        "model": ["clip", "clip"],
+        "dim": [2, 2],
+    })
+    pq.write_table(met, tmp_path / "met.parquet")
+    summary = oembeddings.convert(
+        tmp_path / "met.parquet", tmp_path / "out.parquet",
+        met={"created": 1700000000, "provider_name": "The Met",
+             "templates": {"subject_url": "https://www.metmuseum.org/art/collection/search/{objectID}"}},
+    )
+    assert summary.source_format == "met" and summary.written == 2
+    attrs = dict(pq.read_table(tmp_path / "out.parquet").column("attributes")[1].as_py())
+    assert attrs["subject_url"].endswith("/2") and attrs["provider_name"] == "The Met"
+
+
+# --- batches, for engines ----------------------------------------------------------------
+
+
+def test_record_digests_match_the_signed_sidecar(tmp_path, example):
+    key = oembeddings.keygen(tmp_path / "k")
+    signed = oembeddings.sign_records(example, key.secret)
+    sidecar = pq.read_table(signed["sidecar"])
+    digest_column = next(c for c in sidecar.column_names if "digest" in c)
+    digests = pa.array(oembeddings.record_digests(pq.read_table(example)))
+    assert digests.type == pa.binary(32)
+    assert digests.to_pylist() == [bytes(d) for d in sidecar.column(digest_column).to_pylist()]
+
+
+def test_sign_and_verify_batches(tmp_path):
+    key = oembeddings.keygen(tmp_path / "k")
+    table = pq.read_table(EXAMPLE)
+    signatures = pa.array(oembeddings.sign_batch(table, key.secret))
+    assert len(signatures) == 24 and all(len(s) == 64 for s in signatures.to_pylist())
+    ok = pa.array(oembeddings.verify_batch(table, signatures, key.public))
+    assert ok.to_pylist() == [True] * 24
+    emb = table.column("embeddings").to_pylist()
+    emb[5][7] += 1e-3
+    changed = table.set_column(4, "embeddings", pa.array(emb, table.schema.field("embeddings").type))
+    result = pa.array(oembeddings.verify_batch(changed, signatures, key.public)).to_pylist()
+    assert result == [i != 5 for i in range(24)]
+    nulls = pa.array([None] + signatures.to_pylist()[1:], pa.binary())
+    assert pa.array(oembeddings.verify_batch(table, nulls, key.public)).to_pylist()[0] is False
+    with pytest.raises(ValidationError, match="signatures"):
+        oembeddings.verify_batch(table, signatures.slice(1), key.public)
+    # A batch stream and a table give the same answer.
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=7))
+    assert pa.array(oembeddings.verify_batch(reader, signatures, key.public)).to_pylist() == [True] * 24
+
+
+def test_validate_batch_finds_record_problems():
+    table = pq.read_table(EXAMPLE)
+    assert oembeddings.validate_batch(table).ok
+    doubled = pa.concat_tables([table, table.slice(0, 1)])
+    report = oembeddings.validate_batch(doubled, name="partition-7")
+    assert not report.ok and report.path == "partition-7"
+    assert [f.rule for f in report.findings] == ["OE120"] and report.findings[0].row == 24
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_console_script_and_module():
+    scripts = Path(sysconfig.get_path("scripts"))
+    run = subprocess.run([scripts / "oembeddings", "validate", EXAMPLE], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    run = subprocess.run([sys.executable, "-m", "oembeddings", "--version"], capture_output=True, text=True)
+    assert run.returncode == 0 and run.stdout.startswith("oembeddings ")
+    run = subprocess.run([sys.executable, "-m", "oembeddings", "validate"], capture_output=True, text=True)
+    assert run.returncode == 2 and "Usage" in run.stderr
+    bad = subprocess.run([sys.executable, "-m", "oembeddings", "validate", CORPUS / "invalid" / "oe001-not-parquet.parquet"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 1
+
+
+def test_exception_hierarchy():
+    for cls in (FormatError, ValidationError, SignatureError):
+        assert issubclass(cls, OEmbeddingsError) and issubclass(cls, Exception)
+    assert oembeddings.__version__ == "0.1.0"
+    assert os.path.exists(Path(oembeddings.__file__).parent / "py.typed")
