@@ -102,6 +102,14 @@ fn write(
     to_json(&summary)
 }
 
+/// The message each record's native-profile signature signs.
+fn signed_messages(batch: &Batch) -> Vec<[u8; 64]> {
+    batch
+        .records()
+        .map(|r| signed_message(&record_digest(&r)))
+        .collect()
+}
+
 /// The native-profile digest of every record: a `fixed_size_binary(32)` array.
 #[pyfunction]
 fn record_digests(py: Python<'_>, batch: AnyRecordBatch) -> PyResult<PyArray> {
@@ -135,11 +143,7 @@ fn sign_batch(
     let array = py.detach(|| -> PyResult<_> {
         let mut out = BinaryBuilder::new();
         for batch in batches {
-            let batch = batch?;
-            let messages: Vec<[u8; 64]> = batch
-                .records()
-                .map(|r| signed_message(&record_digest(&r)))
-                .collect();
+            let messages = signed_messages(&batch?);
             let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
             for signature in key.sign_record_messages(&refs).map_err(signature_error)? {
                 out.append_value(signature);
@@ -174,11 +178,7 @@ fn verify_batch(
         let mut out = BooleanBuilder::new();
         let mut next = 0usize;
         for batch in batches {
-            let batch = batch?;
-            let messages: Vec<[u8; 64]> = batch
-                .records()
-                .map(|r| signed_message(&record_digest(&r)))
-                .collect();
+            let messages = signed_messages(&batch?);
             if next + messages.len() > signatures.len() {
                 return Err(validation_error(format!(
                     "{} signatures for at least {} records",

@@ -339,3 +339,44 @@ def test_exception_hierarchy():
         assert issubclass(cls, OEmbeddingsError) and issubclass(cls, Exception)
     assert oembeddings.__version__ == "0.1.0"
     assert os.path.exists(Path(oembeddings.__file__).parent / "py.typed")
+
+
+def test_long_calls_release_the_gil(tmp_path):
+    import threading
+
+    rng = np.random.default_rng(1)
+    n, dims = 20_000, 256
+    table = pa.table({
+        "provider": ["sfomuseum"] * n,
+        "depiction_id": [str(i) for i in range(n)],
+        "subject_id": [str(i) for i in range(n)],
+        "model": ["dinov2"] * n,
+        "embeddings": pa.FixedSizeListArray.from_arrays(pa.array(rng.standard_normal(n * dims, dtype=np.float32)), dims),
+        "created": [1_700_000_000] * n,
+        "attributes": pa.array([[("type", "image")]] * n, pa.map_(pa.string(), pa.string())),
+    })
+    path = tmp_path / "big.parquet"
+    oembeddings.write(path, table)
+    import time
+
+    done = threading.Event()
+    span = []
+
+    def work():
+        start = time.perf_counter()
+        oembeddings.validate(path)
+        span.append(time.perf_counter() - start)
+        done.set()
+
+    worker = threading.Thread(target=work)
+    last, longest = time.perf_counter(), 0.0
+    worker.start()
+    while not done.is_set():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        longest, last = max(longest, now - last), now
+    worker.join()
+    # This thread kept waking up while the call ran: the call did not hold the GIL (had it,
+    # this thread would have stalled for the whole call).
+    assert span[0] > 0.05, "the call was too short to tell"
+    assert longest < span[0] / 2, (longest, span[0])

@@ -8,14 +8,14 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::output::LinesFile;
 use super::{ConvertError, Sink, Source};
-use crate::atomic::AtomicFile;
 use crate::batch::{Batch, BatchBuilder};
 use crate::json::{AttributesJson, write_lines_parallel};
 use crate::record::{Attributes, RecordRef};
@@ -215,21 +215,15 @@ pub(crate) fn parse_f32_array(text: &str, out: &mut Vec<f32>) -> Result<(), Stri
 
 /// Writes records as JSON Lines.
 pub(crate) struct JsonlSink {
-    output: AtomicFile,
-    writer: BufWriter<File>,
+    output: LinesFile,
     buffer: Vec<u8>,
     threads: usize,
 }
 
 impl JsonlSink {
     pub(crate) fn create(path: &Path) -> Result<Self, ConvertError> {
-        let output = AtomicFile::create(path).map_err(|e| ConvertError::io(path, e))?;
-        let file = output
-            .try_clone_file()
-            .map_err(|e| ConvertError::io(path, e))?;
         Ok(Self {
-            output,
-            writer: BufWriter::with_capacity(1 << 20, file),
+            output: LinesFile::create(path)?,
             buffer: Vec::new(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         })
@@ -252,19 +246,11 @@ impl Sink for JsonlSink {
             self.threads,
         )
         .map_err(|e| ConvertError::target(&path, format!("row {}: {}", e.row, e.error)))?;
-        self.writer
-            .write_all(&self.buffer)
-            .map_err(|e| ConvertError::io(&path, e))
+        self.output.write_all(&self.buffer)
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
-        let Self {
-            output, mut writer, ..
-        } = *self;
-        let path = output.target().to_path_buf();
-        writer.flush().map_err(|e| ConvertError::io(&path, e))?;
-        drop(writer);
-        output.commit().map_err(|e| ConvertError::io(&path, e))?;
+        self.output.commit()?;
         Ok(Vec::new())
     }
 }

@@ -1,6 +1,7 @@
-//! Output directories that appear whole or not at all.
+//! Outputs that appear whole or not at all: directories, and buffered files of lines.
 
-use std::io;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -99,6 +100,45 @@ impl OutputDir {
             std::fs::remove_dir_all(&aside).map_err(io)?;
         }
         Ok(())
+    }
+}
+
+/// A text output (JSON Lines) written through a buffer to a temporary file, renamed into
+/// place by [`LinesFile::commit`].
+pub(crate) struct LinesFile {
+    output: AtomicFile,
+    writer: BufWriter<File>,
+}
+
+impl LinesFile {
+    pub(crate) fn create(path: &Path) -> Result<Self, ConvertError> {
+        let output = AtomicFile::create(path).map_err(|e| ConvertError::io(path, e))?;
+        let file = output
+            .try_clone_file()
+            .map_err(|e| ConvertError::io(path, e))?;
+        Ok(Self {
+            output,
+            writer: BufWriter::with_capacity(1 << 20, file),
+        })
+    }
+
+    /// The final path.
+    pub(crate) fn target(&self) -> &Path {
+        self.output.target()
+    }
+
+    pub(crate) fn write_all(&mut self, bytes: &[u8]) -> Result<(), ConvertError> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| ConvertError::io(self.output.target(), e))
+    }
+
+    pub(crate) fn commit(self) -> Result<(), ConvertError> {
+        let Self { output, mut writer } = self;
+        let path = output.target().to_path_buf();
+        writer.flush().map_err(|e| ConvertError::io(&path, e))?;
+        drop(writer);
+        output.commit().map_err(|e| ConvertError::io(&path, e))
     }
 }
 

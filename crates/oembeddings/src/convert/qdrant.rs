@@ -13,17 +13,15 @@
 //! One line per point; batches of lines are the `points` of Qdrant's upsert request.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use uuid::Uuid;
 
 use super::dimensions::Dimensions;
 use super::jsonl::non_finite;
+use super::output::LinesFile;
 use super::s3vectors::KEY_COLLISION;
 use super::{ConvertError, Sink};
-use crate::atomic::AtomicFile;
 use crate::batch::Batch;
 use crate::gojson;
 use crate::json::write_attributes;
@@ -45,8 +43,7 @@ pub fn point_id(key: &RecordKey<'_>) -> Uuid {
 
 /// Writes the points.
 pub(crate) struct QdrantSink {
-    output: AtomicFile,
-    writer: BufWriter<File>,
+    output: LinesFile,
     namespace: Uuid,
     dimensions: Dimensions,
     ids: HashSet<Uuid>,
@@ -55,13 +52,8 @@ pub(crate) struct QdrantSink {
 
 impl QdrantSink {
     pub(crate) fn create(path: &Path) -> Result<Self, ConvertError> {
-        let output = AtomicFile::create(path).map_err(|e| ConvertError::io(path, e))?;
-        let file = output
-            .try_clone_file()
-            .map_err(|e| ConvertError::io(path, e))?;
         Ok(Self {
-            output,
-            writer: BufWriter::with_capacity(1 << 20, file),
+            output: LinesFile::create(path)?,
             namespace: namespace(),
             dimensions: Dimensions::new("a Qdrant collection's vector"),
             ids: HashSet::new(),
@@ -120,21 +112,13 @@ impl Sink for QdrantSink {
             out.extend_from_slice(b",\"attributes\":");
             write_attributes(out, &record.attributes);
             out.extend_from_slice(b"}}\n");
-            self.writer
-                .write_all(out)
-                .map_err(|e| ConvertError::io(&path, e))?;
+            self.output.write_all(out)?;
         }
         Ok(())
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
-        let Self {
-            output, mut writer, ..
-        } = *self;
-        let path = output.target().to_path_buf();
-        writer.flush().map_err(|e| ConvertError::io(&path, e))?;
-        drop(writer);
-        output.commit().map_err(|e| ConvertError::io(&path, e))?;
+        self.output.commit()?;
         Ok(Vec::new())
     }
 }
