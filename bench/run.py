@@ -6,6 +6,7 @@ and reports ratios.
     .venv/bin/python bench/run.py --records 50000 --dimensions 512
     .venv/bin/python bench/run.py --smoke --bin target/debug/oembeddings   # harness check
     .venv/bin/python bench/run.py --only convert  # some benchmarks; updates latest.json
+    .venv/bin/python bench/run.py --only python   # the Python package (installs a release build)
 
 Each measurement runs as its own process (wall time, and peak RSS from wait4); the best of
 --repeat runs is reported after one warm-up run, so every contender reads from the page cache.
@@ -120,6 +121,22 @@ for batch in pq.ParquetFile(sys.argv[1]).iter_batches(batch_size=1024):
 """
 
 
+# The Python package, each call in its own process: import, the call, and a check of its result.
+PYTHON_VERIFY_RECORDS = """
+import sys, oembeddings
+report = oembeddings.verify_records(sys.argv[1], sys.argv[2])
+assert report.ok, report.to_dict()
+assert report.valid == int(sys.argv[3]), (report.valid, sys.argv[3])
+print(report.valid)
+"""
+
+PYTHON_READ_OURS = """
+import sys, pyarrow as pa, oembeddings
+table = pa.table(oembeddings.read(sys.argv[1]))
+print(table.num_rows)
+"""
+
+
 # Row counts of a conversion's output, read back by the peers' own libraries (each in its own
 # process, so that the harness's RSS stays small: a child inherits its parent's peak in wait4).
 SQLITE_ROWS = """
@@ -192,15 +209,22 @@ def convert_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want)
         shutil.rmtree(work, ignore_errors=True)
 
 
+def ed25519_key(oe: str, data: Path) -> Path:
+    """The benchmarks' Ed25519 secret key (data/keys/ed.key, public key next to it), made once."""
+    keys = data / "keys"
+    keys.mkdir(exist_ok=True)
+    ed = keys / "ed.key"
+    if not ed.exists():
+        subprocess.run([oe, "keygen", "--ed25519", "-o", str(ed)], check=True, capture_output=True)
+    return ed
+
+
 def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) -> dict:
     """Per-record signing and verification against ed25519-dalek's raw throughput, compatible
     verification per core, and file signing against sha256sum and gpg --detach-sign."""
     cores = os.cpu_count() or 1
     keys = data / "keys"
-    keys.mkdir(exist_ok=True)
-    ed, pgp = keys / "ed.key", keys / "pgp.key"
-    if not ed.exists():
-        subprocess.run([oe, "keygen", "--ed25519", "-o", str(ed)], check=True, capture_output=True)
+    ed, pgp = ed25519_key(oe, data), keys / "pgp.key"
     if not pgp.exists():
         subprocess.run([oe, "keygen", "--openpgp", "--userid", "Bench <bench@example.org>", "-o", str(pgp)], check=True, capture_output=True)
     out: dict = {"records": args.records, "cores": cores}
@@ -251,6 +275,51 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     return out
 
 
+def python_package(smoke: bool) -> str | None:
+    """Makes sure the `oembeddings` package is importable by this interpreter: a full run
+    installs a release build of python/ first (benchmarking the dev build would measure
+    nothing); --smoke uses whatever is installed. Returns why the Python benchmarks are
+    skipped, or None."""
+    if not smoke:
+        cmd = [PYTHON, "-m", "pip", "install", "-q", "--no-build-isolation", "--disable-pip-version-check",
+               "--force-reinstall", "--no-deps", str(ROOT / "python")]
+        print("installing a release build of the Python package (pip install ./python; minutes the first time)...", file=sys.stderr)
+        env = {k: v for k, v in os.environ.items() if k != "MATURIN_PEP517_ARGS"}  # maturin's default: release
+        # maturin's PEP 517 backend runs the `maturin` executable from PATH: the venv's, as if activated.
+        env["PATH"] = os.pathsep.join([str(Path(PYTHON).parent), env.get("PATH", "")])
+        p = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if p.returncode != 0:
+            return f"the release pip install of ./python failed ({p.returncode}):\n{p.stderr.strip()}"
+    p = subprocess.run([PYTHON, "-c", "import oembeddings, pyarrow"], capture_output=True, text=True)
+    if p.returncode != 0:
+        return f"the oembeddings Python package (or pyarrow) is not importable by {PYTHON}: {p.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
+def python_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want) -> None:
+    """The Python package against the CLI (per-record verification) and against pyarrow's own
+    reader (the whole file into a Table), each contender in its own process."""
+    if want("python_verify_records"):
+        # Native-profile record signatures by the Ed25519 key, next to the file (where the
+        # signature benchmarks put them); made only when the CLI does not verify them.
+        ed = ed25519_key(oe, data)
+        pub = f"{ed}.pub"
+        cli = [oe, "verify", str(path), "--key", pub, "--records"]
+        if subprocess.run(cli, capture_output=True).returncode != 0:
+            subprocess.run([oe, "sign", str(path), "--key", str(ed), "--records"], check=True, capture_output=True)
+        ours = best([PYTHON, "-c", PYTHON_VERIFY_RECORDS, str(path), pub, str(args.records)], args.repeat, stdout=subprocess.PIPE)
+        peer = best(cli, args.repeat, stdout=subprocess.PIPE)
+        bench["python_verify_records"] = {"ours": ours, "peer": peer, "peer_name": "oembeddings verify --records (CLI)",
+                                          "max_slowdown": 1.10}
+    if want("python_read"):
+        ours = best([PYTHON, "-c", PYTHON_READ_OURS, str(path)], args.repeat, stdout=subprocess.PIPE)
+        peer = best([PYTHON, "-c", PYARROW_READ, str(path)], args.repeat, stdout=subprocess.PIPE)
+        for side, r in (("oembeddings.read", ours), ("pyarrow.parquet.read_table", peer)):
+            if r["stdout"].split() != [str(args.records).encode()]:
+                raise SystemExit(f"python_read: {side} read {r['stdout'].decode().strip() or 'nothing'} rows, expected {args.records}")
+        bench["python_read"] = {"ours": ours, "peer": peer, "peer_name": "pyarrow.parquet.read_table", "target_ratio": 1}
+
+
 def strip(result: dict) -> dict:
     return {k: v for k, v in result.items() if k != "stdout"}
 
@@ -283,7 +352,8 @@ def print_signatures(s: dict, smoke: bool) -> None:
 
 
 # Benchmark names for --only, in the order they run.
-BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "metadata_only", "signatures"]
+BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "metadata_only", "signatures",
+              "python_verify_records", "python_read"]
 
 
 def main() -> None:
@@ -298,8 +368,9 @@ def main() -> None:
     ap.add_argument("--big-records", type=int, default=650_000, help="records of the multi-GB file for --metadata-only (0: skip)")
     ap.add_argument("--skip-signatures", action="store_true", help="leave out the signing benchmarks")
     ap.add_argument("--skip-convert", action="store_true", help="leave out the conversion benchmarks")
+    ap.add_argument("--skip-python", action="store_true", help="leave out the Python package's benchmarks")
     ap.add_argument("--only", help=f"comma-separated benchmarks to run, of {', '.join(BENCHMARKS)}; "
-                    "a prefix up to an underscore selects all it starts (convert: both conversions)")
+                    "a prefix up to an underscore selects all it starts (convert: both conversions; python: both of the Python package)")
     args = ap.parse_args()
 
     only = [o.strip() for o in args.only.split(",") if o.strip()] if args.only else []
@@ -416,8 +487,19 @@ def main() -> None:
     if not args.skip_signatures and want("signatures"):
         results["signatures"] = signature_benchmarks(oe, examples, path, data, args)
 
+    # 8. The Python package (a release build, installed here in a full run): per-record
+    # verification against the CLI, and reading into a pyarrow Table against pyarrow's reader.
+    python_skipped = None
+    python_wanted = not args.skip_python and (want("python_verify_records") or want("python_read"))
+    if python_wanted:
+        python_skipped = python_package(args.smoke)
+        if python_skipped is None:
+            python_benchmarks(oe, path, data, args, bench, want)
+        else:
+            results["python_skipped"] = python_skipped.splitlines()[0]
+
     print(f"\nfile: {path.name}  {args.records} records x {args.dimensions} dims, {size / 2**20:.0f} MiB\n")
-    print(f"{'benchmark':14} {'ours':>12} {'peer':>12} {'ratio':>8}  {'RSS ours/peer (MiB)':>20}  peer")
+    print(f"{'benchmark':21} {'ours':>12} {'peer':>12} {'ratio':>8}  {'RSS ours/peer (MiB)':>20}  peer")
     for name, b in bench.items():
         o, p = b["ours"], b["peer"]
         if b.get("rate"):
@@ -428,6 +510,13 @@ def main() -> None:
             left, right = f"{o['seconds'] * 1000:,.1f} ms", f"{p['seconds'] * 1000:,.1f} ms"
             if not args.smoke:
                 b["verdict"] = "  meets target" if ratio <= 1.5 else "  MISSES target 1.5x"
+        elif "max_slowdown" in b:
+            # ours / peer: how much slower ours may be (python_verify_records: Python / CLI).
+            ratio = o["seconds"] / p["seconds"]
+            left, right = f"{o['seconds'] * 1000:,.1f} ms", f"{p['seconds'] * 1000:,.1f} ms"
+            if not args.smoke:
+                limit = b["max_slowdown"]
+                b["verdict"] = f"  PASS (<= {limit:.2f}x)" if ratio <= limit else f"  FAIL: over {limit:.2f}x"
         else:
             ratio = p["seconds"] / o["seconds"]
             left, right = f"{o['seconds'] * 1000:,.1f} ms", f"{p['seconds'] * 1000:,.1f} ms"
@@ -438,12 +527,15 @@ def main() -> None:
         if "rss_limit_mib" in b and not args.smoke and o["peak_rss_mib"] > b["rss_limit_mib"]:
             verdict += f"  RSS over {b['rss_limit_mib']} MiB"
         verdict += b.pop("verdict", "")
-        print(f"{name:14} {left:>12} {right:>12} {ratio:>7.1f}x  {o['peak_rss_mib']:>9.0f} / {p['peak_rss_mib']:<8.0f}  {b['peer_name']}{verdict}")
+        print(f"{name:21} {left:>12} {right:>12} {ratio:>7.{2 if ratio < 10 else 1}f}x  {o['peak_rss_mib']:>9.0f} / {p['peak_rss_mib']:<8.0f}  {b['peer_name']}{verdict}")
         for side in (o, p):
             side.pop("stdout", None)
 
     if "signatures" in results:
         print_signatures(results["signatures"], args.smoke)
+
+    if python_skipped:
+        print(f"\nPython benchmarks skipped: {python_skipped}")
 
     if "metadata_only" in results:
         m = results["metadata_only"]
@@ -459,6 +551,8 @@ def main() -> None:
             previous = json.loads(latest.read_text())
             if all(previous.get(k) == results[k] for k in ("file", "records", "dimensions", "file_bytes")):
                 previous["benchmarks"].update(results.pop("benchmarks"))
+                if python_wanted:
+                    previous.pop("python_skipped", None)
                 previous.update(results)
                 results, verb = previous, f"updated ({', '.join(only)})"
         latest.write_text(json.dumps(results, indent=2) + "\n")
