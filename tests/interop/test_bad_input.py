@@ -172,7 +172,7 @@ def test_failed_conversion_leaves_no_file_and_keeps_existing_output(tmp_path, re
     out.write_bytes(b"previous")
     run = oe("convert", path, out, "--to", "parquet-fixed", check=False)
     assert run.code == 1
-    assert f"record {records.key(9)}: vector has 5 dimensions but the fixed-size-list layout needs all vectors to have 16" in error_line(run)
+    assert f"row 9 (key {records.key(9)}): mixed-dimensions: vector has 5 dimensions but a fixed-size-list Parquet file holds one dimension, 16" in error_line(run)
     assert out.read_bytes() == b"previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.parquet", "out.parquet"]
 

@@ -296,9 +296,10 @@ fn report(summary: &ConvertSummary, format: SummaryFormat) -> Result<(), output:
     }
     if summary.narrowed_values > 0 {
         output::warning(format!(
-            "{}: {} float64 vector elements changed when narrowed to float32",
+            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
             summary.input.display(),
-            summary.narrowed_values
+            summary.narrowed_values,
+            summary.narrowed_first_row.unwrap_or(0)
         ));
     }
     let skipped = if summary.skipped == 0 {

@@ -106,10 +106,21 @@ impl Format {
         matches!(self, Format::Duckdb | Format::S3vectors)
     }
 
-    /// Tells the format of an input file from its first bytes and, for Parquet, its columns:
-    /// Parquet with `objectID` and `embedding` columns is [`Format::Met`], other Parquet is
-    /// [`Format::Parquet`], text starting with `{` is [`Format::Jsonl`].
+    /// Tells the format of an input file from its name, first bytes and, for Parquet, its
+    /// columns: Parquet with `objectID` and `embedding` columns is [`Format::Met`], other
+    /// Parquet is [`Format::Parquet`], text starting with `{` is [`Format::Jsonl`].
+    ///
+    /// A name ending in `.parquet` is taken as Parquet and `.jsonl`, `.ndjson` as JSON Lines
+    /// whatever the bytes say, so that a damaged file gets the reader's precise error.
     pub fn detect(path: &Path) -> Result<Format, ConvertError> {
+        let extension = path
+            .extension()
+            .map(|e| e.to_string_lossy().to_ascii_lowercase());
+        match extension.as_deref() {
+            Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
+            Some("parquet") if !met::is_met_file(path)? => return Ok(Format::Parquet),
+            _ => {}
+        }
         let io = |source| ConvertError::Io {
             path: path.to_path_buf(),
             source,
@@ -354,6 +365,8 @@ pub struct ConvertSummary {
     pub skips: Vec<Skip>,
     /// float64 input values that changed when narrowed to float32.
     pub narrowed_values: u64,
+    /// Row of the first record with such a value.
+    pub narrowed_first_row: Option<u64>,
     /// Files written (for directory outputs, relative to the output directory).
     pub files: Vec<String>,
 }
@@ -500,7 +513,7 @@ pub fn convert(
         }
         progress(read, total);
     }
-    let narrowed_values = source.narrowing().values;
+    let narrowing = source.narrowing();
     drop(source);
     let files = sink.finish()?;
     let (skipped, skipped_by_rule, skips) = admission.into_skips();
@@ -514,7 +527,8 @@ pub fn convert(
         skipped,
         skipped_by_rule,
         skips,
-        narrowed_values,
+        narrowed_values: narrowing.values,
+        narrowed_first_row: narrowing.first_row,
         files,
     })
 }
