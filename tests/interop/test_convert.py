@@ -399,3 +399,24 @@ def test_example_converts_to_every_store(tmp_path):
     con = duckdb.connect()
     con.execute(f"IMPORT DATABASE '{tmp_path / 'duck'}'")
     assert con.execute("SELECT count(*) FROM embeddings").fetchone()[0] == pq.read_metadata(EXAMPLE).num_rows
+
+
+def test_parquet_fixed_is_fixed_size_for_daft_and_lancedb(tmp_path, source, records):
+    import daft
+    import lancedb
+
+    out = tmp_path / "fixed.parquet"
+    oe("convert", source, out, "--to", "parquet-fixed")
+    dtype = daft.read_parquet(str(out)).schema()["embeddings"].dtype
+    assert dtype == daft.DataType.fixed_size_list(daft.DataType.float32(), 16), dtype
+    table = pq.read_table(out)
+    db = lancedb.connect(tmp_path / "lance")
+    lance = db.create_table("museum", table)
+    assert lance.count_rows() == len(records)
+    for q in [2, 30]:
+        hits = lance.search(records.embeddings[q].tolist(), vector_column_name="embeddings").limit(5).to_arrow()
+        keys = [f"{p}-{d}-{m}" for p, d, m in zip(hits.column("provider").to_pylist(),
+                                                   hits.column("depiction_id").to_pylist(),
+                                                   hits.column("model").to_pylist())]
+        assert keys == nearest(records, records.embeddings[q], 5)
+        assert dict(hits.column("attributes")[0].as_py()) == records.attributes[q]
