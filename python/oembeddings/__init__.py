@@ -300,6 +300,7 @@ def convert(
     s3_index: str | None = None,
     s3_distance: Literal["cosine", "euclidean"] = "cosine",
     s3_non_filterable: Sequence[str] | None = None,
+    duckdb_data: Literal["parquet", "csv"] = "parquet",
 ) -> ConvertSummary:
     """Converts records between formats (``parquet``, ``parquet-fixed``, ``jsonl``, ``met``
     (input), ``duckdb``, ``sqlite``, ``s3vectors``, ``qdrant``), as ``oembeddings convert``.
@@ -307,6 +308,8 @@ def convert(
     ``met`` holds the Met input's options: ``provider``, ``provider_name``, ``provider_url``,
     ``templates`` (list of (attribute, template)), ``created``, ``metadata`` (a CSV or
     Parquet path), ``metadata_key``, ``columns`` (list of (attribute, column)).
+    ``duckdb_data="csv"`` writes a DuckDB export's rows as ``embeddings.csv``, which
+    go-embeddingsdb's server imports.
     """
     met_options = None
     if met is not None:
@@ -330,6 +333,7 @@ def convert(
             s3_index=s3_index,
             s3_distance=s3_distance,
             s3_non_filterable=None if s3_non_filterable is None else list(s3_non_filterable),
+            duckdb_data=duckdb_data,
         )
     )
     return ConvertSummary(

@@ -52,6 +52,7 @@ def convert(
     s3_index: str | None = None,
     s3_distance: str = "cosine",
     s3_non_filterable: list[str] | None = None,
+    duckdb_data: str = "parquet",
 ) -> str: ...
 def keygen(
     path: str,

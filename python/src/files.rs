@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use oembeddings::convert::duckdb::DuckdbData;
 use oembeddings::convert::met::MetOptions;
 use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
 use oembeddings::convert::{ConvertError, ConvertOptions, Format};
@@ -65,7 +66,7 @@ fn format_of(name: &str) -> PyResult<Format> {
 #[pyo3(signature = (
     input, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
     statistics = true, met = None, s3_bucket = None, s3_index = None, s3_distance = "cosine",
-    s3_non_filterable = None
+    s3_non_filterable = None, duckdb_data = "parquet"
 ))]
 #[allow(clippy::too_many_arguments)]
 fn convert(
@@ -82,6 +83,7 @@ fn convert(
     s3_index: Option<String>,
     s3_distance: &str,
     s3_non_filterable: Option<Vec<String>>,
+    duckdb_data: &str,
 ) -> PyResult<String> {
     let mut options = ConvertOptions::new(format_of(to)?)
         .with_skip_invalid(skip_invalid)
@@ -107,7 +109,17 @@ fn convert(
     if let Some(keys) = s3_non_filterable {
         s3 = s3.with_non_filterable(keys);
     }
-    options = options.with_s3vectors(s3);
+    options = options
+        .with_s3vectors(s3)
+        .with_duckdb_data(match duckdb_data {
+            "parquet" => DuckdbData::Parquet,
+            "csv" => DuckdbData::Csv,
+            other => {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "duckdb_data {other:?}: expected \"parquet\" or \"csv\""
+                )));
+            }
+        });
     let summary = py
         .detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))
         .map_err(|e| match e {

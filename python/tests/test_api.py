@@ -236,6 +236,8 @@ def test_convert(tmp_path):
     assert back.source_format == "jsonl"
     assert pq.read_table(tmp_path / "e.parquet").equals(pq.read_table(EXAMPLE))
     oembeddings.convert(EXAMPLE, tmp_path / "e.db", to="sqlite")
+    duck = oembeddings.convert(EXAMPLE, tmp_path / "duck", to="duckdb", duckdb_data="csv")
+    assert "embeddings.csv" in duck.files
     s3 = oembeddings.convert(EXAMPLE, tmp_path / "s3", to="s3vectors", s3_bucket="museum", s3_index="clip")
     assert s3.files[0] == "create-index.json"
     with pytest.raises(FormatError, match="s3-bucket"):

@@ -147,9 +147,13 @@ def test_malformed_jsonl_names_the_line(tmp_path, source):
 # --- DuckDB ------------------------------------------------------------------------------
 
 
-def test_duckdb_imports_and_finds_nearest_neighbours(tmp_path, source, records):
+@pytest.mark.parametrize("data", ["parquet", "csv"])
+def test_duckdb_imports_and_finds_nearest_neighbours(tmp_path, source, records, data):
     out = tmp_path / "duck"
-    oe("convert", source, out, "--to", "duckdb")
+    oe("convert", source, out, "--to", "duckdb", "--duckdb-data", data)
+    # go-embeddingsdb's server imports a directory holding these files (CSV data).
+    expected = {"schema.sql", "load.sql", "vss.sql", f"embeddings.{data}"}
+    assert {p.name for p in out.iterdir()} == expected
     con = duckdb.connect()  # without the VSS extension, which cannot be downloaded here
     con.execute(f"IMPORT DATABASE '{out}'")
     columns = con.execute("SELECT column_name, data_type, is_nullable FROM information_schema.columns "

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use oembeddings::convert::duckdb::DuckdbData;
 use oembeddings::convert::met::MetOptions;
 use oembeddings::convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
 use oembeddings::convert::{ConvertOptions, ConvertSummary, Format, convert};
@@ -61,6 +62,15 @@ pub enum DistanceArg {
     Cosine,
     /// Euclidean distance.
     Euclidean,
+}
+
+/// Formats of a DuckDB export's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DuckdbDataArg {
+    /// embeddings.parquet: smaller, faster, exact.
+    Parquet,
+    /// embeddings.csv: what go-embeddingsdb's server imports.
+    Csv,
 }
 
 /// Summary formats.
@@ -124,6 +134,10 @@ pub struct Args {
     /// How to print the summary.
     #[arg(long, value_enum, default_value = "text")]
     format: SummaryFormat,
+    /// DuckDB output: the rows as Parquet, or as CSV (embeddings.csv), which
+    /// go-embeddingsdb's server looks for when it imports a directory.
+    #[arg(long, value_enum, default_value = "parquet")]
+    duckdb_data: DuckdbDataArg,
 
     /// Met input: the records' provider.
     #[arg(long, default_value = "metmuseum", help_heading = "Met input")]
@@ -247,7 +261,11 @@ pub fn run(args: &Args) -> CliResult {
         .with_force(args.force)
         .with_statistics(!args.no_statistics)
         .with_met(met)
-        .with_s3vectors(s3);
+        .with_s3vectors(s3)
+        .with_duckdb_data(match args.duckdb_data {
+            DuckdbDataArg::Parquet => DuckdbData::Parquet,
+            DuckdbDataArg::Csv => DuckdbData::Csv,
+        });
     if let Some(from) = args.from {
         options = options.with_from(from.into());
     }

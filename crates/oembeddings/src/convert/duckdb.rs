@@ -11,6 +11,11 @@
 //! - `vss.sql`: the HNSW index go-embeddingsdb creates, kept out of `schema.sql` so that a
 //!   DuckDB without the VSS extension still imports the data; run it after the import where
 //!   VSS is available.
+//!
+//! With [`DuckdbData::Csv`] the rows are in `embeddings.csv` instead, as DuckDB's default
+//! `EXPORT DATABASE` writes them: go-embeddingsdb's server imports a directory only when it
+//! holds `embeddings.csv`, `load.sql` and `schema.sql`. Parquet is the default: smaller,
+//! faster, and it carries every float without a text round trip.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -28,6 +33,7 @@ use parquet::schema::types::ColumnPath;
 use super::dimensions::Dimensions;
 use super::{ConvertError, OutputDir, Sink};
 use crate::batch::{Batch, vector_element_field};
+use crate::gojson;
 use crate::json::write_attributes;
 use crate::record::RecordRef;
 
@@ -39,6 +45,29 @@ const ROW_GROUP_BYTES: usize = 64 << 20;
 
 /// The data file of the export.
 pub const DATA_FILE: &str = "embeddings.parquet";
+
+/// The data file of a CSV export.
+pub const CSV_FILE: &str = "embeddings.csv";
+
+/// The format of the rows in the export directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum DuckdbData {
+    /// `embeddings.parquet` (default).
+    #[default]
+    Parquet,
+    /// `embeddings.csv`, which go-embeddingsdb's server looks for.
+    Csv,
+}
+
+impl DuckdbData {
+    fn file(self) -> &'static str {
+        match self {
+            DuckdbData::Parquet => DATA_FILE,
+            DuckdbData::Csv => CSV_FILE,
+        }
+    }
+}
 
 /// `schema.sql` for vectors of `dimensions` elements: go-embeddingsdb's table and its
 /// B-tree indexes, in DuckDB's dialect.
@@ -54,9 +83,15 @@ pub fn schema_sql(dimensions: usize) -> String {
     )
 }
 
-/// `load.sql`: the rows, from the Parquet file next to it.
-pub fn load_sql() -> String {
-    format!("COPY {TABLE} FROM '{DATA_FILE}' (FORMAT 'parquet');\n")
+/// `load.sql`: the rows, from the data file next to it.
+pub fn load_sql(data: DuckdbData) -> String {
+    match data {
+        DuckdbData::Parquet => format!("COPY {TABLE} FROM '{DATA_FILE}' (FORMAT 'parquet');\n"),
+        DuckdbData::Csv => format!(
+            "COPY {TABLE} FROM '{CSV_FILE}' (FORMAT 'csv', HEADER true, DELIMITER ',', \
+             QUOTE '\"', ESCAPE '\"');\n"
+        ),
+    }
 }
 
 /// `vss.sql`: go-embeddingsdb's HNSW index, for a DuckDB with the VSS extension.
@@ -87,46 +122,47 @@ fn table_schema() -> SchemaRef {
     ]))
 }
 
+/// Where the rows go.
+enum Rows {
+    Parquet(Box<ArrowWriter<BufWriter<File>>>),
+    Csv(BufWriter<File>),
+}
+
 /// Writes the export directory.
 pub(crate) struct DuckdbSink {
     dir: OutputDir,
-    writer: ArrowWriter<BufWriter<File>>,
+    data: DuckdbData,
+    rows: Rows,
+    line: Vec<u8>,
     dimensions: Dimensions,
     lastmodified: i64,
     attributes: Vec<u8>,
 }
 
 impl DuckdbSink {
-    pub(crate) fn create(path: &Path, force: bool) -> Result<Self, ConvertError> {
+    pub(crate) fn create(path: &Path, force: bool, data: DuckdbData) -> Result<Self, ConvertError> {
         let dir = OutputDir::create(path, force)?;
-        let data: PathBuf = dir.path().join(DATA_FILE);
-        let file = File::create(&data).map_err(|e| ConvertError::io(path, e))?;
-        let strings = Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default());
-        let properties = WriterProperties::builder()
-            .set_compression(strings)
-            .set_column_compression(
-                ColumnPath::new(vec!["vec".into(), "list".into(), "element".into()]),
-                Compression::UNCOMPRESSED,
-            )
-            .set_column_dictionary_enabled(
-                ColumnPath::new(vec!["vec".into(), "list".into(), "element".into()]),
-                false,
-            )
-            .set_statistics_enabled(EnabledStatistics::Chunk)
-            .set_max_row_group_row_count(None)
-            .build();
-        let writer = ArrowWriter::try_new(
-            BufWriter::with_capacity(1 << 20, file),
-            table_schema(),
-            Some(properties),
-        )
-        .map_err(|e| ConvertError::target(path, e))?;
+        let file: PathBuf = dir.path().join(data.file());
+        let file = File::create(&file).map_err(|e| ConvertError::io(path, e))?;
+        let rows = match data {
+            DuckdbData::Parquet => Rows::Parquet(Box::new(parquet_writer(path, file)?)),
+            DuckdbData::Csv => {
+                let mut out = BufWriter::with_capacity(1 << 20, file);
+                out.write_all(
+                    b"provider,depiction_id,subject_id,model,attributes,vec,created,lastmodified\n",
+                )
+                .map_err(|e| ConvertError::io(path, e))?;
+                Rows::Csv(out)
+            }
+        };
         let lastmodified = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         Ok(Self {
             dir,
-            writer,
+            data,
+            rows,
+            line: Vec::new(),
             dimensions: Dimensions::new("a DuckDB FLOAT[N] column"),
             lastmodified,
             attributes: Vec::new(),
@@ -136,14 +172,8 @@ impl DuckdbSink {
     fn path(&self) -> &Path {
         self.dir.target()
     }
-}
 
-impl Sink for DuckdbSink {
-    fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
-        self.dimensions.admit(record.embeddings.len())
-    }
-
-    fn write(&mut self, batch: &Batch) -> Result<(), ConvertError> {
+    fn write_parquet(&mut self, batch: &Batch) -> Result<(), ConvertError> {
         let rows = batch.num_rows();
         let mut attributes = StringBuilder::with_capacity(rows, rows * 256);
         for record in batch.records() {
@@ -165,22 +195,111 @@ impl Sink for DuckdbSink {
         let path = self.path().to_path_buf();
         let record_batch = RecordBatch::try_new(table_schema(), columns)
             .map_err(|e| ConvertError::target(&path, e))?;
-        self.writer
+        let Rows::Parquet(writer) = &mut self.rows else {
+            return Ok(());
+        };
+        writer
             .write(&record_batch)
             .map_err(|e| ConvertError::target(&path, e))?;
         // Row groups by size, not row count: the writer holds a whole row group in memory.
-        if self.writer.in_progress_size() >= ROW_GROUP_BYTES {
-            self.writer
-                .flush()
-                .map_err(|e| ConvertError::target(&path, e))?;
+        if writer.in_progress_size() >= ROW_GROUP_BYTES {
+            writer.flush().map_err(|e| ConvertError::target(&path, e))?;
         }
         Ok(())
+    }
+
+    fn write_csv(&mut self, batch: &Batch) -> Result<(), ConvertError> {
+        let path = self.path().to_path_buf();
+        for record in batch.records() {
+            let line = &mut self.line;
+            line.clear();
+            for text in [
+                record.provider,
+                record.depiction_id,
+                record.subject_id,
+                record.model,
+            ] {
+                csv_field(line, text.as_bytes());
+                line.push(b',');
+            }
+            self.attributes.clear();
+            write_attributes(&mut self.attributes, &record.attributes);
+            csv_field(line, &self.attributes);
+            line.extend_from_slice(b",\"");
+            // Admission refused non-finite values; DuckDB reads the list `[a,b,...]`.
+            gojson::write_f32_slice(line, record.embeddings)
+                .map_err(|e| ConvertError::target(&path, format!("{}: {e}", record.key())))?;
+            line.extend_from_slice(b"\",");
+            gojson::write_i64(line, record.created);
+            line.push(b',');
+            gojson::write_i64(line, self.lastmodified);
+            line.push(b'\n');
+            if let Rows::Csv(out) = &mut self.rows {
+                out.write_all(line)
+                    .map_err(|e| ConvertError::io(&path, e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A CSV field, always quoted, quotes doubled.
+fn csv_field(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(b'"');
+    for &b in text {
+        if b == b'"' {
+            out.push(b'"');
+        }
+        out.push(b);
+    }
+    out.push(b'"');
+}
+
+/// The Parquet writer of the rows: zstd strings, plain uncompressed vectors.
+fn parquet_writer(path: &Path, file: File) -> Result<ArrowWriter<BufWriter<File>>, ConvertError> {
+    let strings = Compression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default());
+    let properties = WriterProperties::builder()
+        .set_compression(strings)
+        .set_column_compression(
+            ColumnPath::new(vec!["vec".into(), "list".into(), "element".into()]),
+            Compression::UNCOMPRESSED,
+        )
+        .set_column_dictionary_enabled(
+            ColumnPath::new(vec!["vec".into(), "list".into(), "element".into()]),
+            false,
+        )
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .set_max_row_group_row_count(None)
+        .build();
+    ArrowWriter::try_new(
+        BufWriter::with_capacity(1 << 20, file),
+        table_schema(),
+        Some(properties),
+    )
+    .map_err(|e| ConvertError::target(path, e))
+}
+
+impl Sink for DuckdbSink {
+    fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
+        if self.data == DuckdbData::Csv {
+            // Text cannot carry them exactly; Parquet can.
+            super::jsonl::non_finite(record.embeddings)?;
+        }
+        self.dimensions.admit(record.embeddings.len())
+    }
+
+    fn write(&mut self, batch: &Batch) -> Result<(), ConvertError> {
+        match self.data {
+            DuckdbData::Parquet => self.write_parquet(batch),
+            DuckdbData::Csv => self.write_csv(batch),
+        }
     }
 
     fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
         let Self {
             dir,
-            writer,
+            data,
+            rows,
             dimensions,
             ..
         } = *self;
@@ -192,9 +311,12 @@ impl Sink for DuckdbSink {
                 path.display()
             )));
         };
-        let mut inner = writer
-            .into_inner()
-            .map_err(|e| ConvertError::target(&path, e))?;
+        let mut inner = match rows {
+            Rows::Parquet(writer) => writer
+                .into_inner()
+                .map_err(|e| ConvertError::target(&path, e))?,
+            Rows::Csv(out) => out,
+        };
         inner.flush().map_err(|e| ConvertError::io(&path, e))?;
         let file = inner
             .into_inner()
@@ -202,13 +324,13 @@ impl Sink for DuckdbSink {
         file.sync_all().map_err(|e| ConvertError::io(&path, e))?;
         for (name, text) in [
             ("schema.sql", schema_sql(dimensions)),
-            ("load.sql", load_sql()),
+            ("load.sql", load_sql(data)),
             ("vss.sql", vss_sql()),
         ] {
             std::fs::write(dir.path().join(name), text).map_err(|e| ConvertError::io(&path, e))?;
         }
         dir.commit()?;
-        Ok(["schema.sql", "load.sql", DATA_FILE, "vss.sql"]
+        Ok(["schema.sql", "load.sql", data.file(), "vss.sql"]
             .map(String::from)
             .to_vec())
     }

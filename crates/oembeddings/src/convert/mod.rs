@@ -191,6 +191,8 @@ pub struct ConvertOptions {
     pub met: met::MetOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
     pub s3vectors: s3vectors::S3VectorsOptions,
+    /// The rows of a DuckDB export: Parquet, or CSV for go-embeddingsdb's server.
+    pub duckdb_data: duckdb::DuckdbData,
 }
 
 impl ConvertOptions {
@@ -204,7 +206,14 @@ impl ConvertOptions {
             statistics: true,
             met: met::MetOptions::default(),
             s3vectors: s3vectors::S3VectorsOptions::default(),
+            duckdb_data: duckdb::DuckdbData::default(),
         }
+    }
+
+    /// Sets the format of a DuckDB export's rows.
+    pub fn with_duckdb_data(mut self, data: duckdb::DuckdbData) -> Self {
+        self.duckdb_data = data;
+        self
     }
 
     /// Sets the input format instead of detecting it.
@@ -452,7 +461,11 @@ fn open_sink(
             options.statistics,
         )?),
         Format::Jsonl => Box::new(jsonl::JsonlSink::create(output)?),
-        Format::Duckdb => Box::new(duckdb::DuckdbSink::create(output, options.force)?),
+        Format::Duckdb => Box::new(duckdb::DuckdbSink::create(
+            output,
+            options.force,
+            options.duckdb_data,
+        )?),
         #[cfg(feature = "sqlite")]
         Format::Sqlite => Box::new(sqlite::SqliteSink::create(output)?),
         Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
