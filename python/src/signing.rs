@@ -4,8 +4,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use oembeddings::atomic::AtomicFile;
-use oembeddings_sign::native::NativeVerifyOptions;
-use oembeddings_sign::{PublicKey, SecretKey, compatible, file, keys, native, release};
+use oembeddings_sign::{
+    Profile, PublicKey, RecordVerifyOptions, SecretKey, compatible, file, keys, native, release,
+};
 use pyo3::prelude::*;
 use serde_json::json;
 
@@ -179,43 +180,24 @@ fn verify_records(
     fingerprint: Option<&str>,
 ) -> PyResult<String> {
     let key = public_key(&key, fingerprint)?;
-    let profile = match (profile, &sidecar) {
-        (Some(p), _) => p.to_owned(),
-        (None, Some(s)) => oembeddings_sign::profile_of(s)
-            .map_err(signature_error)?
-            .to_owned(),
-        (None, None) if manifest.is_some() || native::manifest_path(&path).exists() => {
-            "native".to_owned()
-        }
-        (None, None) if compatible::sidecar_path(&path).exists() => "compatible".to_owned(),
-        (None, None) => {
-            return Err(signature_error(format!(
-                "{}: no record signatures found ({} or {}); give the sidecar and the profile",
-                path.display(),
-                native::manifest_path(&path).display(),
-                compatible::sidecar_path(&path).display()
-            )));
-        }
-    };
-    let report = match profile.as_str() {
-        "native" => {
-            let mut options = NativeVerifyOptions::default();
-            options.sidecar = sidecar;
-            options.manifest = manifest;
-            options.allow_missing = allow_missing;
-            options.allow_rewritten = allow_rewritten;
-            py.detach(|| native::verify_records(&path, &key, &options))
-        }
-        "compatible" => {
-            py.detach(|| compatible::verify_records(&path, &key, sidecar.as_deref(), allow_missing))
-        }
-        other => {
+    let mut options = RecordVerifyOptions::default();
+    options.profile = match profile {
+        None => None,
+        Some("native") => Some(Profile::Native),
+        Some("compatible") => Some(Profile::Compatible),
+        Some(other) => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "profile {other:?}: expected \"native\" or \"compatible\""
             )));
         }
-    }
-    .map_err(signature_error)?;
+    };
+    options.sidecar = sidecar;
+    options.manifest = manifest;
+    options.allow_missing = allow_missing;
+    options.allow_rewritten = allow_rewritten;
+    let report = py
+        .detach(|| oembeddings_sign::verify_records(&path, &key, &options))
+        .map_err(signature_error)?;
     to_json(&report)
 }
 

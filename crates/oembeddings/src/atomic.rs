@@ -71,6 +71,11 @@ impl AtomicFile {
         self.temp.as_file().try_clone()
     }
 
+    /// The temporary file's path, for writers that open the file themselves (SQLite).
+    pub fn temp_path(&self) -> &Path {
+        self.temp.path()
+    }
+
     /// The final path.
     pub fn target(&self) -> &Path {
         &self.target

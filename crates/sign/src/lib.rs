@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod minisign;
 pub mod native;
 pub mod openpgp;
+pub mod records;
 pub mod release;
 pub mod report;
 mod sidecar;
@@ -37,6 +38,7 @@ use std::path::Path;
 
 pub use error::SignError;
 pub use keys::{PublicKey, SecretKey};
+pub use records::{Profile, RecordVerifyOptions, verify_records};
 pub use report::{Problem, ProblemKind, VerifyReport};
 pub use sidecar::{CompatibleRow, NativeRow, profile_of};
 

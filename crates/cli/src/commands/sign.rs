@@ -3,9 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use oembeddings_sign::native::NativeVerifyOptions;
 use oembeddings_sign::{
-    PublicKey, SecretKey, VerifyReport, compatible, file, keys, native, release,
+    PublicKey, RecordVerifyOptions, SecretKey, VerifyReport, compatible, file, keys, native,
+    release,
 };
 
 use crate::commands::keys::password;
@@ -178,40 +178,16 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
         let report = file::verify_file(&args.file, &key, args.signature.as_deref())?;
         return print(&report, args.format);
     };
-    let sidecar = records.clone();
-    let profile = match (args.profile, &sidecar) {
-        (Some(p), _) => p,
-        (None, Some(path)) => match oembeddings_sign::profile_of(path)? {
-            "compatible" => Profile::Compatible,
-            _ => Profile::Native,
-        },
-        (None, None) if args.manifest.is_some() || native::manifest_path(&args.file).exists() => {
-            Profile::Native
-        }
-        (None, None) if compatible::sidecar_path(&args.file).exists() => Profile::Compatible,
-        (None, None) => {
-            return Err(format!(
-                "{}: no record signatures found ({} or {}); give the sidecar and --profile",
-                args.file.display(),
-                native::manifest_path(&args.file).display(),
-                compatible::sidecar_path(&args.file).display()
-            )
-            .into());
-        }
-    };
-    let report = match profile {
-        Profile::Native => {
-            let mut options = NativeVerifyOptions::default();
-            options.sidecar = sidecar;
-            options.manifest = args.manifest.clone();
-            options.allow_missing = args.allow_missing;
-            options.allow_rewritten = args.allow_rewritten;
-            native::verify_records(&args.file, &key, &options)?
-        }
-        Profile::Compatible => {
-            compatible::verify_records(&args.file, &key, sidecar.as_deref(), args.allow_missing)?
-        }
-    };
+    let mut options = RecordVerifyOptions::default();
+    options.profile = args.profile.map(|p| match p {
+        Profile::Native => oembeddings_sign::Profile::Native,
+        Profile::Compatible => oembeddings_sign::Profile::Compatible,
+    });
+    options.sidecar = records.clone();
+    options.manifest = args.manifest.clone();
+    options.allow_missing = args.allow_missing;
+    options.allow_rewritten = args.allow_rewritten;
+    let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
     print(&report, args.format)
 }
 

@@ -35,6 +35,18 @@ impl Dimensions {
         self.value
     }
 
+    /// The dimension, or the error of an output that got no record and so cannot declare
+    /// its vector column.
+    pub(crate) fn required(&self, output: &std::path::Path) -> Result<usize, super::ConvertError> {
+        self.value.ok_or_else(|| {
+            super::ConvertError::Options(format!(
+                "{}: no records to write; {} needs at least one vector to know its dimension",
+                output.display(),
+                self.target
+            ))
+        })
+    }
+
     pub(crate) fn admit(&mut self, len: usize) -> Result<(), (&'static str, String)> {
         match self.value {
             Some(expected) if expected != len => Err((

@@ -155,16 +155,13 @@ impl DuckdbSink {
                 Rows::Csv(out)
             }
         };
-        let lastmodified = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         Ok(Self {
             dir,
             data,
             rows,
             line: Vec::new(),
             dimensions: Dimensions::new("a DuckDB FLOAT[N] column"),
-            lastmodified,
+            lastmodified: super::now_unix(),
             attributes: Vec::new(),
         })
     }
@@ -304,13 +301,7 @@ impl Sink for DuckdbSink {
             ..
         } = *self;
         let path = dir.target().to_path_buf();
-        let Some(dimensions) = dimensions.get() else {
-            return Err(ConvertError::Options(format!(
-                "{}: no records to write; a DuckDB FLOAT[N] column needs at least one vector \
-                 to know N",
-                path.display()
-            )));
-        };
+        let dimensions = dimensions.required(&path)?;
         let mut inner = match rows {
             Rows::Parquet(writer) => writer
                 .into_inner()

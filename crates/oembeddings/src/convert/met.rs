@@ -205,8 +205,23 @@ pub(crate) struct MetReader {
     options: MetOptions,
     created: i64,
     metadata: Option<Metadata>,
+    /// The attribute map, reused from record to record.
+    attributes: BTreeMap<String, String>,
     row: u64,
     done: bool,
+}
+
+/// Sets `key` to `value`, reusing the stored string when the key is present.
+fn set(map: &mut BTreeMap<String, String>, key: &str, value: &str) {
+    match map.get_mut(key) {
+        Some(slot) => {
+            slot.clear();
+            slot.push_str(value);
+        }
+        None => {
+            map.insert(key.to_owned(), value.to_owned());
+        }
+    }
 }
 
 impl MetReader {
@@ -275,10 +290,20 @@ impl MetReader {
             }
             None => None,
         };
+        // Attributes every record has; the per-record ones are set in `convert`.
+        let mut attributes = BTreeMap::new();
+        attributes.insert("type".to_owned(), "image".to_owned());
+        if let Some(name) = &options.provider_name {
+            attributes.insert("provider_name".to_owned(), name.clone());
+        }
+        if let Some(url) = &options.provider_url {
+            attributes.insert("provider_url".to_owned(), url.clone());
+        }
         Ok(Self {
             path: path.to_path_buf(),
             reader,
             total,
+            attributes,
             options: options.clone(),
             created,
             metadata,
@@ -295,8 +320,9 @@ impl MetReader {
         }
     }
 
-    fn fill(&self, template: &str, id: &str) -> Result<String, String> {
-        let mut out = String::with_capacity(template.len() + 16);
+    /// `template` with its placeholders filled for object `id`, into `out` (cleared first).
+    fn fill(&self, template: &str, id: &str, out: &mut String) -> Result<(), String> {
+        out.clear();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             let Some(close) = rest[open..].find('}') else {
@@ -317,7 +343,7 @@ impl MetReader {
             rest = &rest[open + close + 1..];
         }
         out.push_str(rest);
-        Ok(out)
+        Ok(())
     }
 
     fn convert(&mut self, batch: &RecordBatch) -> Result<Batch, ConvertError> {
@@ -357,7 +383,7 @@ impl MetReader {
         };
         let vectors = vectors.as_list::<i32>();
         let mut builder = BatchBuilder::default();
-        let mut attributes = BTreeMap::new();
+        let mut attributes = std::mem::take(&mut self.attributes);
         for i in 0..batch.num_rows() {
             let row = first_row + i as u64;
             let null = |name: &str| self.error(row, format!("{name} is null"));
@@ -387,24 +413,25 @@ impl MetReader {
                     ),
                 ));
             }
-            attributes.clear();
-            attributes.insert("type".to_owned(), "image".to_owned());
-            if let Some(name) = &self.options.provider_name {
-                attributes.insert("provider_name".to_owned(), name.clone());
-            }
-            if let Some(url) = &self.options.provider_url {
-                attributes.insert("provider_url".to_owned(), url.clone());
-            }
+            // The map keeps its keys and value buffers from record to record: only values
+            // are rewritten, so no record allocates once the buffers have grown.
             for (attribute, template) in &self.options.templates {
-                let value = self
-                    .fill(template, id)
+                if !attributes.contains_key(attribute) {
+                    attributes.insert(attribute.clone(), String::new());
+                }
+                let Some(slot) = attributes.get_mut(attribute) else {
+                    continue;
+                };
+                self.fill(template, id, slot)
                     .map_err(|message| self.error(row, message))?;
-                attributes.insert(attribute.clone(), value);
             }
             if let Some(metadata) = &self.metadata {
                 for (attribute, column) in &self.options.columns {
-                    if let Some(value) = metadata.get(id, column).filter(|v| !v.is_empty()) {
-                        attributes.insert(attribute.clone(), value.to_owned());
+                    match metadata.get(id, column).filter(|v| !v.is_empty()) {
+                        Some(value) => set(&mut attributes, attribute, value),
+                        None => {
+                            attributes.remove(attribute);
+                        }
                     }
                 }
             }
@@ -419,6 +446,7 @@ impl MetReader {
             });
         }
         self.row += batch.num_rows() as u64;
+        self.attributes = attributes;
         builder
             .finish(first_row)
             .map_err(|e| self.error(first_row, e.to_string()))

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::dimensions::Dimensions;
 use super::jsonl::non_finite;
 use super::output::LinesFile;
-use super::s3vectors::KEY_COLLISION;
+use super::s3vectors::{KEY_COLLISION, key_text};
 use super::{ConvertError, Sink};
 use crate::batch::Batch;
 use crate::gojson;
@@ -48,6 +48,9 @@ pub(crate) struct QdrantSink {
     dimensions: Dimensions,
     ids: HashSet<Uuid>,
     line: Vec<u8>,
+    key: String,
+    /// Ids of admitted records not yet written.
+    pending: std::collections::VecDeque<Uuid>,
 }
 
 impl QdrantSink {
@@ -58,6 +61,8 @@ impl QdrantSink {
             dimensions: Dimensions::new("a Qdrant collection's vector"),
             ids: HashSet::new(),
             line: Vec::new(),
+            key: String::new(),
+            pending: std::collections::VecDeque::new(),
         })
     }
 }
@@ -65,7 +70,7 @@ impl QdrantSink {
 impl Sink for QdrantSink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
         non_finite(record.embeddings)?;
-        let key = record.key().to_string();
+        let key = key_text(&mut self.key, &record.key());
         let id = Uuid::new_v5(&self.namespace, key.as_bytes());
         if self.ids.contains(&id) {
             return Err((
@@ -75,14 +80,21 @@ impl Sink for QdrantSink {
         }
         self.dimensions.admit(record.embeddings.len())?;
         self.ids.insert(id);
+        // An admitted record is written next, in order: `write` takes its id from here.
+        self.pending.push_back(id);
         Ok(())
     }
 
     fn write(&mut self, batch: &Batch) -> Result<(), ConvertError> {
         let path = self.output.target().to_path_buf();
         for record in batch.records() {
-            let key = record.key().to_string();
-            let id = Uuid::new_v5(&self.namespace, key.as_bytes());
+            let Some(id) = self.pending.pop_front() else {
+                return Err(ConvertError::target(
+                    &path,
+                    "a record was written unadmitted",
+                ));
+            };
+            let key = key_text(&mut self.key, &record.key());
             let out = &mut self.line;
             out.clear();
             out.extend_from_slice(b"{\"id\":\"");

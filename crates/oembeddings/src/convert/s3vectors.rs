@@ -159,6 +159,26 @@ fn check_name(what: &str, flag: &str, name: Option<&str>) -> Result<String, Conv
     }
 }
 
+/// Digits (and sign) of `n` in decimal, without formatting it.
+fn decimal_len(n: i64) -> usize {
+    let sign = usize::from(n < 0);
+    let mut digits = 1;
+    let mut rest = n.unsigned_abs();
+    while rest >= 10 {
+        rest /= 10;
+        digits += 1;
+    }
+    sign + digits
+}
+
+/// Writes `key`'s string form into `buffer` (reused: no allocation per record).
+pub(crate) fn key_text<'b>(buffer: &'b mut String, key: &crate::RecordKey<'_>) -> &'b str {
+    use std::fmt::Write as _;
+    buffer.clear();
+    let _ = write!(buffer, "{key}");
+    buffer
+}
+
 /// Writes the request bodies.
 pub(crate) struct S3VectorsSink {
     dir: OutputDir,
@@ -174,6 +194,7 @@ pub(crate) struct S3VectorsSink {
     envelope: usize,
     files: Vec<String>,
     scratch: Vec<u8>,
+    key: String,
 }
 
 impl S3VectorsSink {
@@ -215,6 +236,7 @@ impl S3VectorsSink {
             envelope,
             files: Vec::new(),
             scratch: Vec::new(),
+            key: String::new(),
         })
     }
 
@@ -230,25 +252,31 @@ impl S3VectorsSink {
         out
     }
 
-    /// The metadata entries of a record: attributes, then the `x-` keys.
-    fn metadata<'a>(record: &RecordRef<'a>) -> Vec<(&'a str, &'a str)> {
-        let mut entries: Vec<(&str, &str)> = record.attributes.iter().collect();
-        entries.extend([
+    /// The string metadata entries of a record: attributes, then the `x-` keys (`x-created`
+    /// is the one number, written apart).
+    fn metadata<'a>(record: &RecordRef<'a>) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
+        record.attributes.iter().chain([
             ("x-model", record.model),
             ("x-provider", record.provider),
             ("x-subject-id", record.subject_id),
             ("x-depiction-id", record.depiction_id),
-        ]);
-        entries
+        ])
     }
 
     fn check_metadata(&self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
         let entries = Self::metadata(record);
-        let mut seen = HashSet::new();
+        let keys = entries.clone().count() + 1;
+        if keys > MAX_METADATA_KEYS {
+            return Err((
+                METADATA_LIMIT,
+                format!("{keys} metadata keys; S3 Vectors allows {MAX_METADATA_KEYS}"),
+            ));
+        }
         let mut total = 0usize;
         let mut filterable = 0usize;
-        for (key, value) in &entries {
-            if !seen.insert(*key) {
+        for (i, (key, value)) in entries.clone().enumerate() {
+            // At most 50 keys: a quadratic scan beats allocating a set per record.
+            if key == "x-created" || entries.clone().take(i).any(|(k, _)| k == key) {
                 return Err((
                     METADATA_LIMIT,
                     format!(
@@ -263,17 +291,9 @@ impl S3VectorsSink {
                 filterable += size;
             }
         }
-        let created = record.created.to_string();
-        let created_size = "x-created".len() + created.len();
+        let created_size = "x-created".len() + decimal_len(record.created);
         total += created_size;
         filterable += created_size;
-        let keys = entries.len() + 1;
-        if keys > MAX_METADATA_KEYS {
-            return Err((
-                METADATA_LIMIT,
-                format!("{keys} metadata keys; S3 Vectors allows {MAX_METADATA_KEYS}"),
-            ));
-        }
         if total > MAX_METADATA_BYTES {
             return Err((
                 METADATA_LIMIT,
@@ -297,14 +317,14 @@ impl S3VectorsSink {
         let out = &mut self.scratch;
         out.clear();
         out.extend_from_slice(b"{\"key\":");
-        gojson::write_string(out, record.key().to_string().as_bytes());
+        gojson::write_string(out, key_text(&mut self.key, &record.key()).as_bytes());
         out.extend_from_slice(b",\"data\":{\"float32\":");
         // Admission refused non-finite values, so this cannot fail.
         if gojson::write_f32_slice(out, record.embeddings).is_err() {
             out.extend_from_slice(b"[]");
         }
         out.extend_from_slice(b"},\"metadata\":{");
-        for (i, (key, value)) in Self::metadata(record).into_iter().enumerate() {
+        for (i, (key, value)) in Self::metadata(record).enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -335,7 +355,7 @@ impl S3VectorsSink {
 
 impl Sink for S3VectorsSink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
-        let key = record.key().to_string();
+        let key = key_text(&mut self.key, &record.key());
         let length = key.chars().count();
         if !KEY_LENGTH.contains(&length) {
             return Err((
@@ -354,14 +374,16 @@ impl Sink for S3VectorsSink {
                 "the vector is all zeros, which has no cosine distance".to_owned(),
             ));
         }
-        self.check_metadata(record)?;
-        let hash = crate::RecordKey::new(&key, "", "").fingerprint();
+        // The formatted key, fingerprinted as a one-part identity: collisions of the
+        // formatted form are what the service would see.
+        let hash = crate::RecordKey::new(key, "", "").fingerprint();
         if self.keys.contains(&hash) {
             return Err((
                 KEY_COLLISION,
                 format!("another record also has the S3 Vectors key {key:?}"),
             ));
         }
+        self.check_metadata(record)?;
         self.dimensions.admit(record.embeddings.len())?;
         self.keys.insert(hash);
         Ok(())
@@ -389,13 +411,7 @@ impl Sink for S3VectorsSink {
     fn finish(mut self: Box<Self>) -> Result<Vec<String>, ConvertError> {
         self.flush()?;
         let target = self.dir.target().to_path_buf();
-        let Some(dimensions) = self.dimensions.get() else {
-            return Err(ConvertError::Options(format!(
-                "{}: no records to write; an S3 Vectors index needs at least one vector to \
-                 know its dimension",
-                target.display()
-            )));
-        };
+        let dimensions = self.dimensions.required(&target)?;
         let mut body = Vec::new();
         body.extend_from_slice(b"{\"vectorBucketName\":");
         gojson::write_string(&mut body, self.bucket.as_bytes());
@@ -422,5 +438,17 @@ impl Sink for S3VectorsSink {
         let Self { dir, .. } = *self;
         dir.commit()?;
         Ok(files)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_lengths() {
+        for n in [0i64, 7, 10, -10, 1_700_000_000, i64::MIN, i64::MAX] {
+            assert_eq!(decimal_len(n), n.to_string().len(), "{n}");
+        }
     }
 }

@@ -11,8 +11,8 @@
 //! WHERE v.embedding MATCH ? AND k = 10 ORDER BY v.distance;
 //! ```
 //!
-//! The database is built in a temporary file next to the target without a journal (nothing
-//! else can see it) and renamed into place when complete.
+//! The database is built in a temporary file next to the target (an [`AtomicFile`]) without
+//! a journal, since nothing else can see it, and renamed into place when complete.
 
 use std::path::Path;
 use std::sync::Once;
@@ -21,6 +21,7 @@ use rusqlite::{Connection, params};
 
 use super::dimensions::Dimensions;
 use super::{ConvertError, Sink};
+use crate::atomic::AtomicFile;
 use crate::batch::Batch;
 use crate::json::write_attributes;
 use crate::record::RecordRef;
@@ -89,8 +90,7 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
 
 /// Writes the database.
 pub(crate) struct SqliteSink {
-    target: std::path::PathBuf,
-    temp: tempfile::TempPath,
+    output: AtomicFile,
     connection: Connection,
     dimensions: Dimensions,
     created_tables: bool,
@@ -102,31 +102,9 @@ pub(crate) struct SqliteSink {
 
 impl SqliteSink {
     pub(crate) fn create(path: &Path) -> Result<Self, ConvertError> {
-        if path.is_dir() {
-            return Err(ConvertError::io(
-                path,
-                std::io::Error::new(
-                    std::io::ErrorKind::IsADirectory,
-                    "output path is a directory",
-                ),
-            ));
-        }
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(&parent)
-            .map_err(|e| ConvertError::io(path, e))?
-            .into_temp_path();
+        let output = AtomicFile::create(path).map_err(|e| ConvertError::io(path, e))?;
         let sql = |e: rusqlite::Error| ConvertError::target(path, e);
-        let connection = open(&temp).map_err(sql)?;
+        let connection = open(output.temp_path()).map_err(sql)?;
         // A private temporary file: no journal, no syncs until the end.
         connection
             .execute_batch(
@@ -134,17 +112,13 @@ impl SqliteSink {
                  PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
             )
             .map_err(sql)?;
-        let lastmodified = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
         Ok(Self {
-            target: path.to_path_buf(),
-            temp,
+            output,
             connection,
             dimensions: Dimensions::within("a sqlite-vec float[N] column", 1..=MAX_DIMENSIONS),
             created_tables: false,
             next_id: 1,
-            lastmodified,
+            lastmodified: super::now_unix(),
             blob: Vec::new(),
             attributes: Vec::new(),
         })
@@ -157,7 +131,7 @@ impl Sink for SqliteSink {
     }
 
     fn write(&mut self, batch: &Batch) -> Result<(), ConvertError> {
-        let target = self.target.clone();
+        let target = self.output.target().to_path_buf();
         let sql = |e: rusqlite::Error| ConvertError::target(&target, e);
         if !self.created_tables {
             let Some(dimensions) = self.dimensions.get() else {
@@ -212,36 +186,21 @@ impl Sink for SqliteSink {
 
     fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
         let Self {
-            target,
-            temp,
+            output,
             connection,
             dimensions,
             ..
         } = *self;
+        let target = output.target().to_path_buf();
         let sql = |e: rusqlite::Error| ConvertError::target(&target, e);
-        if dimensions.get().is_none() {
-            return Err(ConvertError::Options(format!(
-                "{}: no records to write; a sqlite-vec float[N] column needs at least one \
-                 vector to know N",
-                target.display()
-            )));
-        }
+        dimensions.required(&target)?;
         connection.execute_batch(RECORDS_INDEXES).map_err(sql)?;
         connection
             .execute_batch("PRAGMA journal_mode = DELETE; PRAGMA optimize;")
             .map_err(sql)?;
         connection.close().map_err(|(_, e)| sql(e))?;
-        let file = std::fs::File::open(&temp).map_err(|e| ConvertError::io(&target, e))?;
-        file.sync_all().map_err(|e| ConvertError::io(&target, e))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&target).map_or(0o644, |m| m.permissions().mode());
-            std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(mode))
-                .map_err(|e| ConvertError::io(&target, e))?;
-        }
-        temp.persist(&target)
-            .map_err(|e| ConvertError::io(&target, e.error))?;
+        // Syncs the file SQLite wrote and renames it into place.
+        output.commit().map_err(|e| ConvertError::io(&target, e))?;
         Ok(Vec::new())
     }
 }

@@ -1,0 +1,98 @@
+//! Record verification whichever profile signed the file: the profile is named, or found
+//! from the sidecar's columns or from the files next to the data file.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::SignError;
+use crate::keys::PublicKey;
+use crate::native::NativeVerifyOptions;
+use crate::report::VerifyReport;
+use crate::{compatible, native, profile_of};
+
+/// A record signature profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Profile {
+    /// Ours: per-record signatures plus a signed manifest.
+    Native,
+    /// go-embeddingsdb's OpenPGP signatures over each record's Go JSON.
+    Compatible,
+}
+
+impl Profile {
+    /// The profile of `data`'s signatures: `named` if given; else that of `sidecar`, from
+    /// its columns; else native when the manifest exists, compatible when the Go tool's
+    /// sidecar exists next to `data`.
+    pub fn find(
+        data: &Path,
+        named: Option<Profile>,
+        sidecar: Option<&Path>,
+        manifest: Option<&Path>,
+    ) -> Result<Profile, SignError> {
+        if let Some(profile) = named {
+            return Ok(profile);
+        }
+        if let Some(sidecar) = sidecar {
+            return Ok(match profile_of(sidecar)? {
+                "compatible" => Profile::Compatible,
+                _ => Profile::Native,
+            });
+        }
+        if manifest.is_some() || native::manifest_path(data).exists() {
+            Ok(Profile::Native)
+        } else if compatible::sidecar_path(data).exists() {
+            Ok(Profile::Compatible)
+        } else {
+            Err(SignError::Unsupported(format!(
+                "{}: no record signatures found ({} or {}); give the sidecar and the profile",
+                data.display(),
+                native::manifest_path(data).display(),
+                compatible::sidecar_path(data).display()
+            )))
+        }
+    }
+}
+
+/// How to verify records (see [`verify_records`]).
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RecordVerifyOptions {
+    /// The profile; found with [`Profile::find`] when `None`.
+    pub profile: Option<Profile>,
+    /// The sidecar (default: next to the data file).
+    pub sidecar: Option<PathBuf>,
+    /// Native profile: the manifest (default: next to the data file).
+    pub manifest: Option<PathBuf>,
+    /// Let records without a signature pass (they are still listed).
+    pub allow_missing: bool,
+    /// Native profile: accept a rewritten file whose records all verify in order.
+    pub allow_rewritten: bool,
+}
+
+/// Verifies every record of `data` against its signatures by `key`, in either profile.
+pub fn verify_records(
+    data: &Path,
+    key: &PublicKey,
+    options: &RecordVerifyOptions,
+) -> Result<VerifyReport, SignError> {
+    let profile = Profile::find(
+        data,
+        options.profile,
+        options.sidecar.as_deref(),
+        options.manifest.as_deref(),
+    )?;
+    match profile {
+        Profile::Native => {
+            let native_options = NativeVerifyOptions {
+                sidecar: options.sidecar.clone(),
+                manifest: options.manifest.clone(),
+                allow_missing: options.allow_missing,
+                allow_rewritten: options.allow_rewritten,
+            };
+            native::verify_records(data, key, &native_options)
+        }
+        Profile::Compatible => {
+            compatible::verify_records(data, key, options.sidecar.as_deref(), options.allow_missing)
+        }
+    }
+}
