@@ -20,6 +20,7 @@ import json
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,13 +229,32 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     if not pgp.exists():
         subprocess.run([oe, "keygen", "--openpgp", "--userid", "Bench <bench@example.org>", "-o", str(pgp)], check=True, capture_output=True)
     out: dict = {"records": args.records, "cores": cores}
-    bound = json.loads(subprocess.run([str(examples / "ed25519_bound"), str(args.records)], check=True, capture_output=True, text=True).stdout)
-    out["raw_ed25519"] = bound
-
-    sign = best([oe, "sign", str(path), "--key", str(ed), "--records"], args.repeat)
-    verify = best([oe, "verify", str(path), "--key", f"{ed}.pub", "--records"], args.repeat, stdout=subprocess.PIPE)
-    out["native_sign"] = {**strip(sign), "records_per_second": args.records / sign["seconds"]}
-    out["native_verify"] = {**strip(verify), "records_per_second": args.records / verify["seconds"]}
+    # This machine's speed drifts by a fifth from one minute to the next (a shared host), so
+    # the bound and our commands run in turns, a round at a time, and each ratio is taken
+    # within its round; the figure reported is the median round's. Best-of rates are kept too.
+    bound_cmd = [str(examples / "ed25519_bound"), str(args.records)]
+    sign_cmd = [oe, "sign", str(path), "--key", str(ed), "--records"]
+    verify_cmd = [oe, "verify", str(path), "--key", f"{ed}.pub", "--records"]
+    measure(sign_cmd)  # warm-up: page cache
+    rounds = []
+    for _ in range(max(args.repeat, 1)):
+        b = json.loads(subprocess.run(bound_cmd, check=True, capture_output=True, text=True).stdout)
+        s_seconds, s_rss, _ = measure(sign_cmd)
+        v_seconds, v_rss, _ = measure(verify_cmd, stdout=subprocess.PIPE)
+        rounds.append({"bound": b, "sign_seconds": s_seconds, "sign_rss": s_rss, "verify_seconds": v_seconds, "verify_rss": v_rss,
+                       "sign_ratio": args.records / s_seconds / b["sign_per_second"],
+                       "verify_ratio": args.records / v_seconds / b["verify_per_second"]})
+    out["rounds"] = rounds
+    out["raw_ed25519"] = {"count": args.records,
+                          "sign_per_second": max(r["bound"]["sign_per_second"] for r in rounds),
+                          "verify_per_second": max(r["bound"]["verify_per_second"] for r in rounds)}
+    for kind in ("sign", "verify"):
+        seconds = [r[f"{kind}_seconds"] for r in rounds]
+        out[f"native_{kind}"] = {"seconds": min(seconds), "all_seconds": seconds,
+                                 "peak_rss_mib": max(r[f"{kind}_rss"] for r in rounds),
+                                 "records_per_second": args.records / min(seconds),
+                                 "ratio_per_round": [r[f"{kind}_ratio"] for r in rounds],
+                                 "median_ratio": statistics.median(r[f"{kind}_ratio"] for r in rounds)}
 
     # The same records after a conversion: no file-hash shortcut, every record digested.
     rewritten = data / "rewritten"
@@ -327,15 +347,15 @@ def strip(result: dict) -> dict:
 def print_signatures(s: dict, smoke: bool) -> None:
     raw = s["raw_ed25519"]
     print(f"\nsignatures ({s['records']} records, {s['cores']} cores)")
-    rows = [
-        ("native sign", s["native_sign"]["records_per_second"], raw["sign_per_second"], "raw ed25519-dalek sign", 0.7),
-        ("native verify", s["native_verify"]["records_per_second"], raw["verify_per_second"], "raw ed25519-dalek batch verify", 0.7),
-        ("native verify, rewritten file", s["native_verify_rewritten"]["records_per_second"], raw["verify_per_second"], "raw ed25519-dalek batch verify", None),
-    ]
-    for name, ours, bound, peer, target in rows:
-        ratio = ours / bound
-        verdict = "" if smoke or target is None else ("  meets target" if ratio >= target else f"  MISSES target {target:.0%}")
-        print(f"  {name:30} {ours:>10,.0f}/s  {ratio:6.0%} of {peer} ({bound:,.0f}/s){verdict}")
+    for kind, peer in (("sign", "raw ed25519-dalek sign"), ("verify", "raw ed25519-dalek batch verify")):
+        r = s[f"native_{kind}"]
+        ratio = r["median_ratio"]
+        rounds = ", ".join(f"{x:.0%}" for x in r["ratio_per_round"])
+        verdict = "" if smoke else ("  meets target" if ratio >= 0.7 else "  MISSES target 70%")
+        print(f"  {'native ' + kind:30} {r['records_per_second']:>10,.0f}/s  {ratio:6.0%} of {peer} in the same round "
+              f"(median; rounds {rounds}; best bound {raw[kind + '_per_second']:,.0f}/s){verdict}")
+    full = s["native_verify_rewritten"]["records_per_second"]
+    print(f"  {'native verify, rewritten file':30} {full:>10,.0f}/s  {full / raw['verify_per_second']:6.0%} of the best raw batch verify")
     c = s["compatible_verify"]
     verdict = "" if smoke else ("  meets target" if c["per_core"] >= 10_000 else "  MISSES target 10,000/s per core")
     print(f"  {'compatible verify':30} {c['records_per_second']:>10,.0f}/s  {c['per_core']:,.0f}/s per core{verdict}")
