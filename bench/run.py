@@ -54,6 +54,23 @@ def best(cmd, repeat: int, **kw) -> dict:
     return {"seconds": min(seconds), "all_seconds": seconds, "peak_rss_mib": max(r[1] for r in runs), "stdout": runs[-1][2]}
 
 
+def best_interleaved(ours: list[str], peer: list[str], repeat: int, **kw) -> tuple[dict, dict]:
+    """`best` for two contenders whose runs alternate, so that a drift in the machine's speed
+    falls on both alike."""
+    runs: dict[str, list] = {"ours": [], "peer": []}
+    measure(ours, **kw)
+    measure(peer, **kw)
+    for _ in range(repeat):
+        for side, cmd in (("ours", ours), ("peer", peer)):
+            runs[side].append(measure(cmd, **kw))
+
+    def summary(rs: list) -> dict:
+        seconds = [r[0] for r in rs]
+        return {"seconds": min(seconds), "all_seconds": seconds, "peak_rss_mib": max(r[1] for r in rs), "stdout": rs[-1][2]}
+
+    return summary(runs["ours"]), summary(runs["peer"])
+
+
 def footer_restorer(path: Path):
     """Saves the file's tail so each `stats --append` run starts from the same footer."""
     # Read only the tail: a process forked from a parent holding the whole file would
@@ -327,13 +344,13 @@ def python_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want) 
         cli = [oe, "verify", str(path), "--key", pub, "--records"]
         if subprocess.run(cli, capture_output=True).returncode != 0:
             subprocess.run([oe, "sign", str(path), "--key", str(ed), "--records"], check=True, capture_output=True)
-        ours = best([PYTHON, "-c", PYTHON_VERIFY_RECORDS, str(path), pub, str(args.records)], args.repeat, stdout=subprocess.PIPE)
-        peer = best(cli, args.repeat, stdout=subprocess.PIPE)
+        ours, peer = best_interleaved([PYTHON, "-c", PYTHON_VERIFY_RECORDS, str(path), pub, str(args.records)], cli, args.repeat,
+                                      stdout=subprocess.PIPE)
         bench["python_verify_records"] = {"ours": ours, "peer": peer, "peer_name": "oembeddings verify --records (CLI)",
                                           "max_slowdown": 1.10}
     if want("python_read"):
-        ours = best([PYTHON, "-c", PYTHON_READ_OURS, str(path)], args.repeat, stdout=subprocess.PIPE)
-        peer = best([PYTHON, "-c", PYARROW_READ, str(path)], args.repeat, stdout=subprocess.PIPE)
+        ours, peer = best_interleaved([PYTHON, "-c", PYTHON_READ_OURS, str(path)], [PYTHON, "-c", PYARROW_READ, str(path)],
+                                      args.repeat, stdout=subprocess.PIPE)
         for side, r in (("oembeddings.read", ours), ("pyarrow.parquet.read_table", peer)):
             if r["stdout"].split() != [str(args.records).encode()]:
                 raise SystemExit(f"python_read: {side} read {r['stdout'].decode().strip() or 'nothing'} rows, expected {args.records}")
