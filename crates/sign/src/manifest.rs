@@ -9,6 +9,8 @@ use sha2::{Digest, Sha256};
 
 use crate::digest::hex;
 use crate::error::SignError;
+use crate::keys::PublicKey;
+use crate::report::{ProblemKind, VerifyReport};
 
 /// `format` of a record manifest.
 pub const RECORDS_FORMAT: &str = "oembeddings.records-manifest.v1";
@@ -78,6 +80,34 @@ pub struct ReleaseManifest {
 }
 
 /// Pretty JSON with a trailing newline: what is written and signed.
+/// Checks the detached signature of the manifest `file`, whose bytes are `bytes`, against
+/// `key`: records the signer in `report`, or the reason as a problem naming the manifest.
+/// Returns whether the manifest is anchored to the key; a report whose manifest is not can
+/// never conclude valid.
+pub(crate) fn check_signature(
+    report: &mut VerifyReport,
+    file: &Path,
+    bytes: &[u8],
+    key: &PublicKey,
+) -> bool {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reason = match crate::file::read_signature(file, key) {
+        Err(reason) => reason,
+        Ok(signature) => match key.verify_detached(bytes, &signature) {
+            Ok(signer) => {
+                report.signer = Some(signer);
+                return true;
+            }
+            Err(reason) => format!("manifest signature: {reason}"),
+        },
+    };
+    report.problem(ProblemKind::Invalid, None, Some(name), reason);
+    false
+}
+
 pub(crate) fn to_bytes<T: Serialize>(manifest: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(manifest).unwrap_or_default();
     bytes.push(b'\n');

@@ -227,32 +227,7 @@ pub fn verify_records(
         .clone()
         .unwrap_or_else(|| manifest_path(data));
     let manifest_bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
-    let anchored = match crate::file::read_signature(&manifest_file, key) {
-        Err(reason) => {
-            report.problem(
-                ProblemKind::Invalid,
-                None,
-                Some(file_name(&manifest_file)),
-                reason,
-            );
-            false
-        }
-        Ok(signature) => match key.verify_detached(manifest_bytes.as_slice(), &signature) {
-            Ok(signer) => {
-                report.signer = Some(signer);
-                true
-            }
-            Err(reason) => {
-                report.problem(
-                    ProblemKind::Invalid,
-                    None,
-                    Some(file_name(&manifest_file)),
-                    format!("manifest signature: {reason}"),
-                );
-                false
-            }
-        },
-    };
+    let anchored = manifest::check_signature(&mut report, &manifest_file, &manifest_bytes, key);
     let manifest: RecordsManifest =
         manifest::parse(&manifest_file, &manifest_bytes, RECORDS_FORMAT)?;
     if manifest.records.signature != key.algorithm() {

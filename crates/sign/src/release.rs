@@ -133,27 +133,7 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
     let mut report = VerifyReport::new(dir, "release");
     let manifest_file = dir.join(MANIFEST);
     let bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
-    let anchored = match crate::file::read_signature(&manifest_file, key) {
-        Err(reason) => {
-            report.problem(ProblemKind::Invalid, None, Some(MANIFEST.into()), reason);
-            false
-        }
-        Ok(signature) => match key.verify_detached(bytes.as_slice(), &signature) {
-            Ok(signer) => {
-                report.signer = Some(signer);
-                true
-            }
-            Err(reason) => {
-                report.problem(
-                    ProblemKind::Invalid,
-                    None,
-                    Some(MANIFEST.into()),
-                    format!("manifest signature: {reason}"),
-                );
-                false
-            }
-        },
-    };
+    let anchored = manifest::check_signature(&mut report, &manifest_file, &bytes, key);
     let manifest: ReleaseManifest = manifest::parse(&manifest_file, &bytes, RELEASE_FORMAT)?;
     let present = release_files(dir)?;
     for listed in &manifest.files {

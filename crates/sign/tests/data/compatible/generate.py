@@ -103,7 +103,7 @@ def main() -> None:
     if "go1.26" not in version:
         sys.exit(f"need Go 1.26 (the Go tool's version), found {version}")
     reference = subprocess.run(
-        [go(), "run", str(HERE / "remarshal.go")], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, check=True
+        [go(), "run", str(ROOT / "tests" / "interop" / "go" / "remarshal.go")], input="\n".join(lines) + "\n", capture_output=True, text=True, env=env, check=True
     ).stdout
     (HERE / "reference.jsonl").write_text(reference)
 
