@@ -8,6 +8,7 @@ use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
 use oembeddings::convert::{ConvertError, ConvertOptions, Format};
 use oembeddings::{FileName, ParquetSource, Statistics};
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::{format_error, to_json, validation_error};
 
@@ -137,33 +138,28 @@ impl<'a, 'py> FromPyObject<'a, 'py> for MetArgs {
 
     fn extract(ob: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
         let mut options = MetOptions::default();
-        let get = |key: &str| -> PyResult<Option<Bound<'py, PyAny>>> {
-            let value = ob.get_item(key).ok();
-            Ok(value.filter(|v| !v.is_none()))
-        };
-        if let Some(v) = get("provider")? {
-            options.provider = v.extract()?;
-        }
-        if let Some(v) = get("provider_name")? {
-            options.provider_name = Some(v.extract()?);
-        }
-        if let Some(v) = get("provider_url")? {
-            options.provider_url = Some(v.extract()?);
-        }
-        if let Some(v) = get("templates")? {
-            options.templates = v.extract()?;
-        }
-        if let Some(v) = get("created")? {
-            options.created = Some(v.extract()?);
-        }
-        if let Some(v) = get("metadata")? {
-            options.metadata = Some(v.extract()?);
-        }
-        if let Some(v) = get("metadata_key")? {
-            options.metadata_key = v.extract()?;
-        }
-        if let Some(v) = get("columns")? {
-            options.columns = v.extract()?;
+        // Every key is known: a misspelt option must not be dropped without a word.
+        for (key, value) in ob.cast::<PyDict>()?.iter() {
+            let key: String = key.extract()?;
+            if value.is_none() {
+                continue;
+            }
+            match key.as_str() {
+                "provider" => options.provider = value.extract()?,
+                "provider_name" => options.provider_name = Some(value.extract()?),
+                "provider_url" => options.provider_url = Some(value.extract()?),
+                "templates" => options.templates = value.extract()?,
+                "created" => options.created = Some(value.extract()?),
+                "metadata" => options.metadata = Some(value.extract()?),
+                "metadata_key" => options.metadata_key = value.extract()?,
+                "columns" => options.columns = value.extract()?,
+                other => {
+                    return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                        "met option {other:?} is not one of provider, provider_name, \
+                         provider_url, templates, created, metadata, metadata_key, columns"
+                    )));
+                }
+            }
         }
         Ok(MetArgs(options))
     }

@@ -275,6 +275,10 @@ def test_convert_met_layout(tmp_path):
     assert summary.source_format == "met" and summary.written == 2
     attrs = dict(pq.read_table(tmp_path / "out.parquet").column("attributes")[1].as_py())
     assert attrs["subject_url"].endswith("/2") and attrs["provider_name"] == "The Met"
+    # A misspelt option is an error naming it, and nothing is written.
+    with pytest.raises(ValueError, match='"provder"'):
+        oembeddings.convert(tmp_path / "met.parquet", tmp_path / "typo.parquet", met={"provder": "met"})
+    assert not (tmp_path / "typo.parquet").exists()
 
 
 # --- batches, for engines ----------------------------------------------------------------
