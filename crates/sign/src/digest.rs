@@ -41,14 +41,7 @@ pub fn record_digest(record: &RecordRef<'_>) -> RecordDigest {
         string(&mut h, s);
     }
     h.update((record.embeddings.len() as u64).to_le_bytes());
-    // Hash elements in chunks: one update per element would dominate the cost.
-    let mut buffer = [0u8; 4096];
-    for chunk in record.embeddings.chunks(buffer.len() / 4) {
-        for (out, value) in buffer.chunks_exact_mut(4).zip(chunk) {
-            out.copy_from_slice(&value.to_le_bytes());
-        }
-        h.update(&buffer[..chunk.len() * 4]);
-    }
+    embeddings(&mut h, record.embeddings);
     h.update(record.created.to_le_bytes());
     let mut entries: Vec<(&str, &str)> = record.attributes.iter().collect();
     // Stable sort, then keep the last of equal keys: what a Go map built in order holds.
@@ -66,6 +59,24 @@ pub fn record_digest(record: &RecordRef<'_>) -> RecordDigest {
         string(&mut h, v);
     }
     h.finalize().into()
+}
+
+/// The elements' little-endian bytes: the vector's memory as it is on little-endian machines.
+#[cfg(target_endian = "little")]
+fn embeddings(h: &mut Sha256, values: &[f32]) {
+    h.update(zerocopy::IntoBytes::as_bytes(values));
+}
+
+#[cfg(not(target_endian = "little"))]
+fn embeddings(h: &mut Sha256, values: &[f32]) {
+    // Hash elements in chunks: one update per element would dominate the cost.
+    let mut buffer = [0u8; 4096];
+    for chunk in values.chunks(buffer.len() / 4) {
+        for (out, value) in buffer.chunks_exact_mut(4).zip(chunk) {
+            out.copy_from_slice(&value.to_le_bytes());
+        }
+        h.update(&buffer[..chunk.len() * 4]);
+    }
 }
 
 fn string(h: &mut Sha256, s: &str) {

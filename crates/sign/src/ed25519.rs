@@ -7,14 +7,40 @@
 //! batch that fails is re-checked one signature at a time with `verify_strict`, so every
 //! invalid signature is found and named.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
+use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+use sha2::Sha512;
 
 /// Signatures verified per batch equation.
 const BATCH: usize = 64;
 
+/// An Ed25519 key ready to sign many messages. `SigningKey::sign` hashes the secret key
+/// into its scalar and nonce prefix at every call; this does it once. The signatures are the
+/// same bytes (Ed25519 signing is deterministic), which a test checks.
+pub(crate) struct RecordSigner {
+    expanded: ExpandedSecretKey,
+    public: VerifyingKey,
+}
+
+impl RecordSigner {
+    /// Prepares `key`.
+    pub(crate) fn new(key: &SigningKey) -> Self {
+        Self {
+            expanded: ExpandedSecretKey::from(key.as_bytes()),
+            public: key.verifying_key(),
+        }
+    }
+
+    /// The Ed25519 signature of `message`.
+    pub(crate) fn sign(&self, message: &[u8]) -> [u8; 64] {
+        raw_sign::<Sha512>(&self.expanded, message, &self.public).to_bytes()
+    }
+}
+
 /// Signs each message.
 pub(crate) fn sign_all(key: &SigningKey, messages: &[&[u8]]) -> Vec<[u8; 64]> {
-    parallel_map(messages, |m| key.sign(m).to_bytes())
+    let signer = RecordSigner::new(key);
+    parallel_map(messages, |m| signer.sign(m))
 }
 
 /// Whether each signature is a valid strict Ed25519 signature of its message under `key`.
@@ -158,6 +184,21 @@ mod tests {
             if let Some(p) = CompressedEdwardsY(e).decompress() {
                 assert_eq!(p.is_small_order(), table.contains(&e));
             }
+        }
+    }
+
+    #[test]
+    fn the_record_signer_signs_what_the_signing_key_signs() {
+        use ed25519_dalek::Signer as _;
+        let key = SigningKey::generate(&mut OsRng);
+        let signer = RecordSigner::new(&key);
+        for len in [0usize, 1, 63, 64, 65, 200] {
+            let message: Vec<u8> = (0..len).map(|i| (i * 31 + len) as u8).collect();
+            assert_eq!(
+                signer.sign(&message),
+                key.sign(&message).to_bytes(),
+                "{len}"
+            );
         }
     }
 

@@ -10,17 +10,15 @@ use std::path::{Path, PathBuf};
 use oembeddings::Batch;
 use oembeddings::record::{RecordKey, RecordRef};
 
-use ed25519_dalek::Signer as _;
-
 use crate::digest::{
     RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
 };
-use crate::ed25519::parallel_map;
+use crate::ed25519::{RecordSigner, parallel_map};
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
 use crate::report::{ProblemKind, VerifyReport};
-use crate::sidecar::{self, NativeRow};
+use crate::sidecar::{self, NativeRow, WrittenSidecar};
 
 /// Digest algorithm name recorded in manifests.
 pub const DIGEST_ALGORITHM: &str = "oembeddings.record.v1";
@@ -78,46 +76,45 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     // The file's bytes are hashed on another thread while the records are signed.
     let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
     let writer = sidecar::native_writer(&sidecar_file)?;
+    let record_signer = key.ed25519().map(RecordSigner::new);
     // Three stages on their own threads: decoding, digesting and signing (every core), and
     // writing the sidecar, so that no stage waits for another more than it must.
-    let (rows, root) = std::thread::scope(|scope| -> Result<(u64, RecordDigest), SignError> {
+    let (rows, root, sidecar) = std::thread::scope(|scope| -> Result<_, SignError> {
         let (sender, signed) =
             std::sync::mpsc::sync_channel::<(Batch, Vec<RecordDigest>, Vec<Vec<u8>>)>(2);
-        let writing = scope.spawn(move || -> Result<(u64, RecordDigest), SignError> {
-            let mut writer = writer;
-            let mut root = RootBuilder::default();
-            let mut rows = 0u64;
-            for (batch, digests, signatures) in signed {
-                for ((record, digest), signature) in batch.records().zip(digests).zip(signatures) {
-                    writer.push(NativeRow {
-                        row: rows,
-                        provider: record.provider.to_owned(),
-                        depiction_id: record.depiction_id.to_owned(),
-                        model: record.model.to_owned(),
-                        digest,
-                        signature,
-                    })?;
-                    root.push(&digest);
-                    rows += 1;
+        let writing = scope.spawn(
+            move || -> Result<(u64, RecordDigest, WrittenSidecar), SignError> {
+                let mut writer = writer;
+                let mut root = RootBuilder::default();
+                let mut rows = 0u64;
+                for (batch, digests, signatures) in signed {
+                    for ((record, digest), signature) in
+                        batch.records().zip(digests).zip(signatures)
+                    {
+                        writer.push(NativeRow {
+                            row: rows,
+                            provider: record.provider.to_owned(),
+                            depiction_id: record.depiction_id.to_owned(),
+                            model: record.model.to_owned(),
+                            digest,
+                            signature,
+                        })?;
+                        root.push(&digest);
+                        rows += 1;
+                    }
                 }
-            }
-            writer.finish()?;
-            Ok((rows, root.finish()))
-        });
+                let written = writer.finish()?;
+                Ok((rows, root.finish(), written))
+            },
+        );
         let signing = crate::for_each_batch(data, |batch| {
             let records: Vec<RecordRef<'_>> = batch.records().collect();
-            let (digests, signatures): (Vec<RecordDigest>, Vec<Vec<u8>>) = match key.ed25519() {
+            let (digests, signatures): (Vec<RecordDigest>, Vec<Vec<u8>>) = match &record_signer {
                 // Digest and sign each record in one pass: no barrier between the two.
-                Some(signing) => parallel_map(&records, |record| {
+                Some(signer) => parallel_map(&records, |record| {
                     let digest = record_digest(record);
                     let message = signed_message(&digest);
-                    (
-                        digest,
-                        signing
-                            .sign(&message[..SIGNED_MESSAGE_LEN])
-                            .to_bytes()
-                            .to_vec(),
-                    )
+                    (digest, signer.sign(&message[..SIGNED_MESSAGE_LEN]).to_vec())
                 })
                 .into_iter()
                 .unzip(),
@@ -146,7 +143,6 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         Ok(hash) => hash?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
     let manifest = RecordsManifest {
         format: RECORDS_FORMAT.to_owned(),
         file: FileEntry {
@@ -161,8 +157,8 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
             signature: key.algorithm().to_owned(),
             sidecar: FileEntry {
                 name: file_name(&sidecar_file),
-                size: sidecar_size,
-                sha256: sidecar_sha,
+                size: sidecar.size,
+                sha256: sidecar.sha256,
                 rows: None,
                 records_root: None,
             },

@@ -6,7 +6,7 @@
 //!   `model`, `digest` (32-byte fixed binary) and `signature` (binary).
 
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -22,7 +22,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use crate::digest::RecordDigest;
+use sha2::{Digest, Sha256};
+
+use crate::digest::{RecordDigest, hex};
 use crate::error::SignError;
 
 /// Rows per written row group batch.
@@ -86,10 +88,41 @@ fn native_schema() -> SchemaRef {
     ]))
 }
 
+/// A file that hashes what is written to it, so that the manifest's entry for the sidecar
+/// needs no second read of it.
+struct HashingFile {
+    file: File,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Write for HashingFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        let written = buf.get(..n).unwrap_or(buf);
+        self.hasher.update(written);
+        self.size += written.len() as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// A sidecar as written: its size and SHA-256 (lowercase hex).
+#[derive(Debug, Clone)]
+pub(crate) struct WrittenSidecar {
+    /// Its size in bytes.
+    pub(crate) size: u64,
+    /// Its SHA-256.
+    pub(crate) sha256: String,
+}
+
 /// Writes a sidecar atomically, a batch of rows at a time.
 pub(crate) struct SidecarWriter<R> {
     output: AtomicFile,
-    writer: ArrowWriter<BufWriter<File>>,
+    writer: ArrowWriter<BufWriter<HashingFile>>,
     pending: Vec<R>,
     encode: fn(&[R]) -> Vec<ArrayRef>,
     schema: SchemaRef,
@@ -132,6 +165,11 @@ impl<R> SidecarWriter<R> {
                 );
         }
         let props = props.build();
+        let file = HashingFile {
+            file,
+            hasher: Sha256::new(),
+            size: 0,
+        };
         let writer = ArrowWriter::try_new(BufWriter::new(file), schema.clone(), Some(props))
             .map_err(|e| SignError::sidecar(path, e.to_string()))?;
         Ok(Self {
@@ -167,22 +205,24 @@ impl<R> SidecarWriter<R> {
     }
 
     /// Writes the footer and moves the file into place.
-    pub(crate) fn finish(mut self) -> Result<PathBuf, SignError> {
+    pub(crate) fn finish(mut self) -> Result<WrittenSidecar, SignError> {
         self.flush()?;
         let path = self.output.target().to_path_buf();
-        self.writer
-            .finish()
-            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
-        std::io::Write::flush(self.writer.inner_mut()).map_err(|source| SignError::Io {
+        let io = |source| SignError::Io {
             path: path.clone(),
             source,
-        })?;
-        drop(self.writer);
-        self.output.commit().map_err(|source| SignError::Io {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(path)
+        };
+        // `into_inner` writes the footer, then hands back the (flushed) writer.
+        let file = self
+            .writer
+            .into_inner()
+            .map_err(|e| SignError::sidecar(&path, e.to_string()))?
+            .into_inner()
+            .map_err(|e| io(e.into_error()))?;
+        let (size, sha256) = (file.size, hex(&file.hasher.finalize()));
+        drop(file.file);
+        self.output.commit().map_err(io)?;
+        Ok(WrittenSidecar { size, sha256 })
     }
 }
 
