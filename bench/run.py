@@ -254,16 +254,18 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     verify_cmd = [oe, "verify", str(path), "--key", f"{ed}.pub", "--records"]
     measure(sign_cmd)  # warm-up: page cache
     rounds = []
-    for _ in range(max(args.repeat, 1)):
+    for _ in range(max(args.rounds if not args.smoke else 1, 1)):
         b = json.loads(subprocess.run(bound_cmd, check=True, capture_output=True, text=True).stdout)
         s_seconds, s_rss, _ = measure(sign_cmd)
         v_seconds, v_rss, _ = measure(verify_cmd, stdout=subprocess.PIPE)
         rounds.append({"bound": b, "sign_seconds": s_seconds, "sign_rss": s_rss, "verify_seconds": v_seconds, "verify_rss": v_rss,
                        "sign_ratio": args.records / s_seconds / b["sign_per_second"],
+                       "sign_ratio_expanded": args.records / s_seconds / b["sign_expanded_per_second"],
                        "verify_ratio": args.records / v_seconds / b["verify_per_second"]})
     out["rounds"] = rounds
     out["raw_ed25519"] = {"count": args.records,
                           "sign_per_second": max(r["bound"]["sign_per_second"] for r in rounds),
+                          "sign_expanded_per_second": max(r["bound"]["sign_expanded_per_second"] for r in rounds),
                           "verify_per_second": max(r["bound"]["verify_per_second"] for r in rounds)}
     for kind in ("sign", "verify"):
         seconds = [r[f"{kind}_seconds"] for r in rounds]
@@ -272,6 +274,8 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
                                  "records_per_second": args.records / min(seconds),
                                  "ratio_per_round": [r[f"{kind}_ratio"] for r in rounds],
                                  "median_ratio": statistics.median(r[f"{kind}_ratio"] for r in rounds)}
+    # We sign records with the key expanded once (hazmat raw_sign); the same in the bound.
+    out["native_sign"]["median_ratio_expanded"] = statistics.median(r["sign_ratio_expanded"] for r in rounds)
 
     # The same records after a conversion: no file-hash shortcut, every record digested.
     rewritten = data / "rewritten"
@@ -371,6 +375,9 @@ def print_signatures(s: dict, smoke: bool) -> None:
         verdict = "" if smoke else ("  meets target" if ratio >= 0.7 else "  MISSES target 70%")
         print(f"  {'native ' + kind:30} {r['records_per_second']:>10,.0f}/s  {ratio:6.0%} of {peer} in the same round "
               f"(median; rounds {rounds}; best bound {raw[kind + '_per_second']:,.0f}/s){verdict}")
+        if kind == "sign":
+            print(f"  {'':30} {'':>12}  {r['median_ratio_expanded']:6.0%} of raw_sign with the key expanded once, as we sign "
+                  f"(median; best {raw['sign_expanded_per_second']:,.0f}/s)")
     full = s["native_verify_rewritten"]["records_per_second"]
     print(f"  {'native verify, rewritten file':30} {full:>10,.0f}/s  {full / raw['verify_per_second']:6.0%} of the best raw batch verify")
     c = s["compatible_verify"]
@@ -398,6 +405,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--dimensions", type=int, default=1152)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5,
+                    help="rounds of the native signing rows (bound, sign, verify in turn); the median round's ratio is reported")
     ap.add_argument("--bin", help="oembeddings binary (default: build target/release/oembeddings)")
     ap.add_argument("--data-dir", default=str(ROOT / "bench" / "data"))
     ap.add_argument("--smoke", action="store_true", help="tiny file, one run: checks the harness, not the speed")

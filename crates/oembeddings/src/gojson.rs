@@ -302,7 +302,7 @@ fn write_finite_f32(out: &mut Vec<u8>, printers: &mut Printers, f: f32) {
         // positional here, with plenty of margin around ryu's cutoffs
         // (shortest digits below 1e-6 or from 1e13 on) and Go's.
         let s = printers.zmij.format_finite(f).as_bytes();
-        out.extend_from_slice(s.strip_suffix(b".0").unwrap_or(s));
+        append_short(out, s.strip_suffix(b".0").unwrap_or(s));
         return;
     }
     let s = printers.ryu.format_finite(f).as_bytes();
@@ -329,6 +329,33 @@ fn write_finite_f32(out: &mut Vec<u8>, printers: &mut Printers, f: f32) {
         }
         _ => write_f32_general(out, s, exponent_format),
     }
+}
+
+/// Appends `s` with fixed-size copies when it is 4 to 32 bytes long, as printed numbers are:
+/// a `memcpy` call per number, which `extend_from_slice` of a short slice of unknown length
+/// makes, cost more than the copy itself (a tenth of the time to print a vector).
+#[inline]
+fn append_short(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len();
+    if !(4..=32).contains(&n) {
+        out.extend_from_slice(s);
+        return;
+    }
+    let at = out.len();
+    out.extend_from_slice(&[0u8; 32]);
+    let dst = &mut out[at..at + 32];
+    // Two overlapping copies of a fixed size cover any length from that size to twice it.
+    if n >= 16 {
+        dst[..16].copy_from_slice(&s[..16]);
+        dst[n - 16..n].copy_from_slice(&s[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&s[..8]);
+        dst[n - 8..n].copy_from_slice(&s[n - 8..]);
+    } else {
+        dst[..4].copy_from_slice(&s[..4]);
+        dst[n - 4..n].copy_from_slice(&s[n - 4..]);
+    }
+    out.truncate(at + n);
 }
 
 /// Re-renders ryu's output `s` (a finite, non-zero-or-zero number in any of
@@ -586,6 +613,17 @@ mod tests {
         let mut out = Vec::new();
         write_string_map(&mut out, &mut e);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn append_short_appends_every_length_exactly() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=40 {
+            let mut out = b"[1,".to_vec();
+            append_short(&mut out, &text[..n]);
+            assert_eq!(&out[..3], b"[1,");
+            assert_eq!(&out[3..], &text[..n], "length {n}");
+        }
     }
 
     #[test]

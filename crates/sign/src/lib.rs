@@ -18,6 +18,7 @@
 //! This crate takes sequoia-openpgp without a crypto backend; the final binary chooses one
 //! (`oembeddings` uses the pure-Rust `crypto-rust`).
 
+mod armor;
 pub mod compatible;
 pub mod digest;
 mod ed25519;

@@ -862,6 +862,9 @@ fn dearmor_signature(signature: &[u8]) -> Result<Vec<u8>> {
                 header.chars().take(64).collect::<String>()
             )));
         }
+        if let Some(bytes) = crate::armor::canonical_signature(trimmed) {
+            return Ok(bytes);
+        }
         let mut reader = armor::Reader::from_bytes(
             trimmed,
             armor::ReaderMode::Tolerant(Some(armor::Kind::Signature)),
