@@ -88,20 +88,16 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
                 let mut root = RootBuilder::default();
                 let mut rows = 0u64;
                 for (batch, digests, signatures) in signed {
-                    for ((record, digest), signature) in
-                        batch.records().zip(digests).zip(signatures)
-                    {
-                        writer.push(NativeRow {
-                            row: rows,
-                            provider: record.provider.to_owned(),
-                            depiction_id: record.depiction_id.to_owned(),
-                            model: record.model.to_owned(),
-                            digest,
-                            signature,
-                        })?;
-                        root.push(&digest);
-                        rows += 1;
+                    writer.write_columns(sidecar::native_columns(
+                        rows,
+                        &batch,
+                        &digests,
+                        &signatures,
+                    ))?;
+                    for digest in &digests {
+                        root.push(digest);
                     }
+                    rows += batch.num_rows() as u64;
                 }
                 let written = writer.finish()?;
                 Ok((rows, root.finish(), written))
