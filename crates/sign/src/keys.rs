@@ -183,11 +183,14 @@ impl SecretKey {
         }
     }
 
-    /// The Ed25519 signing key, for signing records in the same pass that digests them.
-    pub(crate) fn ed25519(&self) -> Option<&ed25519_dalek::SigningKey> {
+    /// A signer of record messages on the calling thread, for signing records in the same
+    /// pass that digests them.
+    pub(crate) fn record_signing(&self) -> RecordSigning<'_> {
         match self {
-            SecretKey::Ed25519(k) => Some(k.signing_key()),
-            SecretKey::OpenPgp { .. } => None,
+            SecretKey::Ed25519(k) => {
+                RecordSigning::Ed25519(Box::new(ed25519::RecordSigner::new(k.signing_key())))
+            }
+            SecretKey::OpenPgp { signer, .. } => RecordSigning::OpenPgp(signer),
         }
     }
 
@@ -209,6 +212,37 @@ impl SecretKey {
 }
 
 /// Binary OpenPGP signatures of each message, with a clone of `signer` on each core.
+/// Signs record messages (native profile) on the calling thread: raw 64-byte Ed25519 with
+/// the key expanded once, or binary OpenPGP signature packets.
+pub(crate) enum RecordSigning<'a> {
+    /// An Ed25519 key.
+    Ed25519(Box<ed25519::RecordSigner>),
+    /// An unlocked OpenPGP signing key.
+    OpenPgp(&'a openpgp::Signer),
+}
+
+impl RecordSigning<'_> {
+    /// The signature of each message, in order.
+    pub(crate) fn sign(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
+        match self {
+            RecordSigning::Ed25519(signer) => {
+                Ok(messages.iter().map(|m| signer.sign(m).to_vec()).collect())
+            }
+            RecordSigning::OpenPgp(signer) => {
+                let mut signer = (*signer).clone();
+                messages
+                    .iter()
+                    .map(|m| {
+                        signer
+                            .sign_bytes(m)
+                            .map_err(|e| SignError::Unsupported(e.to_string()))
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
 fn openpgp_sign_all(
     signer: &openpgp::Signer,
     messages: &[&[u8]],

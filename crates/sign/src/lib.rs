@@ -29,6 +29,7 @@ pub mod manifest;
 pub mod minisign;
 pub mod native;
 pub mod openpgp;
+mod ordered;
 pub mod records;
 pub mod release;
 pub mod report;
@@ -47,10 +48,18 @@ pub use sidecar::{CompatibleRow, NativeRow, profile_of};
 /// on another thread (at most two ahead, so memory stays bounded).
 pub(crate) fn for_each_batch(
     data: &Path,
+    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<(), SignError> {
+    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f)
+}
+
+/// [`for_each_batch`] with reader settings.
+pub(crate) fn for_each_batch_with(
+    data: &Path,
+    options: &oembeddings::ReadOptions,
     mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
-    let reader =
-        oembeddings::ParquetSource::open(data)?.records(&oembeddings::ReadOptions::default())?;
+    let reader = oembeddings::ParquetSource::open(data)?.records(options)?;
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel(2);
         scope.spawn(move || {

@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use arrow_array::cast::AsArray;
+
 use oembeddings::json::AttributesJson;
 use oembeddings::read::ParquetSource;
 use oembeddings::{Batch, Record, VectorOutput, WriteOptions, Writer};
@@ -129,17 +131,22 @@ fn native_profile_with_both_key_kinds() {
         let data = dir
             .path()
             .join("sfomuseum-test-16-mobileclip-20260601.parquet");
-        let records: Vec<Record> = (0..40).map(record).collect();
+        // Several signing batches (512 records each) and a partial one.
+        let records: Vec<Record> = (0..1300).map(record).collect();
         write(&data, &records);
         let signed = native::sign_records(&data, &secret(secret_path)).unwrap();
-        assert_eq!(signed.records, 40);
+        assert_eq!(signed.records, 1300);
         let options = NativeVerifyOptions::default();
         let report = native_verify(&data, public_path, &options);
         assert!(report.ok, "{:?}", messages(&report));
         assert_eq!(
             (report.valid, report.invalid, report.missing, report.extra),
-            (40, 0, 0, 0)
+            (1300, 0, 0, 0)
         );
+        // The sidecar lists the records in file order.
+        let ids: Vec<String> = sidecar_rows(&data);
+        let expected: Vec<String> = records.iter().map(|r| r.depiction_id.clone()).collect();
+        assert_eq!(ids, expected);
         assert!(report.signer.is_some());
 
         // Another key: nothing verifies.
@@ -147,6 +154,30 @@ fn native_profile_with_both_key_kinds() {
         assert_fails_with(&report, "manifest signature");
         assert_eq!(report.valid, 0);
     }
+}
+
+/// The depiction ids of a native sidecar's rows, in order, checking its `row` column.
+fn sidecar_rows(data: &Path) -> Vec<String> {
+    let file = std::fs::File::open(native::sidecar_path(data)).unwrap();
+    let reader =
+        parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(file, 1000).unwrap();
+    let mut ids = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let rows = batch
+            .column_by_name("row")
+            .unwrap()
+            .as_primitive::<arrow_array::types::UInt64Type>();
+        let depictions = batch
+            .column_by_name("depiction_id")
+            .unwrap()
+            .as_string::<i32>();
+        for (row, id) in rows.iter().zip(depictions.iter()) {
+            assert_eq!(row, Some(ids.len() as u64));
+            ids.push(id.unwrap().to_owned());
+        }
+    }
+    ids
 }
 
 /// Signs `records` into a fresh directory with the Ed25519 key; returns the data path.
