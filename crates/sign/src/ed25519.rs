@@ -37,12 +37,6 @@ impl RecordSigner {
     }
 }
 
-/// Signs each message.
-pub(crate) fn sign_all(key: &SigningKey, messages: &[&[u8]]) -> Vec<[u8; 64]> {
-    let signer = RecordSigner::new(key);
-    parallel_map(messages, |m| signer.sign(m))
-}
-
 /// Whether each signature is a valid strict Ed25519 signature of its message under `key`.
 /// `key` must not be weak (see [`VerifyingKey::is_weak`]); the caller refuses weak keys.
 pub(crate) fn verify_all(key: &VerifyingKey, items: &[(&[u8], &[u8])]) -> Vec<bool> {
@@ -207,7 +201,8 @@ mod tests {
         let key = SigningKey::generate(&mut OsRng);
         let messages: Vec<Vec<u8>> = (0..300u32).map(|i| i.to_le_bytes().to_vec()).collect();
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        let mut signatures = sign_all(&key, &refs);
+        let signer = RecordSigner::new(&key);
+        let mut signatures: Vec<[u8; 64]> = refs.iter().map(|m| signer.sign(m)).collect();
         signatures[7][0] ^= 1; // bad R
         signatures[100][40] ^= 1; // bad s
         let mut small_r = signatures[200];

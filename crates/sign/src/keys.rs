@@ -174,13 +174,15 @@ impl SecretKey {
     /// Record signatures (native profile): raw 64-byte Ed25519, or binary OpenPGP packets.
     /// Uses every core.
     pub fn sign_record_messages(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
-        match self {
-            SecretKey::Ed25519(k) => Ok(ed25519::sign_all(k.signing_key(), messages)
-                .into_iter()
-                .map(|s| s.to_vec())
-                .collect()),
-            SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages),
+        let signing = self.record_signing();
+        let chunks: Vec<&[&[u8]]> = messages
+            .chunks(messages.len().div_ceil(cores()).max(1))
+            .collect();
+        let mut out = Vec::with_capacity(messages.len());
+        for part in parallel_map(&chunks, |chunk| signing.sign(chunk)) {
+            out.extend(part?.iter().map(<[u8]>::to_vec));
         }
+        Ok(out)
     }
 
     /// A signer of record messages on the calling thread, for signing records in the same
@@ -196,22 +198,48 @@ impl SecretKey {
 
     /// Armored OpenPGP record signatures (compatible profile). Uses every core.
     pub fn sign_armored_messages(&self, messages: &[&[u8]]) -> Result<Vec<String>, SignError> {
-        match self {
-            SecretKey::OpenPgp { signer, .. } => openpgp_sign_all(signer, messages)?
-                .iter()
-                .map(|binary| {
-                    openpgp::armor_signature(binary)
-                        .map_err(|e| SignError::Unsupported(e.to_string()))
-                })
-                .collect(),
-            SecretKey::Ed25519(_) => Err(SignError::Unsupported(
+        if !matches!(self, SecretKey::OpenPgp { .. }) {
+            return Err(SignError::Unsupported(
                 "armored OpenPGP signatures need an OpenPGP key".into(),
-            )),
+            ));
         }
+        self.sign_record_messages(messages)?
+            .iter()
+            .map(|binary| {
+                openpgp::armor_signature(binary).map_err(|e| SignError::Unsupported(e.to_string()))
+            })
+            .collect()
     }
 }
 
-/// Binary OpenPGP signatures of each message, with a clone of `signer` on each core.
+/// Signatures of consecutive messages stored end to end, so that signing a record allocates
+/// nothing of its own (OpenPGP signatures vary in length; Ed25519 ones are 64 bytes).
+#[derive(Debug, Default)]
+pub(crate) struct Signatures {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Signatures {
+    fn push(&mut self, signature: &[u8]) {
+        self.bytes.extend_from_slice(signature);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Total bytes of the signatures.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Each signature, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts
+            .zip(&self.ends)
+            .map(|(start, &end)| &self.bytes[start..end])
+    }
+}
+
 /// Signs record messages (native profile) on the calling thread: raw 64-byte Ed25519 with
 /// the key expanded once, or binary OpenPGP signature packets.
 pub(crate) enum RecordSigning<'a> {
@@ -223,45 +251,29 @@ pub(crate) enum RecordSigning<'a> {
 
 impl RecordSigning<'_> {
     /// The signature of each message, in order.
-    pub(crate) fn sign(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
+    pub(crate) fn sign(&self, messages: &[&[u8]]) -> Result<Signatures, SignError> {
+        let mut out = Signatures {
+            bytes: Vec::with_capacity(messages.len() * 64),
+            ends: Vec::with_capacity(messages.len()),
+        };
         match self {
             RecordSigning::Ed25519(signer) => {
-                Ok(messages.iter().map(|m| signer.sign(m).to_vec()).collect())
+                for m in messages {
+                    out.push(&signer.sign(m));
+                }
             }
             RecordSigning::OpenPgp(signer) => {
                 let mut signer = (*signer).clone();
-                messages
-                    .iter()
-                    .map(|m| {
-                        signer
-                            .sign_bytes(m)
-                            .map_err(|e| SignError::Unsupported(e.to_string()))
-                    })
-                    .collect()
+                for m in messages {
+                    let signature = signer
+                        .sign_bytes(m)
+                        .map_err(|e| SignError::Unsupported(e.to_string()))?;
+                    out.push(&signature);
+                }
             }
         }
+        Ok(out)
     }
-}
-
-fn openpgp_sign_all(
-    signer: &openpgp::Signer,
-    messages: &[&[u8]],
-) -> Result<Vec<Vec<u8>>, SignError> {
-    let chunks: Vec<&[&[u8]]> = messages
-        .chunks(messages.len().div_ceil(cores()).max(1))
-        .collect();
-    let signed = parallel_map(&chunks, |chunk| {
-        let mut signer = signer.clone();
-        chunk
-            .iter()
-            .map(|m| signer.sign_bytes(m))
-            .collect::<Result<Vec<_>, _>>()
-    });
-    let mut out = Vec::with_capacity(messages.len());
-    for part in signed {
-        out.extend(part.map_err(|e| SignError::Unsupported(e.to_string()))?);
-    }
-    Ok(out)
 }
 
 fn cores() -> usize {
@@ -553,4 +565,21 @@ pub fn describe(path: &Path) -> Result<KeyDescription, SignError> {
         secret: info.has_secret,
         encrypted: info.secret_encrypted,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_of_any_lengths_come_back_as_pushed() {
+        let parts: [&[u8]; 4] = [b"abc", b"", b"0123456789", b"z"];
+        let mut signatures = Signatures::default();
+        for p in parts {
+            signatures.push(p);
+        }
+        assert_eq!(signatures.iter().collect::<Vec<_>>(), parts);
+        assert_eq!(signatures.byte_len(), 14);
+        assert_eq!(Signatures::default().iter().count(), 0);
+    }
 }

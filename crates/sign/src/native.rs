@@ -15,7 +15,7 @@ use crate::digest::{
 };
 use crate::ed25519::parallel_map;
 use crate::error::SignError;
-use crate::keys::{PublicKey, SecretKey};
+use crate::keys::{PublicKey, SecretKey, Signatures};
 use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
 use crate::ordered;
 use crate::report::{ProblemKind, VerifyReport};
@@ -103,7 +103,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
                 }
             })
         },
-        |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Vec<Vec<u8>>), SignError> {
+        |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Signatures), SignError> {
             // Digest and sign each record in one pass.
             let digests: Vec<RecordDigest> =
                 range.map(|i| record_digest(&batch.record(i))).collect();
@@ -113,11 +113,11 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         },
         |batch, chunks| {
             let mut digests = Vec::with_capacity(batch.num_rows());
-            let mut signatures = Vec::with_capacity(batch.num_rows());
+            let mut signatures = Vec::with_capacity(chunks.len());
             for chunk in chunks {
                 let (d, s) = chunk?;
                 digests.extend(d);
-                signatures.extend(s);
+                signatures.push(s);
             }
             writer.write_columns(sidecar::native_columns(rows, batch, &digests, &signatures))?;
             for digest in &digests {

@@ -26,6 +26,7 @@ use sha2::{Digest, Sha256};
 
 use crate::digest::{RecordDigest, hex};
 use crate::error::SignError;
+use crate::keys::Signatures;
 
 /// Rows per written row group batch.
 const BATCH: usize = 8192;
@@ -277,7 +278,7 @@ pub(crate) fn native_columns(
     row: u64,
     batch: &oembeddings::Batch,
     digests: &[RecordDigest],
-    signatures: &[Vec<u8>],
+    signatures: &[Signatures],
 ) -> Vec<ArrayRef> {
     let rows = UInt64Array::from_iter_values(row..row + batch.num_rows() as u64);
     let mut digest = FixedSizeBinaryBuilder::with_capacity(digests.len(), 32);
@@ -285,9 +286,11 @@ pub(crate) fn native_columns(
         // The builder was made for 32 bytes and a digest is 32 bytes.
         let _ = digest.append_value(d);
     }
-    let mut signature =
-        BinaryBuilder::with_capacity(signatures.len(), signatures.iter().map(Vec::len).sum());
-    for s in signatures {
+    let mut signature = BinaryBuilder::with_capacity(
+        digests.len(),
+        signatures.iter().map(Signatures::byte_len).sum(),
+    );
+    for s in signatures.iter().flat_map(Signatures::iter) {
         signature.append_value(s);
     }
     vec![
