@@ -574,25 +574,30 @@ fn not_alive_error(
     }
 }
 
+/// Why the policy rejects a key (or certificate) created at `created` for a signature made at
+/// `at`: not yet valid when it was created after the signature, else the policy's reason.
+fn policy_error(key: &str, created: SystemTime, at: SystemTime, e: impl fmt::Display) -> Error {
+    if created > at {
+        Error::KeyNotYetValid {
+            key: key.to_owned(),
+            signed: at,
+            created,
+        }
+    } else {
+        Error::KeyNotValid {
+            key: key.to_owned(),
+            reason: one_line(e),
+        }
+    }
+}
+
 /// Checks that the certificate itself is valid, alive and not revoked at
 /// `at`.
 fn valid_cert_at(cert: &Cert, at: SystemTime) -> Result<sq::cert::ValidCert<'_>> {
     let fpr = cert.fingerprint().to_hex();
-    let vc = cert.with_policy(&POLICY, at).map_err(|e| {
-        let created = cert.primary_key().key().creation_time();
-        if created > at {
-            Error::KeyNotYetValid {
-                key: fpr.clone(),
-                signed: at,
-                created,
-            }
-        } else {
-            Error::KeyNotValid {
-                key: fpr.clone(),
-                reason: one_line(e),
-            }
-        }
-    })?;
+    let vc = cert
+        .with_policy(&POLICY, at)
+        .map_err(|e| policy_error(&fpr, cert.primary_key().key().creation_time(), at, e))?;
     if let RevocationStatus::Revoked(sigs) = vc.revocation_status() {
         return Err(Error::KeyRevoked {
             key: fpr,
@@ -936,21 +941,10 @@ fn check_key(cert: &Cert, sig: &Signature) -> Result<CheckedKey> {
         let fpr = ka.key().fingerprint().to_hex();
         result = (|| {
             valid_cert_at(cert, sig_time)?;
-            let vka = ka.clone().with_policy(&POLICY, sig_time).map_err(|e| {
-                let created = ka.key().creation_time();
-                if created > sig_time {
-                    Error::KeyNotYetValid {
-                        key: fpr.clone(),
-                        signed: sig_time,
-                        created,
-                    }
-                } else {
-                    Error::KeyNotValid {
-                        key: fpr.clone(),
-                        reason: one_line(e),
-                    }
-                }
-            })?;
+            let vka = ka
+                .clone()
+                .with_policy(&POLICY, sig_time)
+                .map_err(|e| policy_error(&fpr, ka.key().creation_time(), sig_time, e))?;
             if let RevocationStatus::Revoked(sigs) = vka.revocation_status() {
                 return Err(Error::KeyRevoked {
                     key: fpr.clone(),

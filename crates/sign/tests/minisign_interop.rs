@@ -64,6 +64,13 @@ fn minisign_verifies(pub_file: &Path, pk: &PublicKey, file: &Path, sig: &Path, t
     );
 }
 
+/// Signs `file` with minisign (`-S`) into `sig`, with extra arguments (`-l`, comments).
+fn minisign_sign(key_file: &Path, file: &Path, sig: &Path, extra: &[&str], stdin: &str) {
+    let mut args = vec!["-S", "-s", s(key_file), "-m", s(file), "-x", s(sig)];
+    args.extend_from_slice(extra);
+    minisign_ok(&args, stdin);
+}
+
 fn blob(key_text: &str) -> Vec<u8> {
     B64.decode(second_line(key_text)).unwrap()
 }
@@ -104,20 +111,11 @@ fn our_unencrypted_key_interop() {
 
     let file = dir.path().join("small.bin");
     let msig = dir.path().join("small.minisign.minisig");
-    minisign_ok(
-        &[
-            "-S",
-            "-s",
-            s(&key_file),
-            "-m",
-            s(&file),
-            "-x",
-            s(&msig),
-            "-c",
-            "uc here",
-            "-t",
-            "tc here",
-        ],
+    minisign_sign(
+        &key_file,
+        &file,
+        &msig,
+        &["-c", "uc here", "-t", "tc here"],
         "",
     );
     let v = our_verify_file(&pk, &file, &msig);
@@ -172,18 +170,11 @@ fn our_encrypted_key_interop() {
     let file = dir.path().join("small.bin");
     fs::write(&file, content(5000, 9)).unwrap();
     let msig = dir.path().join("m.minisig");
-    minisign_ok(
-        &[
-            "-S",
-            "-s",
-            s(&key_file),
-            "-m",
-            s(&file),
-            "-x",
-            s(&msig),
-            "-t",
-            "museum tc",
-        ],
+    minisign_sign(
+        &key_file,
+        &file,
+        &msig,
+        &["-t", "museum tc"],
         &format!("{password}\n"),
     );
     let v = our_verify_file(&pk, &file, &msig);
@@ -261,20 +252,7 @@ fn minisign_unencrypted_key_interop() {
     for file in write_inputs(dir.path()) {
         // minisign's default (prehashed) signature verifies with our code.
         let msig = file.with_extension("m.minisig");
-        minisign_ok(
-            &[
-                "-S",
-                "-s",
-                s(&key_file),
-                "-m",
-                s(&file),
-                "-x",
-                s(&msig),
-                "-t",
-                "tc m",
-            ],
-            "",
-        );
+        minisign_sign(&key_file, &file, &msig, &["-t", "tc m"], "");
         let v = our_verify_file(&pk, &file, &msig);
         assert_eq!(v.trusted_comment, "tc m");
         assert!(!v.legacy);
@@ -286,19 +264,7 @@ fn minisign_unencrypted_key_interop() {
         // Legacy (-l) signatures: accepted by default, like minisign -V;
         // rejected when legacy is disallowed, like minisign -V -H.
         let lsig = file.with_extension("legacy.minisig");
-        minisign_ok(
-            &[
-                "-S",
-                "-l",
-                "-s",
-                s(&key_file),
-                "-m",
-                s(&file),
-                "-x",
-                s(&lsig),
-            ],
-            "",
-        );
+        minisign_sign(&key_file, &file, &lsig, &["-l"], "");
         let ltext = fs::read_to_string(&lsig).unwrap();
         assert_eq!(&B64.decode(second_line(&ltext)).unwrap()[..2], b"Ed");
         let v = our_verify_file(&pk, &file, &lsig);
@@ -374,28 +340,13 @@ fn minisign_encrypted_key_interop() {
     let file = dir.path().join("data.bin");
     fs::write(&file, content(200_000, 3)).unwrap();
     let msig = dir.path().join("m.minisig");
-    minisign_ok(
-        &["-S", "-s", s(&key_file), "-m", s(&file), "-x", s(&msig)],
-        &format!("{password}\n"),
-    );
+    minisign_sign(&key_file, &file, &msig, &[], &format!("{password}\n"));
     let v = our_verify_file(&pk, &file, &msig);
     assert!(v.trusted_comment.starts_with("timestamp:"));
     assert!(v.trusted_comment.ends_with("\tfile:data.bin\thashed"));
 
     let lsig = dir.path().join("l.minisig");
-    minisign_ok(
-        &[
-            "-S",
-            "-l",
-            "-s",
-            s(&key_file),
-            "-m",
-            s(&file),
-            "-x",
-            s(&lsig),
-        ],
-        &format!("{password}\n"),
-    );
+    minisign_sign(&key_file, &file, &lsig, &["-l"], &format!("{password}\n"));
     assert!(our_verify_file(&pk, &file, &lsig).legacy);
 
     let osig = dir.path().join("o.minisig");

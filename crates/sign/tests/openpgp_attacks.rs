@@ -45,6 +45,19 @@ fn expect_err(r: Result<pgp::Verified, Error>) -> Error {
     }
 }
 
+/// The primary key's key pair, to make signatures outside our API.
+fn primary_keypair(secret: &pgp::SecretCert) -> sequoia_openpgp::crypto::KeyPair {
+    secret
+        .cert()
+        .primary_key()
+        .key()
+        .clone()
+        .parts_into_secret()
+        .unwrap()
+        .into_keypair()
+        .unwrap()
+}
+
 #[test]
 fn generate_info_roundtrip_and_sign() {
     let (secret, public) = generate("Museum <keys@museum.example>", Some("pw")).unwrap();
@@ -362,15 +375,7 @@ fn soft_revocation_of_signing_subkey() {
         .unwrap();
 
     // Retire the signing subkey one day ago (a soft revocation).
-    let mut primary = s
-        .cert()
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let mut primary = primary_keypair(&s);
     let subkey = s.cert().keys().subkeys().next().unwrap().key().clone();
     let rev = SubkeyRevocationBuilder::new()
         .set_reason_for_revocation(ReasonForRevocation::KeyRetired, b"rotated")
@@ -407,15 +412,7 @@ fn attack_signature_by_certify_only_primary() {
     use sequoia_openpgp::serialize::SerializeInto;
     use sequoia_openpgp::types::HashAlgorithm;
     let (s, p) = generate("primary", None).unwrap();
-    let mut primary = s
-        .cert()
-        .primary_key()
-        .key()
-        .clone()
-        .parts_into_secret()
-        .unwrap()
-        .into_keypair()
-        .unwrap();
+    let mut primary = primary_keypair(&s);
     let sig = SignatureBuilder::new(SignatureType::Binary)
         .set_hash_algo(HashAlgorithm::SHA256)
         .sign_message(&mut primary, DATA)
