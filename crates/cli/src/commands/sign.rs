@@ -1,6 +1,6 @@
 //! `oembeddings sign`, `oembeddings verify` and `oembeddings release`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oembeddings_sign::{
@@ -44,6 +44,19 @@ pub enum Format {
 pub struct SignArgs {
     /// The file to sign.
     file: PathBuf,
+    #[command(flatten)]
+    key: SecretKeyArgs,
+    /// Sign each record instead of the file.
+    #[arg(long)]
+    records: bool,
+    /// Record signature profile.
+    #[arg(long, value_enum, default_value = "native", requires = "records")]
+    profile: Profile,
+}
+
+/// The secret key a signing command uses.
+#[derive(Debug, clap::Args)]
+pub struct SecretKeyArgs {
     /// The secret key (OpenPGP or minisign).
     #[arg(long, value_name = "SECRET")]
     key: PathBuf,
@@ -53,33 +66,25 @@ pub struct SignArgs {
     /// Read the key's password from this file's first line (or set $OEMBEDDINGS_PASSWORD).
     #[arg(long, value_name = "FILE")]
     password_file: Option<PathBuf>,
-    /// Sign each record instead of the file.
-    #[arg(long)]
-    records: bool,
-    /// Record signature profile.
-    #[arg(long, value_enum, default_value = "native", requires = "records")]
-    profile: Profile,
 }
 
-/// Load a secret key, warning when its file is readable by others.
-fn secret(
-    path: &Path,
-    fingerprint: Option<&str>,
-    password_file: Option<&Path>,
-) -> Result<SecretKey, output::CliError> {
-    for warning in keys::secret_file_warnings(path) {
-        output::warning(warning);
+impl SecretKeyArgs {
+    /// Loads the key, warning when its file is readable by others.
+    fn load(&self) -> Result<SecretKey, output::CliError> {
+        for warning in keys::secret_file_warnings(&self.key) {
+            output::warning(warning);
+        }
+        let password = password(self.password_file.as_deref())?;
+        Ok(SecretKey::load(
+            &self.key,
+            password.as_deref(),
+            self.fingerprint.as_deref(),
+        )?)
     }
-    let password = password(password_file)?;
-    Ok(SecretKey::load(path, password.as_deref(), fingerprint)?)
 }
 
 pub fn sign(args: &SignArgs) -> CliResult {
-    let key = secret(
-        &args.key,
-        args.fingerprint.as_deref(),
-        args.password_file.as_deref(),
-    )?;
+    let key = args.key.load()?;
     if !args.records {
         let out = file::sign_file(&args.file, &key)?;
         output::note(format!(
@@ -199,15 +204,8 @@ pub enum ReleaseCommand {
     Sign {
         /// The release directory.
         dir: PathBuf,
-        /// The secret key.
-        #[arg(long, value_name = "SECRET")]
-        key: PathBuf,
-        /// Choose a certificate of an OpenPGP keyring.
-        #[arg(long, value_name = "FPR")]
-        fingerprint: Option<String>,
-        /// Read the key's password from this file's first line.
-        #[arg(long, value_name = "FILE")]
-        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        key: SecretKeyArgs,
     },
     /// Check DIR against its signed release.json: missing, extra and changed files.
     Verify {
@@ -227,13 +225,8 @@ pub enum ReleaseCommand {
 
 pub fn release(command: &ReleaseCommand) -> CliResult {
     match command {
-        ReleaseCommand::Sign {
-            dir,
-            key,
-            fingerprint,
-            password_file,
-        } => {
-            let key = secret(key, fingerprint.as_deref(), password_file.as_deref())?;
+        ReleaseCommand::Sign { dir, key } => {
+            let key = key.load()?;
             let signed = release::sign_release(dir, &key)?;
             output::note(format!(
                 "{}: {} files listed; signature {}",
