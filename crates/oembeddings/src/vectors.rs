@@ -12,7 +12,7 @@ use std::fs::File;
 use std::sync::Arc;
 
 use arrow_array::{Float32Array, ListArray};
-use arrow_buffer::{OffsetBuffer, ScalarBuffer};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use bytes::Bytes;
 use parquet::basic::{Encoding, Type as PhysicalType};
 use parquet::column::page::{Page, PageReader};
@@ -65,7 +65,16 @@ pub(crate) struct VectorColumnReader {
     page: Option<DecodedPage>,
     /// Values of the row that is open (started, not yet closed by the next row start).
     row_open: bool,
+    /// Values buffers of earlier batches, reused once nothing else holds them.
+    spent: VecDeque<Buffer>,
 }
+
+/// Values buffers kept for reuse, and their total size at most. A pipeline holds several
+/// batches at a time (decoded, queued, being signed or converted, being written: about
+/// eight in `sign --records`); a buffer comes back when its batch is dropped. Those still
+/// held cost nothing extra; free ones at most this many bytes.
+const SPENT_BUFFERS: usize = 16;
+const SPENT_BYTES: usize = 48 << 20;
 
 /// One data page, levels decoded to row starts.
 struct DecodedPage {
@@ -115,6 +124,36 @@ impl VectorColumnReader {
             pages: None,
             page: None,
             row_open: false,
+            spent: VecDeque::new(),
+        }
+    }
+
+    /// An empty values vector: the memory of a spent batch when one is free again. A
+    /// buffer of megabytes freed on another thread goes back to the system and costs page
+    /// faults when allocated afresh; a reused one does not, and is still in cache.
+    fn values_vec(&mut self) -> Vec<f32> {
+        for _ in 0..self.spent.len() {
+            let Some(buffer) = self.spent.pop_front() else {
+                break;
+            };
+            match buffer.into_vec::<f32>() {
+                Ok(mut values) => {
+                    values.clear();
+                    return values;
+                }
+                Err(held) => self.spent.push_back(held),
+            }
+        }
+        Vec::new()
+    }
+
+    /// Keeps a batch's values buffer for reuse once the batch is dropped.
+    fn spend(&mut self, buffer: Buffer) {
+        self.spent.push_back(buffer);
+        while self.spent.len() > SPENT_BUFFERS
+            || self.spent.iter().map(Buffer::capacity).sum::<usize>() > SPENT_BYTES
+        {
+            self.spent.pop_front();
         }
     }
 
@@ -122,7 +161,8 @@ impl VectorColumnReader {
     pub(crate) fn next_rows(&mut self, rows: usize) -> Result<ListArray, VectorError> {
         let mut offsets: Vec<i32> = Vec::with_capacity(rows + 1);
         offsets.push(0);
-        let mut values: Vec<f32> = Vec::new();
+        let mut values = self.values_vec();
+        let mut sized = false;
         let mut closed = 0usize;
         while closed < rows {
             if self.page.is_none() && !self.load_page()? {
@@ -136,10 +176,11 @@ impl VectorColumnReader {
             let Some(page) = self.page.as_mut() else {
                 break;
             };
-            if values.capacity() == 0 {
+            if !sized {
                 // Size the batch from the first page's values per row.
                 let per_row = (page.values.len() / 4) / page.row_starts.len().max(1);
                 values.reserve(rows.saturating_mul(per_row).min(1 << 28));
+                sized = true;
             }
             let next = page
                 .row_starts
@@ -178,7 +219,9 @@ impl VectorColumnReader {
                 self.page = None;
             }
         }
-        let values = Float32Array::new(ScalarBuffer::from(values), None);
+        let values = ScalarBuffer::from(values);
+        self.spend(values.inner().clone());
+        let values = Float32Array::new(values, None);
         let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
         ListArray::try_new(vector_element_field(), offsets, Arc::new(values), None)
             .map_err(|e| malformed(e.to_string()))

@@ -146,9 +146,11 @@ impl<R> SidecarWriter<R> {
         // Row groups of a few batches: the writer encodes and writes each as it fills, while
         // records are still being signed, instead of the whole sidecar at the end (a tail
         // of about a tenth of a second per 200,000 rows with one core idle).
+        // Depiction ids are unique per record: a dictionary of them only costs hashing.
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::default()))
-            .set_max_row_group_row_count(Some(2 * BATCH));
+            .set_max_row_group_row_count(Some(2 * BATCH))
+            .set_column_dictionary_enabled(ColumnPath::from("depiction_id"), false);
         for column in [
             "row",
             "digest",
