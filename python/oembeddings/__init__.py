@@ -254,7 +254,8 @@ def write(
 
     The data may be in any accepted layout (list, large list or fixed-size list vectors of
     float16/32/64; attributes as a map, a list of key/value structs or JSON text). Returns a
-    summary (records, row groups, statistics).
+    summary (records, row groups, statistics). Vectors are stored as float32: when narrowing
+    float64 vectors changes values, a ``UserWarning`` says how many and the first row.
     """
     if hasattr(data, "to_arrow") and not hasattr(data, "__arrow_c_stream__"):
         data = data.to_arrow()

@@ -88,17 +88,34 @@ fn write(
             )));
         }
     };
-    let batches = canonical(data)?;
+    let reader = data.into_reader()?;
+    let mut normalizer = ArrowNormalizer::new(&reader.schema()).map_err(format_error)?;
     let summary = py.detach(|| -> PyResult<_> {
         let options = WriteOptions::default()
             .with_vectors(vectors)
             .with_statistics(statistics);
         let mut writer = Writer::create(&path, options).map_err(format_error)?;
-        for batch in batches {
-            writer.write(&batch?).map_err(format_error)?;
+        for batch in reader {
+            let batch = batch.map_err(format_error)?;
+            let batch = normalizer.normalize(&batch).map_err(validation_error)?;
+            writer.write(&batch).map_err(format_error)?;
         }
         writer.finish().map_err(format_error)
     })?;
+    // float64 vectors are stored as float32; say so when that changed values, as the CLI does.
+    let narrowing = normalizer.narrowing();
+    if narrowing.values > 0 {
+        let message = format!(
+            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
+            path.display(),
+            narrowing.values,
+            narrowing.first_row.unwrap_or(0)
+        );
+        let message = std::ffi::CString::new(message).map_err(format_error)?;
+        let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
+        // Stack level 2: the caller of `oembeddings.write`, past its Python wrapper.
+        PyErr::warn(py, &category, &message, 2)?;
+    }
     to_json(&summary)
 }
 

@@ -94,6 +94,25 @@ def test_write_any_layout_and_round_trip(tmp_path):
     assert pa.types.is_fixed_size_list(pq.read_schema(tmp_path / "p.parquet").field("embeddings").type)
 
 
+def test_write_warns_when_float64_vectors_lose_precision(tmp_path):
+    import warnings
+
+    source = pq.read_table(EXAMPLE)
+    vectors = [np.asarray(v, np.float64) for v in source.column("embeddings").to_pylist()]
+    exact = source.set_column(4, "embeddings", pa.array(vectors, pa.list_(pa.float64())))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # float32 values widened to float64 narrow back exactly
+        oembeddings.write(tmp_path / "exact.parquet", exact)
+    vectors[3] = vectors[3] + 1e-12
+    vectors[5][0] = 0.1
+    lossy = source.set_column(4, "embeddings", pa.array(vectors, pa.list_(pa.float64())))
+    n = int(np.sum(vectors[3].astype(np.float32).astype(np.float64) != vectors[3])) + 1
+    with pytest.warns(UserWarning, match=rf"lossy.parquet: {n} float64 vector elements changed .* \(first in row 3\)"):
+        # Batches of 2: rows are counted across batches.
+        oembeddings.write(tmp_path / "lossy.parquet", pa.RecordBatchReader.from_batches(lossy.schema, lossy.to_batches(2)))
+    assert pq.read_table(tmp_path / "lossy.parquet").num_rows == 24
+
+
 def test_write_bad_data_fails_without_output(tmp_path):
     source = pq.read_table(EXAMPLE)
     out = tmp_path / "bad.parquet"

@@ -636,6 +636,7 @@ impl Iterator for Reader {
 pub struct ArrowNormalizer {
     layout: Layout,
     next_row: u64,
+    narrowing: Narrowing,
 }
 
 /// Why Arrow data could not be made canonical: the row, its key when known, the problem.
@@ -656,12 +657,18 @@ impl ArrowNormalizer {
         Ok(Self {
             layout: Layout::from_arrow(schema)?,
             next_row: 0,
+            narrowing: Narrowing::default(),
         })
     }
 
     /// The layout recognised.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// Float64 vector elements changed by narrowing to float32 in the batches so far.
+    pub fn narrowing(&self) -> Narrowing {
+        self.narrowing
     }
 
     /// `batch` in the canonical schema. Rows are numbered on from the previous batches.
@@ -673,6 +680,9 @@ impl ArrowNormalizer {
             .iter()
             .map(|&c| batch.column(c).clone())
             .collect();
+        if self.layout.element == ElementType::Float64 {
+            count_narrowed(&columns[col::EMBEDDINGS], first_row, &mut self.narrowing);
+        }
         let normalizer = Normalizer {
             layout: &self.layout,
             first_row,
@@ -1075,27 +1085,55 @@ fn to_utf8(array: &ArrayRef) -> Result<StringArray, usize> {
 }
 
 /// Counts float64 elements that do not survive narrowing to float32 exactly (NaN excepted).
+/// Only the elements the (possibly sliced) array's rows refer to count.
 fn count_narrowed(array: &ArrayRef, first_row: u64, narrowing: &mut Narrowing) {
-    let values = match array.data_type() {
-        DataType::List(_) => array.as_list::<i32>().values(),
-        DataType::LargeList(_) => array.as_list::<i64>().values(),
-        DataType::FixedSizeList(_, _) => array.as_fixed_size_list().values(),
+    let (values, range) = match array.data_type() {
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let o = list.value_offsets();
+            (list.values(), o[0] as usize..o[o.len() - 1] as usize)
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>();
+            let o = list.value_offsets();
+            (list.values(), o[0] as usize..o[o.len() - 1] as usize)
+        }
+        DataType::FixedSizeList(_, n) => {
+            let list = array.as_fixed_size_list();
+            let start = first_fixed_element(list);
+            (
+                list.values(),
+                start..start + list.len() * (*n).max(0) as usize,
+            )
+        }
         _ => return,
     };
     let Some(values) = values.as_primitive_opt::<Float64Type>() else {
         return;
     };
+    let Some(values) = values.values().get(range.clone()) else {
+        return;
+    };
     let changes = |v: &f64| !v.is_nan() && f64::from(*v as f32) != *v;
-    let values = values.values();
     if let Some(first) = values.iter().position(changes) {
         narrowing.values += values[first..].iter().filter(|v| changes(v)).count() as u64;
         if narrowing.first_row.is_none() {
-            narrowing.first_row = Some(first_row + row_of_element(array, first) as u64);
+            let row = row_of_element(array, range.start + first);
+            narrowing.first_row = Some(first_row + row as u64);
         }
     }
 }
 
-/// Row holding the `index`-th child element of a list-like array.
+/// Index in its values of a fixed-size list array's first element.
+fn first_fixed_element(list: &arrow_array::FixedSizeListArray) -> usize {
+    if list.is_empty() {
+        0
+    } else {
+        list.value_offset(0).max(0) as usize
+    }
+}
+
+/// Row of a list-like array holding the element at `index` of its values.
 fn row_of_element(array: &ArrayRef, index: usize) -> usize {
     match array.data_type() {
         DataType::List(_) => {
@@ -1108,7 +1146,10 @@ fn row_of_element(array: &ArrayRef, index: usize) -> usize {
             o.partition_point(|&x| x as usize <= index)
                 .saturating_sub(1)
         }
-        DataType::FixedSizeList(_, n) => index / (*n).max(1) as usize,
+        DataType::FixedSizeList(_, n) => {
+            let start = first_fixed_element(array.as_fixed_size_list());
+            index.saturating_sub(start) / (*n).max(1) as usize
+        }
         _ => 0,
     }
 }

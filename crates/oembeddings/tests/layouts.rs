@@ -267,12 +267,44 @@ fn float64_narrowing_is_counted() {
     columns.push(("created", created()));
     columns.push(("attributes", plain_attributes()));
     let path = tmp(&dir, "f64.parquet");
-    write_columns(&path, columns, false);
+    write_columns(&path, columns.clone(), false);
     let mut reader = read(&path).unwrap();
     let batch = reader.next().unwrap().unwrap();
     assert_eq!(batch.vector(1), &[0.1f32, 0.2, 0.5]);
     assert!(batch.vector(2)[0].is_nan() && batch.vector(2)[2].is_infinite());
     let n = reader.narrowing();
+    assert_eq!((n.values, n.first_row), (3, Some(1)));
+
+    // Arrow data that comes from no file (pyarrow, polars) is counted alike, with rows
+    // numbered across batches.
+    let data = RecordBatch::try_from_iter(columns).unwrap();
+    let mut normalizer = oembeddings::ArrowNormalizer::new(&data.schema()).unwrap();
+    normalizer.normalize(&data.slice(0, 1)).unwrap();
+    assert_eq!(normalizer.narrowing().values, 0);
+    let rest = normalizer.normalize(&data.slice(1, 2)).unwrap();
+    assert_eq!(rest.vector(0), &[0.1f32, 0.2, 0.5]);
+    let n = normalizer.narrowing();
+    assert_eq!((n.values, n.first_row), (3, Some(1)));
+
+    // The same in fixed-size lists, sliced past the exact first row.
+    let element = Arc::new(Field::new("element", DataType::Float64, false));
+    let values =
+        arrow_array::Float64Array::from(vec![0.5, 0.25, 1.0, 0.1, 0.2, 0.5, f64::NAN, 2.0, 1e300]);
+    let fixed =
+        arrow_array::FixedSizeListArray::try_new(element, 3, Arc::new(values), None).unwrap();
+    let schema = data.schema();
+    let mut columns: Vec<(&str, ArrayRef)> = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .zip(data.columns().iter().cloned())
+        .collect();
+    columns[4].1 = Arc::new(fixed);
+    let data = RecordBatch::try_from_iter(columns).unwrap();
+    let mut normalizer = oembeddings::ArrowNormalizer::new(&data.schema()).unwrap();
+    normalizer.normalize(&data.slice(0, 1)).unwrap();
+    normalizer.normalize(&data.slice(1, 2)).unwrap();
+    let n = normalizer.narrowing();
     assert_eq!((n.values, n.first_row), (3, Some(1)));
 }
 
