@@ -105,12 +105,7 @@ fn write(
     // float64 vectors are stored as float32; say so when that changed values, as the CLI does.
     let narrowing = normalizer.narrowing();
     if narrowing.values > 0 {
-        let message = format!(
-            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
-            path.display(),
-            narrowing.values,
-            narrowing.first_row.unwrap_or(0)
-        );
+        let message = format!("{}: {narrowing}", path.display());
         let message = std::ffi::CString::new(message).map_err(format_error)?;
         let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
         // Stack level 2: the caller of `oembeddings.write`, past its Python wrapper.

@@ -24,12 +24,7 @@ pub fn warning(message: impl Display) {
 /// Warns when float64 vectors lost precision on their way to float32.
 pub fn warn_narrowing(path: &std::path::Path, narrowing: oembeddings::read::Narrowing) {
     if narrowing.values > 0 {
-        warning(format!(
-            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
-            path.display(),
-            narrowing.values,
-            narrowing.first_row.unwrap_or(0)
-        ));
+        warning(format!("{}: {narrowing}", path.display()));
     }
 }
 

@@ -198,6 +198,18 @@ pub struct Narrowing {
     pub first_row: Option<u64>,
 }
 
+/// The warning every front end gives when `values` is not zero.
+impl std::fmt::Display for Narrowing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} float64 vector elements changed when narrowed to float32 (first in row {})",
+            self.values,
+            self.first_row.unwrap_or(0)
+        )
+    }
+}
+
 /// An opened Parquet file: its footer, decoded metadata and recognised layout.
 #[derive(Debug)]
 pub struct ParquetSource {

@@ -24,41 +24,51 @@ const END: &[u8] = b"-----END PGP SIGNATURE-----";
 
 /// The bytes of a canonically armored signature block, or `None` when `text` is not in
 /// that shape (or its checksum does not match); the caller then uses the general reader.
+/// Line by line, with no allocation but the output: it runs once per record.
 pub(crate) fn canonical_signature(text: &[u8]) -> Option<Vec<u8>> {
     let body = text
         .strip_prefix(BEGIN)?
         .trim_ascii_end()
         .strip_suffix(END)?;
-    let lines: Vec<&[u8]> = body
+    let mut lines = body
         .split(|&b| b == b'\n')
-        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
-        .collect();
-    // The rest of the BEGIN line, the blank line that ends the (absent) headers, the data
-    // lines, and the empty rest of the line before END.
-    let [begin_rest, blank, data @ .., end_line] = lines.as_slice() else {
-        return None;
-    };
-    if !begin_rest.is_empty() || !blank.is_empty() || !end_line.is_empty() {
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+    // The rest of the BEGIN line, and the blank line that ends the (absent) headers.
+    if !lines.next()?.is_empty() || !lines.next()?.is_empty() {
         return None;
     }
-    let (data, checksum) = match data {
-        [rest @ .., last] if last.first() == Some(&b'=') => (rest, Some(&last[1..])),
-        _ => (data, None),
-    };
-    let mut encoded = Vec::with_capacity(body.len());
-    for line in data {
-        if line.is_empty() || line.first() == Some(&b'=') {
+    let mut bytes = Vec::with_capacity(body.len() / 4 * 3);
+    let mut checksum = None;
+    // Whether the data has ended: with padding, with the checksum line, or with the empty
+    // rest of the line before END, which must be the last of all.
+    let (mut padded, mut ended) = (false, false);
+    for line in lines {
+        if ended {
             return None;
         }
-        encoded.extend_from_slice(line);
+        if line.is_empty() {
+            ended = true;
+        } else if checksum.is_some() {
+            return None;
+        } else if let Some(crc) = line.strip_prefix(b"=") {
+            checksum = Some(crc);
+        } else if padded {
+            return None;
+        } else {
+            // Lines of whole base64 quanta, as every armor writer wraps them; any other
+            // wrapping fails here and goes to the general reader.
+            STANDARD.decode_vec(line, &mut bytes).ok()?;
+            padded = line.ends_with(b"=");
+        }
     }
-    let bytes = STANDARD.decode(&encoded).ok()?;
-    if bytes.is_empty() {
+    if !ended || bytes.is_empty() {
         return None;
     }
     if let Some(checksum) = checksum {
-        let expected = STANDARD.decode(checksum).ok()?;
-        if expected.as_slice() != &crc24(&bytes).to_be_bytes()[1..] {
+        let mut expected = [0u8; 3];
+        if STANDARD.decode_slice(checksum, &mut expected).ok()? != 3
+            || expected != crc24(&bytes).to_be_bytes()[1..]
+        {
             return None;
         }
     }
@@ -139,11 +149,15 @@ mod tests {
         let bad_crc = text.replace(crc_line, "=AAAA");
         let truncated = &text[..text.len() - 10];
         let message = text.replace("SIGNATURE", "MESSAGE");
+        // Padding may only end the data.
+        let lines: Vec<&str> = text.lines().collect();
+        let padded_middle = [&lines[..2], &["c2ln="], &lines[2..]].concat().join("\n") + "\n";
         for other in [
             &with_header,
             &bad_crc,
             truncated,
             &message,
+            &padded_middle,
             "",
             "-----BEGIN PGP SIGNATURE-----",
         ] {

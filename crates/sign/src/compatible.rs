@@ -18,13 +18,13 @@ use oembeddings::json::{AttributesJson, write_record};
 use oembeddings::record::{RecordKey, RecordRef};
 use sha2::{Digest, Sha256};
 
-use crate::digest::{hex, unhex};
+use crate::digest::unhex;
 use crate::ed25519::parallel_map;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::openpgp;
 use crate::report::{ProblemKind, VerifyReport};
-use crate::sidecar::{self, CompatibleRow};
+use crate::sidecar;
 
 /// `{root}-signatures.parquet`.
 pub fn sidecar_path(data: &Path) -> PathBuf {
@@ -101,16 +101,9 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
         }
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
         let signatures = key.sign_armored_messages(&refs)?;
-        for ((record, message), signature) in rows.iter().zip(&messages).zip(signatures) {
-            writer.push(CompatibleRow {
-                provider: record.provider.to_owned(),
-                depiction_id: record.depiction_id.to_owned(),
-                model: record.model.to_owned(),
-                record_hash: hex(&Sha256::digest(message)),
-                record_signature: signature,
-            })?;
-            records += 1;
-        }
+        let hashes: Vec<[u8; 32]> = messages.iter().map(|m| Sha256::digest(m).into()).collect();
+        writer.write_columns(sidecar::compatible_columns(batch, &hashes, &signatures))?;
+        records += rows.len() as u64;
         Ok(())
     })?;
     writer.finish()?;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use arrow_array::builder::{BinaryBuilder, FixedSizeBinaryBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::UInt64Type;
-use arrow_array::{Array, ArrayRef, RecordBatch, UInt64Array};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
 use parquet::arrow::ArrowWriter;
@@ -28,7 +28,7 @@ use crate::digest::{RecordDigest, hex};
 use crate::error::SignError;
 use crate::keys::Signatures;
 
-/// Rows per written row group batch.
+/// Rows per batch when reading a sidecar; a written row group holds two.
 const BATCH: usize = 8192;
 
 /// One row of a compatible-profile sidecar.
@@ -120,21 +120,16 @@ pub(crate) struct WrittenSidecar {
     pub(crate) sha256: String,
 }
 
-/// Writes a sidecar atomically, a batch of rows at a time.
-pub(crate) struct SidecarWriter<R> {
+/// Writes a sidecar atomically, a batch of columns at a time: the rows of one batch of
+/// data records (see [`native_columns`], [`compatible_columns`]).
+pub(crate) struct SidecarWriter {
     output: AtomicFile,
     writer: ArrowWriter<BufWriter<HashingFile>>,
-    pending: Vec<R>,
-    encode: fn(&[R]) -> Vec<ArrayRef>,
     schema: SchemaRef,
 }
 
-impl<R> SidecarWriter<R> {
-    fn create(
-        path: &Path,
-        schema: SchemaRef,
-        encode: fn(&[R]) -> Vec<ArrayRef>,
-    ) -> Result<Self, SignError> {
+impl SidecarWriter {
+    fn create(path: &Path, schema: SchemaRef) -> Result<Self, SignError> {
         let io = |source| SignError::Io {
             path: path.to_path_buf(),
             source,
@@ -182,49 +177,22 @@ impl<R> SidecarWriter<R> {
         Ok(Self {
             output,
             writer,
-            pending: Vec::with_capacity(BATCH),
-            encode,
             schema,
         })
     }
 
-    /// Appends a row.
-    pub(crate) fn push(&mut self, row: R) -> Result<(), SignError> {
-        self.pending.push(row);
-        if self.pending.len() >= BATCH {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), SignError> {
-        if self.pending.is_empty() {
-            return Ok(());
-        }
-        let path = self.output.target().to_path_buf();
-        let batch = RecordBatch::try_new(self.schema.clone(), (self.encode)(&self.pending))
-            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
-        self.writer
-            .write(&batch)
-            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
-        self.pending.clear();
-        Ok(())
-    }
-
-    /// Writes rows given as columns (in the sidecar's schema), after any pending rows.
+    /// Writes rows given as columns, in the sidecar's schema.
     pub(crate) fn write_columns(&mut self, columns: Vec<ArrayRef>) -> Result<(), SignError> {
-        self.flush()?;
-        let path = self.output.target().to_path_buf();
+        let path = self.output.target();
         let batch = RecordBatch::try_new(self.schema.clone(), columns)
-            .map_err(|e| SignError::sidecar(&path, e.to_string()))?;
+            .map_err(|e| SignError::sidecar(path, e.to_string()))?;
         self.writer
             .write(&batch)
-            .map_err(|e| SignError::sidecar(&path, e.to_string()))
+            .map_err(|e| SignError::sidecar(path, e.to_string()))
     }
 
     /// Writes the footer and moves the file into place.
-    pub(crate) fn finish(mut self) -> Result<WrittenSidecar, SignError> {
-        self.flush()?;
+    pub(crate) fn finish(self) -> Result<WrittenSidecar, SignError> {
         let path = self.output.target().to_path_buf();
         let io = |source| SignError::Io {
             path: path.clone(),
@@ -245,33 +213,34 @@ impl<R> SidecarWriter<R> {
 }
 
 /// A writer of compatible-profile sidecars.
-pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter<CompatibleRow>, SignError> {
-    SidecarWriter::create(path, compatible_schema(), |rows| {
-        let column = |f: fn(&CompatibleRow) -> &str| -> ArrayRef {
-            let mut b = StringBuilder::new();
-            for r in rows {
-                b.append_value(f(r));
-            }
-            Arc::new(b.finish())
-        };
-        vec![
-            column(|r| &r.provider),
-            column(|r| &r.depiction_id),
-            column(|r| &r.model),
-            column(|r| &r.record_hash),
-            column(|r| &r.record_signature),
-        ]
-    })
+pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter, SignError> {
+    SidecarWriter::create(path, compatible_schema())
 }
 
-/// A writer of native-profile sidecars. They are written a batch of columns at a time
-/// ([`SidecarWriter::write_columns`], [`native_columns`]): no row is ever pushed.
-pub(crate) fn native_writer(
-    path: &Path,
-) -> Result<SidecarWriter<std::convert::Infallible>, SignError> {
-    SidecarWriter::create(path, native_schema(), |rows| {
-        rows.iter().map(|never| match *never {}).collect()
-    })
+/// The compatible sidecar's columns for one batch of records, given the SHA-256 of each
+/// record's signed bytes and its armored signature: the identity columns are the batch's
+/// own arrays, shared, not copied row by row.
+pub(crate) fn compatible_columns(
+    batch: &oembeddings::Batch,
+    record_hashes: &[[u8; 32]],
+    record_signatures: &[String],
+) -> Vec<ArrayRef> {
+    let mut hashes = StringBuilder::with_capacity(record_hashes.len(), 64 * record_hashes.len());
+    for h in record_hashes {
+        hashes.append_value(hex(h));
+    }
+    vec![
+        Arc::new(batch.providers().clone()),
+        Arc::new(batch.depiction_ids().clone()),
+        Arc::new(batch.models().clone()),
+        Arc::new(hashes.finish()),
+        Arc::new(StringArray::from_iter_values(record_signatures)),
+    ]
+}
+
+/// A writer of native-profile sidecars.
+pub(crate) fn native_writer(path: &Path) -> Result<SidecarWriter, SignError> {
+    SidecarWriter::create(path, native_schema())
 }
 
 /// The native sidecar's columns for one batch of records, whose first record is at `row`:

@@ -181,14 +181,7 @@ pub fn validate_with_progress(
         (complete, narrowing)
     });
     if narrowing.values > 0 {
-        findings.file(
-            crate::Rule::Narrowed,
-            format!(
-                "{} float64 vector elements changed when narrowed to float32 (first in row {})",
-                narrowing.values,
-                narrowing.first_row.unwrap_or(0)
-            ),
-        );
+        findings.file(crate::Rule::Narrowed, narrowing.to_string());
     }
     if complete {
         let statistics = checker.statistics().finish();

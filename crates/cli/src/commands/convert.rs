@@ -312,14 +312,13 @@ fn report(summary: &ConvertSummary, format: SummaryFormat) -> Result<(), output:
             summary.skipped - summary.skips.len() as u64
         ));
     }
-    if summary.narrowed_values > 0 {
-        output::warning(format!(
-            "{}: {} float64 vector elements changed when narrowed to float32 (first in row {})",
-            summary.input.display(),
-            summary.narrowed_values,
-            summary.narrowed_first_row.unwrap_or(0)
-        ));
-    }
+    output::warn_narrowing(
+        &summary.input,
+        oembeddings::read::Narrowing {
+            values: summary.narrowed_values,
+            first_row: summary.narrowed_first_row,
+        },
+    );
     let skipped = if summary.skipped == 0 {
         String::new()
     } else {
