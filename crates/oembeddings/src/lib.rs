@@ -14,6 +14,7 @@ pub mod atomic;
 pub mod attributes;
 pub mod batch;
 pub mod convert;
+mod file_digest;
 pub mod footer;
 pub mod gojson;
 pub mod inspect;
@@ -31,6 +32,7 @@ pub mod write;
 
 pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
 pub use batch::{Batch, COLUMNS, canonical_schema};
+pub use file_digest::FileDigest;
 pub use layout::{Layout, LayoutKind};
 pub use name::FileName;
 pub use read::{

@@ -27,6 +27,7 @@ use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataR
 use crate::batch::{
     Batch, COLUMNS, attributes_entries_field, canonical_schema, col, vector_element_field,
 };
+use crate::file_digest::{FileDigest, PageSource, SequentialFile};
 use crate::footer::{self, FooterError, KeyValue};
 use crate::layout::{AttributesLayout, ElementType, Layout, LayoutError};
 use crate::record::RecordKey;
@@ -157,6 +158,9 @@ pub struct ReadOptions {
     /// attribute) and listed in [`Batch::repairs`]. Off by default: the first such value is
     /// an error.
     pub repair: bool,
+    /// Whether to take the file's SHA-256 from the reads that decode it (see
+    /// [`Reader::file_digest`]). Off by default.
+    pub file_digest: bool,
 }
 
 impl Default for ReadOptions {
@@ -165,6 +169,7 @@ impl Default for ReadOptions {
             batch_size: None,
             direct_vectors: true,
             repair: false,
+            file_digest: false,
         }
     }
 }
@@ -185,6 +190,12 @@ impl ReadOptions {
     /// Allows or forbids the direct decoder of the Go layout's vector column.
     pub fn with_direct_vectors(mut self, direct: bool) -> Self {
         self.direct_vectors = direct;
+        self
+    }
+
+    /// Hashes the whole file while reading it (see [`Reader::file_digest`]).
+    pub fn with_file_digest(mut self, file_digest: bool) -> Self {
+        self.file_digest = file_digest;
         self
     }
 }
@@ -407,12 +418,39 @@ impl ParquetSource {
             .unwrap_or(0);
         let groups: Vec<usize> =
             row_groups.unwrap_or_else(|| (0..self.metadata().num_row_groups()).collect());
-        // The vectors of the Go layout go through the direct decoder, the rest through Arrow.
-        let vectors = if options.direct_vectors {
-            self.direct_vector_reader(&groups)?
+        let sequential = if options.file_digest {
+            let serving = options.direct_vectors;
+            Some(Arc::new(SequentialFile::new(
+                self.clone_file()?,
+                self.file_len,
+                serving,
+            )))
         } else {
             None
         };
+        // The vectors of the Go layout go through the direct decoder, the rest through Arrow.
+        let vectors = if options.direct_vectors {
+            self.direct_vector_reader(&groups, sequential.as_ref())?
+        } else {
+            None
+        };
+        // Where each row group's bytes start, to hash along when no vectors are served.
+        let mut group_starts = Vec::with_capacity(groups.len());
+        let mut end_row = first_row;
+        for &rg in &groups {
+            let group = self.metadata().row_group(rg);
+            end_row += u64::try_from(group.num_rows()).unwrap_or(0);
+            let start = group
+                .columns()
+                .iter()
+                .map(|c| {
+                    let (start, _) = c.byte_range();
+                    start
+                })
+                .min()
+                .unwrap_or(0);
+            group_starts.push((end_row, start));
+        }
         let mut roots: Vec<usize> = self
             .layout
             .columns
@@ -438,6 +476,8 @@ impl ParquetSource {
         Ok(Reader {
             inner,
             vectors,
+            sequential,
+            group_starts,
             positions,
             next_row: first_row,
             narrowing: Narrowing::default(),
@@ -450,6 +490,7 @@ impl ParquetSource {
     fn direct_vector_reader(
         &self,
         groups: &[usize],
+        sequential: Option<&Arc<SequentialFile>>,
     ) -> Result<Option<VectorColumnReader>, ReadError> {
         let descr = self.metadata.parquet_schema();
         let mut leaves = (0..descr.num_columns())
@@ -460,12 +501,12 @@ impl ParquetSource {
         if !vectors::supported(self.metadata(), leaf, groups) {
             return Ok(None);
         }
-        let file = self.file.try_clone().map_err(|source| ReadError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        let source = match sequential {
+            Some(sequential) => PageSource::Sequential(sequential.clone()),
+            None => PageSource::File(self.clone_file()?),
+        };
         Ok(Some(VectorColumnReader::new(
-            Arc::new(file),
+            Arc::new(source),
             self.metadata().clone(),
             leaf,
             groups.to_vec(),
@@ -523,14 +564,18 @@ impl ParquetSource {
 
     /// A builder over the file for custom projections and selections.
     pub(crate) fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
-        let file = self.file.try_clone().map_err(|source| ReadError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
-            file,
+            self.clone_file()?,
             self.metadata.clone(),
         ))
+    }
+
+    /// Another handle on the opened file (the same file even if the path is replaced).
+    fn clone_file(&self) -> Result<File, ReadError> {
+        self.file.try_clone().map_err(|source| ReadError::Io {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
 
@@ -546,6 +591,10 @@ pub struct Reader {
     inner: ParquetRecordBatchReader,
     /// The direct decoder of the vector column, when the layout allows it.
     vectors: Option<VectorColumnReader>,
+    /// The file read once in order and hashed, when asked for.
+    sequential: Option<Arc<SequentialFile>>,
+    /// For each row group read: the row after its last, and its first byte.
+    group_starts: Vec<(u64, u64)>,
     positions: [usize; 7],
     next_row: u64,
     narrowing: Narrowing,
@@ -571,6 +620,42 @@ impl Reader {
     /// Index of the next row to be read.
     pub fn next_row(&self) -> u64 {
         self.next_row
+    }
+
+    /// Size and SHA-256 of the whole file. With [`ReadOptions::file_digest`], the file is
+    /// read once, in order, while the records are read, and the Go layout's vectors are
+    /// decoded from the very bytes hashed; the rest of the file is read and hashed now.
+    /// Without it, the whole file is read and hashed now. Either way the digest covers
+    /// every byte of the file as opened, from its start to its end.
+    pub fn file_digest(&self) -> Result<FileDigest, ReadError> {
+        let io_err = |source| ReadError::Io {
+            path: self.source.path.clone(),
+            source,
+        };
+        match &self.sequential {
+            Some(sequential) => sequential.finish().map_err(io_err),
+            None => SequentialFile::new(self.source.clone_file()?, self.source.file_len, false)
+                .finish()
+                .map_err(io_err),
+        }
+    }
+
+    /// Hashes along when no vectors are served from the hashed reads: up to the start of
+    /// the row group now being read, so the hashing keeps pace with the decoding.
+    fn hash_along(&self) -> Result<(), ReadError> {
+        let (Some(sequential), None) = (&self.sequential, &self.vectors) else {
+            return Ok(());
+        };
+        let last_row = self.next_row.saturating_sub(1);
+        let Some(&(_, start)) = self.group_starts.iter().find(|(end, _)| last_row < *end) else {
+            return Ok(());
+        };
+        sequential
+            .advance_to(start)
+            .map_err(|source| ReadError::Io {
+                path: self.source.path.clone(),
+                source,
+            })
     }
 }
 
@@ -616,6 +701,9 @@ impl Iterator for Reader {
                         .data_error(first_row, ArrowError::ParquetError(e.to_string()))));
                 }
             }
+        }
+        if let Err(e) = self.hash_along() {
+            return Some(Err(e));
         }
         if self.source.layout.element == ElementType::Float64 {
             count_narrowed(&columns[col::EMBEDDINGS], first_row, &mut self.narrowing);

@@ -8,7 +8,6 @@
 //! does not expect is reported as malformed data, never guessed.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::sync::Arc;
 
 use arrow_array::{Float32Array, ListArray};
@@ -20,6 +19,7 @@ use parquet::file::metadata::ParquetMetaData;
 use parquet::file::serialized_reader::SerializedPageReader;
 
 use crate::batch::vector_element_field;
+use crate::file_digest::PageSource;
 
 /// Why the vector column could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,11 +57,11 @@ pub(crate) fn supported(metadata: &ParquetMetaData, column: usize, row_groups: &
 /// Streams the vectors of the Go layout's `embeddings` column, a given number of rows at a
 /// time, across pages and row groups.
 pub(crate) struct VectorColumnReader {
-    file: Arc<File>,
+    source: Arc<PageSource>,
     metadata: Arc<ParquetMetaData>,
     column: usize,
     row_groups: VecDeque<usize>,
-    pages: Option<SerializedPageReader<File>>,
+    pages: Option<SerializedPageReader<PageSource>>,
     page: Option<DecodedPage>,
     /// Values of the row that is open (started, not yet closed by the next row start).
     row_open: bool,
@@ -111,13 +111,13 @@ impl std::fmt::Debug for VectorColumnReader {
 
 impl VectorColumnReader {
     pub(crate) fn new(
-        file: Arc<File>,
+        source: Arc<PageSource>,
         metadata: Arc<ParquetMetaData>,
         column: usize,
         row_groups: Vec<usize>,
     ) -> Self {
         Self {
-            file,
+            source,
             metadata,
             column,
             row_groups: row_groups.into(),
@@ -238,7 +238,7 @@ impl VectorColumnReader {
                 let rows = usize::try_from(row_group.num_rows())
                     .map_err(|_| malformed("negative row count"))?;
                 let reader = SerializedPageReader::new(
-                    self.file.clone(),
+                    self.source.clone(),
                     row_group.column(self.column),
                     rows,
                     None,

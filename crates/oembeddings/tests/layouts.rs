@@ -23,6 +23,7 @@ use oembeddings::read::{ParquetSource, ReadError, ReadOptions, RecordProblem};
 use oembeddings::{Batch, LayoutKind, Record, Statistics, WriteOptions, Writer, read};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
+use sha2::{Digest, Sha256};
 
 fn strings(values: &[&str]) -> ArrayRef {
     Arc::new(StringArray::from(values.to_vec()))
@@ -701,29 +702,40 @@ fn direct_vector_decoder_agrees_with_the_arrow_list_reader() {
         writer.write(batch.record_batch()).unwrap();
         writer.close().unwrap();
         for batch_size in [1, 64, 1000, 5000] {
-            let read_with = |direct: bool| -> Vec<Record> {
+            let file_sha256: [u8; 32] = Sha256::digest(std::fs::read(&path).unwrap()).into();
+            let read_with = |direct: bool, digest: bool| -> Vec<Record> {
                 let options = ReadOptions::default()
                     .with_batch_size(batch_size)
-                    .with_direct_vectors(direct);
-                let reader = ParquetSource::open(&path)
+                    .with_direct_vectors(direct)
+                    .with_file_digest(digest);
+                let mut reader = ParquetSource::open(&path)
                     .unwrap()
                     .records(&options)
                     .unwrap();
-                reader
+                let records = reader
+                    .by_ref()
                     .flat_map(|b| {
                         b.unwrap()
                             .records()
                             .map(|r| r.to_record())
                             .collect::<Vec<_>>()
                     })
-                    .collect()
+                    .collect();
+                // Hashed along the way (vectors served from the hashed reads, or not), or
+                // all at the end: the same digest.
+                let file_digest = reader.file_digest().unwrap();
+                assert_eq!(file_digest.sha256, file_sha256, "{name} {batch_size}");
+                assert_eq!(file_digest.size, std::fs::metadata(&path).unwrap().len());
+                records
             };
             // Each batch is dropped before the next is read: the direct decoder reuses its
             // values buffer every time. Below, every batch is held: it never can.
-            let direct = read_with(true);
+            let direct = read_with(true, false);
             assert_eq!(direct.len(), records.len(), "{name} {batch_size}");
-            assert_eq!(direct, read_with(false), "{name} batch {batch_size}");
+            assert_eq!(direct, read_with(false, false), "{name} batch {batch_size}");
             assert_eq!(direct, records, "{name} batch {batch_size}");
+            assert_eq!(direct, read_with(true, true), "{name} batch {batch_size}");
+            assert_eq!(direct, read_with(false, true), "{name} batch {batch_size}");
             let options = ReadOptions::default().with_batch_size(batch_size);
             let held: Vec<_> = ParquetSource::open(&path)
                 .unwrap()

@@ -50,25 +50,41 @@ pub(crate) fn for_each_batch(
     data: &Path,
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
-    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f)
+    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f).map(|_| ())
 }
 
-/// [`for_each_batch`] with reader settings.
+/// [`for_each_batch`] with reader settings, also returning the file's size and SHA-256,
+/// taken from the same reads as the records (see [`oembeddings::Reader::file_digest`]).
+pub(crate) fn for_each_batch_hashed(
+    data: &Path,
+    options: &oembeddings::ReadOptions,
+    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<oembeddings::FileDigest, SignError> {
+    let options = options.clone().with_file_digest(true);
+    for_each_batch_with(data, &options, f)?
+        .ok_or_else(|| SignError::Unsupported(format!("{}: not hashed", data.display())))
+}
+
+/// [`for_each_batch`] with reader settings; the file's digest when they ask for it.
 pub(crate) fn for_each_batch_with(
     data: &Path,
     options: &oembeddings::ReadOptions,
     mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
-) -> Result<(), SignError> {
-    let reader = oembeddings::ParquetSource::open(data)?.records(options)?;
+) -> Result<Option<oembeddings::FileDigest>, SignError> {
+    let mut reader = oembeddings::ParquetSource::open(data)?.records(options)?;
+    let digest = options.file_digest;
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel(2);
-        scope.spawn(move || {
-            for batch in reader {
+        let decoding = scope.spawn(move || {
+            for batch in reader.by_ref() {
                 let failed = batch.is_err();
                 if sender.send(batch).is_err() || failed {
-                    break;
+                    return None;
                 }
             }
+            // Every batch was sent; the file's last bytes are hashed while they are used.
+            drop(sender);
+            digest.then(|| reader.file_digest())
         });
         let mut result = Ok(());
         for batch in batches {
@@ -78,7 +94,12 @@ pub(crate) fn for_each_batch_with(
             }
         }
         // The receiver is gone once the loop ends, so the decoder stops at its next send.
-        result
+        let file_digest = match decoding.join() {
+            Ok(file_digest) => file_digest,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        result?;
+        Ok(file_digest.transpose()?)
     })
 }
 

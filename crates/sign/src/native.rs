@@ -76,9 +76,6 @@ fn file_name(path: &Path) -> String {
 /// to it. Each file appears whole or not at all.
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
     let sidecar_file = sidecar_path(data);
-    let data_path = data.to_path_buf();
-    // The file's bytes are hashed on another thread while the records are signed.
-    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
     let mut writer = sidecar::native_writer(&sidecar_file)?;
     let signing = key.record_signing();
     let mut root = RootBuilder::default();
@@ -86,15 +83,17 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     // Decoding (its own thread), digesting and signing (every core, chunks of 32 records,
     // no barrier between batches) and writing the sidecar (its own thread, in order).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ordered::for_each_chunked(
+    let file_digest = ordered::for_each_chunked(
         cores,
         32,
         |submit| {
             // Batches smaller than the reader's default: with no barrier between batches
             // they cost nothing extra, and their buffers are reused rather than faulted in
             // afresh (half the page faults of 8 MiB batches).
+            // The file is hashed from the reads that decode it: the signed vectors are the
+            // hashed bytes, and the file is read once.
             let options = oembeddings::ReadOptions::default().with_batch_size(SIGN_BATCH_ROWS);
-            crate::for_each_batch_with(data, &options, |batch| {
+            crate::for_each_batch_hashed(data, &options, |batch| {
                 if submit(batch.clone(), batch.num_rows()) {
                     Ok(())
                 } else {
@@ -129,16 +128,12 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     )?;
     let sidecar = writer.finish()?;
     let root = root.finish();
-    let file_hash = match hashing.join() {
-        Ok(hash) => hash?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
     let manifest = RecordsManifest {
         format: RECORDS_FORMAT.to_owned(),
         file: FileEntry {
             name: file_name(data),
-            size: file_hash.0,
-            sha256: file_hash.1,
+            size: file_digest.size,
+            sha256: file_digest.sha256_hex(),
             rows: Some(rows),
             records_root: Some(hex(&root)),
         },

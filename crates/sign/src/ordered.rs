@@ -57,14 +57,15 @@ fn complete<T, R>(item: &Item<T, R>, chunk: usize, result: Option<R>) {
 /// on `workers` threads, and hands each batch with its chunks' results, in submission order,
 /// to `consume` on a thread of its own. `produce` submits a batch and its length with the
 /// callback it is given, which returns false once the consumer has stopped (on an error,
-/// which is then returned). At most a few batches are in flight at once.
-pub(crate) fn for_each_chunked<T, R>(
+/// which is then returned). At most a few batches are in flight at once. Returns what
+/// `produce` returns, once every batch is consumed.
+pub(crate) fn for_each_chunked<T, R, P>(
     workers: usize,
     chunk_len: usize,
-    produce: impl FnOnce(&mut dyn FnMut(T, usize) -> bool) -> Result<(), SignError>,
+    produce: impl FnOnce(&mut dyn FnMut(T, usize) -> bool) -> Result<P, SignError>,
     work: impl Fn(&T, Range<usize>) -> R + Sync,
     mut consume: impl FnMut(&T, Vec<R>) -> Result<(), SignError> + Send,
-) -> Result<(), SignError>
+) -> Result<P, SignError>
 where
     T: Send + Sync,
     R: Send,

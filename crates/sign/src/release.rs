@@ -65,35 +65,35 @@ fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
 /// The manifest entry of one file; record files also get rows and the digest root.
 fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let path = manifest::join(dir, name);
-    let (size, sha256) = manifest::hash_file(&path)?;
-    let (mut rows, mut records_root) = (None, None);
-    if let Some(source) = name
-        .ends_with(".parquet")
-        .then(|| ParquetSource::open(&path).ok())
-        .flatten()
-    {
-        {
-            let mut root = RootBuilder::default();
-            let mut count = 0u64;
-            drop(source);
-            crate::for_each_batch(&path, |batch| {
-                let records: Vec<_> = batch.records().collect();
-                for digest in parallel_map(&records, record_digest) {
-                    root.push(&digest);
-                    count += 1;
-                }
-                Ok(())
-            })?;
-            rows = Some(count);
-            records_root = Some(hex(&root.finish()));
-        }
+    let records_file = name.ends_with(".parquet") && ParquetSource::open(&path).is_ok();
+    if !records_file {
+        let (size, sha256) = manifest::hash_file(&path)?;
+        return Ok(FileEntry {
+            name: name.to_owned(),
+            size,
+            sha256,
+            rows: None,
+            records_root: None,
+        });
     }
+    // One read of the file gives its records and its SHA-256.
+    let mut root = RootBuilder::default();
+    let mut count = 0u64;
+    let options = oembeddings::ReadOptions::default();
+    let digest = crate::for_each_batch_hashed(&path, &options, |batch| {
+        let records: Vec<_> = batch.records().collect();
+        for digest in parallel_map(&records, record_digest) {
+            root.push(&digest);
+            count += 1;
+        }
+        Ok(())
+    })?;
     Ok(FileEntry {
         name: name.to_owned(),
-        size,
-        sha256,
-        rows,
-        records_root,
+        size: digest.size,
+        sha256: digest.sha256_hex(),
+        rows: Some(count),
+        records_root: Some(hex(&root.finish())),
     })
 }
 
