@@ -12,7 +12,7 @@ use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
 use sha2::Sha512;
 
 /// Signatures verified per batch equation.
-const BATCH: usize = 64;
+pub(crate) const BATCH: usize = 64;
 
 /// An Ed25519 key ready to sign many messages. `SigningKey::sign` hashes the secret key
 /// into its scalar and nonce prefix at every call; this does it once. The signatures are the
@@ -47,7 +47,8 @@ pub(crate) fn verify_all(key: &VerifyingKey, items: &[(&[u8], &[u8])]) -> Vec<bo
         .collect()
 }
 
-fn verify_chunk(key: &VerifyingKey, chunk: &[(&[u8], &[u8])]) -> Vec<bool> {
+/// [`verify_all`] of one batch, on this thread.
+pub(crate) fn verify_chunk(key: &VerifyingKey, chunk: &[(&[u8], &[u8])]) -> Vec<bool> {
     let parsed: Vec<Option<Signature>> = chunk
         .iter()
         .map(|(_, sig)| {

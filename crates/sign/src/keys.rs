@@ -420,6 +420,21 @@ impl PublicKey {
         }
     }
 
+    /// [`PublicKey::verify_record_messages`] on this thread alone, for callers that already
+    /// spread chunks of records over every core.
+    pub(crate) fn verify_record_chunk(&self, items: &[(&[u8], &[u8])]) -> Vec<bool> {
+        match self {
+            PublicKey::Ed25519(k) => items
+                .chunks(ed25519::BATCH)
+                .flat_map(|chunk| ed25519::verify_chunk(k.verifying_key(), chunk))
+                .collect(),
+            PublicKey::OpenPgp(_) => items
+                .iter()
+                .map(|(message, signature)| self.verify_openpgp(message, signature).is_ok())
+                .collect(),
+        }
+    }
+
     /// Verifies an armored or binary OpenPGP signature of a short message (a record), with a
     /// verifier kept per thread; the error is the reason, in one line.
     pub fn verify_openpgp(

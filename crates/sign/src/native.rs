@@ -258,45 +258,60 @@ pub fn verify_records(
     let data_path = data.to_path_buf();
     let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
 
-    // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
-    let mut signed: HashMap<u128, Signed, BuildHasherDefault<DefaultHasher>> = HashMap::default();
-    let mut sidecar_root = RootBuilder::default();
-    let mut sidecar_rows = 0u64;
-    let mut in_order = true;
-    let mut bad_signatures: Vec<(u64, String)> = Vec::new();
-    for rows in sidecar::read_native(&sidecar_file)? {
-        let rows = rows?;
-        let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
-        let items: Vec<(&[u8], &[u8])> = messages
-            .iter()
-            .zip(&rows)
-            .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
-            .collect();
-        let ok = key.verify_record_messages(&items);
-        for (row, signature_ok) in rows.into_iter().zip(ok) {
-            sidecar_root.push(&row.digest);
-            in_order &= row.row == sidecar_rows;
-            sidecar_rows += 1;
-            if !signature_ok {
-                bad_signatures.push((row.row, key_of(&row)));
+    // Pass A: the sidecar's signatures, and what they vouch for, by record identity. The
+    // sidecar is decoded on this thread while its signatures are verified on every core and
+    // the results are taken in order on another thread.
+    let mut pass = SidecarPass {
+        in_order: true,
+        ..SidecarPass::default()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ordered::for_each_chunked(
+        cores,
+        VERIFY_CHUNK,
+        |submit| {
+            for rows in sidecar::read_native(&sidecar_file)? {
+                let rows = rows?;
+                let len = rows.len();
+                if !submit(rows, len) {
+                    break;
+                }
             }
-            let id = identity(&row.provider, &row.depiction_id, &row.model);
-            let entry = Signed {
-                row: row.row,
-                digest: row.digest,
-                signature_ok,
-                seen: false,
-            };
-            if signed.insert(id, entry).is_some() {
-                report.problem(
-                    ProblemKind::Invalid,
-                    Some(row.row),
-                    Some(key_of(&row)),
-                    "the sidecar signs this record key twice",
-                );
+            Ok(())
+        },
+        |rows: &Vec<NativeRow>, range| {
+            let rows = &rows[range];
+            let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
+            let items: Vec<(&[u8], &[u8])> = messages
+                .iter()
+                .zip(rows)
+                .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
+                .collect();
+            key.verify_record_chunk(&items)
+        },
+        |rows, verdicts| {
+            for (row, signature_ok) in rows.iter().zip(verdicts.into_iter().flatten()) {
+                pass.take(row, signature_ok);
             }
-        }
+            Ok(())
+        },
+    )?;
+    for (row, key) in &pass.signed_twice {
+        report.problem(
+            ProblemKind::Invalid,
+            Some(*row),
+            Some(key.clone()),
+            "the sidecar signs this record key twice",
+        );
     }
+    let SidecarPass {
+        mut signed,
+        root: sidecar_root,
+        rows: sidecar_rows,
+        in_order,
+        bad_signatures,
+        ..
+    } = pass;
     let file_hash = match hashing.join() {
         Ok(hash) => hash?,
         Err(panic) => std::panic::resume_unwind(panic),
@@ -436,6 +451,46 @@ pub fn verify_records(
     }
     report.conclude(options.allow_missing, anchored);
     Ok(report)
+}
+
+/// Sidecar rows verified per chunk of work: one Ed25519 batch equation.
+const VERIFY_CHUNK: usize = 64;
+
+/// What the sidecar's rows say, taken in order.
+#[derive(Default)]
+struct SidecarPass {
+    /// What each record identity's signature vouches for.
+    signed: HashMap<u128, Signed, BuildHasherDefault<DefaultHasher>>,
+    /// The digest root of the sidecar's rows.
+    root: RootBuilder,
+    rows: u64,
+    /// Whether every row's `row` column counts up from 0.
+    in_order: bool,
+    /// Rows whose signature does not verify, with their record keys.
+    bad_signatures: Vec<(u64, String)>,
+    /// Rows whose record key an earlier row signed already.
+    signed_twice: Vec<(u64, String)>,
+}
+
+impl SidecarPass {
+    fn take(&mut self, row: &NativeRow, signature_ok: bool) {
+        self.root.push(&row.digest);
+        self.in_order &= row.row == self.rows;
+        self.rows += 1;
+        if !signature_ok {
+            self.bad_signatures.push((row.row, key_of(row)));
+        }
+        let id = identity(&row.provider, &row.depiction_id, &row.model);
+        let entry = Signed {
+            row: row.row,
+            digest: row.digest,
+            signature_ok,
+            seen: false,
+        };
+        if self.signed.insert(id, entry).is_some() {
+            self.signed_twice.push((row.row, key_of(row)));
+        }
+    }
 }
 
 fn key_of(row: &NativeRow) -> String {
