@@ -14,6 +14,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
+use oembeddings::Batch;
 use oembeddings::json::{AttributesJson, write_record};
 use oembeddings::record::{RecordKey, RecordRef};
 use sha2::{Digest, Sha256};
@@ -23,6 +24,7 @@ use crate::ed25519::parallel_map;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::openpgp;
+use crate::ordered;
 use crate::report::{ProblemKind, VerifyReport};
 use crate::sidecar;
 
@@ -125,6 +127,9 @@ struct Entry {
     seen: bool,
 }
 
+/// Sidecar rows by record identity fingerprint.
+type Entries = HashMap<u128, Entry, BuildHasherDefault<DefaultHasher>>;
+
 /// Verifies every record of `data` against a compatible-profile sidecar (default
 /// `{root}-signatures.parquet`), with `key` as the only acceptable signer.
 ///
@@ -145,7 +150,7 @@ pub fn verify_records(
     let sidecar_file = sidecar
         .map(Path::to_path_buf)
         .unwrap_or_else(|| sidecar_path(data));
-    let mut entries: HashMap<u128, Entry, BuildHasherDefault<DefaultHasher>> = HashMap::default();
+    let mut entries = Entries::default();
     for rows in sidecar::read_compatible(&sidecar_file)? {
         let rows = rows?;
         // Dearmoring is most of the cost of loading the sidecar: on every core.
@@ -168,62 +173,56 @@ pub fn verify_records(
             }
         }
     }
+    // Records are claimed in order on this thread; each batch's claims are verified in
+    // chunks on every core (the signed bytes, Go's JSON, then the signatures over them,
+    // Ed25519 batched), and the results taken in order on another thread.
     let mut anchored = false;
-    let mut first_row = 0u64;
-    crate::for_each_batch(data, |batch| {
-        let records: Vec<RecordRef<'_>> = batch.records().collect();
-        // Claim each record's sidecar row, in order.
-        let mut work: Vec<Claim> = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
-            let id = record.key();
-            let row = Some(first_row + i as u64);
-            match entries.get_mut(&id.fingerprint()) {
-                None => report.problem(
-                    ProblemKind::Missing,
-                    row,
-                    Some(id.to_string()),
-                    "record has no signature in the sidecar",
-                ),
-                Some(entry) if entry.seen => report.problem(
-                    ProblemKind::Invalid,
-                    row,
-                    Some(id.to_string()),
-                    "record key occurs again; only one record with this key was signed",
-                ),
-                Some(entry) => {
-                    entry.seen = true;
-                    work.push((i, entry.hash, entry.signature.clone()));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ordered::for_each_chunked(
+        cores,
+        VERIFY_CHUNK,
+        |submit| {
+            let mut first_row = 0u64;
+            let options =
+                oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
+            crate::for_each_batch_with(data, &options, |batch| {
+                let claimed = claim(&mut entries, batch, first_row);
+                first_row += batch.num_rows() as u64;
+                let len = claimed.claims.len();
+                if submit(claimed, len) {
+                    Ok(())
+                } else {
+                    Err(SignError::Unsupported("the verifier stopped".into()))
                 }
+            })
+        },
+        |claimed: &Claimed, range| verify_chunk(key, &claimed.batch, &claimed.claims[range]),
+        |claimed, results| {
+            for (kind, i, message) in &claimed.problems {
+                let row = claimed.first_row + *i as u64;
+                let key = claimed.batch.record(*i).key().to_string();
+                report.problem(*kind, Some(row), Some(key), *message);
             }
-        }
-        // For each chunk of records, on every core: the signed bytes (Go's JSON), then the
-        // signatures over them, Ed25519 batched; one pass, no barrier between the two.
-        let chunks: Vec<&[Claim]> = work.chunks(24).collect();
-        let results: Vec<Result<openpgp::Verified, String>> =
-            parallel_map(&chunks, |chunk| verify_chunk(key, &records, chunk))
-                .into_iter()
-                .flatten()
-                .collect();
-        for ((i, _, _), result) in work.iter().zip(results) {
-            match result {
-                Ok(verified) => {
-                    report.valid += 1;
-                    if !anchored {
-                        report.signer = Some(key.openpgp_signer(&verified));
-                        anchored = true;
+            for ((i, _, _), result) in claimed.claims.iter().zip(results.into_iter().flatten()) {
+                match result {
+                    Ok(verified) => {
+                        report.valid += 1;
+                        if !anchored {
+                            report.signer = Some(key.openpgp_signer(&verified));
+                            anchored = true;
+                        }
                     }
+                    Err(reason) => report.problem(
+                        ProblemKind::Invalid,
+                        Some(claimed.first_row + *i as u64),
+                        Some(claimed.batch.record(*i).key().to_string()),
+                        reason,
+                    ),
                 }
-                Err(reason) => report.problem(
-                    ProblemKind::Invalid,
-                    Some(first_row + *i as u64),
-                    Some(records[*i].key().to_string()),
-                    reason,
-                ),
             }
-        }
-        first_row += records.len() as u64;
-        Ok(())
-    })?;
+            Ok(())
+        },
+    )?;
     // Rows left over: their records were deleted. Their key texts come from the sidecar again.
     if entries.values().any(|e| !e.seen) {
         for rows in sidecar::read_compatible(&sidecar_file)? {
@@ -244,18 +243,60 @@ pub fn verify_records(
     Ok(report)
 }
 
+/// Records verified per chunk of work.
+const VERIFY_CHUNK: usize = 24;
+
 /// A record of a batch and what its sidecar row says: (index, record_hash, signature).
 type Claim = (usize, Option<[u8; 32]>, Result<Box<[u8]>, String>);
+
+/// A batch of records, each with a claim on its sidecar row when it has one.
+struct Claimed {
+    batch: Batch,
+    first_row: u64,
+    claims: Vec<Claim>,
+    /// Records that could claim no row: (kind, index in the batch, why).
+    problems: Vec<(ProblemKind, usize, &'static str)>,
+}
+
+/// Claims each record's sidecar row, in order: a key claims its row once.
+fn claim(entries: &mut Entries, batch: &Batch, first_row: u64) -> Claimed {
+    let mut claims = Vec::with_capacity(batch.num_rows());
+    let mut problems = Vec::new();
+    for (i, record) in batch.records().enumerate() {
+        match entries.get_mut(&record.key().fingerprint()) {
+            None => problems.push((
+                ProblemKind::Missing,
+                i,
+                "record has no signature in the sidecar",
+            )),
+            Some(entry) if entry.seen => problems.push((
+                ProblemKind::Invalid,
+                i,
+                "record key occurs again; only one record with this key was signed",
+            )),
+            Some(entry) => {
+                entry.seen = true;
+                claims.push((i, entry.hash, entry.signature.clone()));
+            }
+        }
+    }
+    Claimed {
+        batch: batch.clone(),
+        first_row,
+        claims,
+        problems,
+    }
+}
 
 /// Verifies the records of one chunk of claims.
 fn verify_chunk(
     key: &PublicKey,
-    records: &[RecordRef<'_>],
+    batch: &Batch,
     chunk: &[Claim],
 ) -> Vec<Result<openpgp::Verified, String>> {
     let bytes: Vec<Result<Vec<u8>, String>> = chunk
         .iter()
-        .map(|(i, _, _)| signed_bytes(&records[*i], AttributesJson::Object))
+        .map(|(i, _, _)| signed_bytes(&batch.record(*i), AttributesJson::Object))
         .collect();
     let items: Vec<(&[u8], &[u8])> = bytes
         .iter()
@@ -283,7 +324,7 @@ fn verify_chunk(
                 }
                 // Not these bytes: the null-attributes form, a changed record, or a bad signature.
                 Some(Err(reason)) => {
-                    other_form(key, &records[*i], *hash, signature, object, reason)
+                    other_form(key, &batch.record(*i), *hash, signature, object, reason)
                 }
                 None => Err("not verified".to_owned()),
             }

@@ -44,13 +44,29 @@ pub use records::{Profile, RecordVerifyOptions, verify_records};
 pub use report::{Problem, ProblemKind, VerifyReport};
 pub use sidecar::{CompatibleRow, NativeRow, profile_of};
 
+/// Records per batch where batches stream through a pipeline with no barrier between them
+/// (`ordered::for_each_chunked`): smaller than the reader's default costs nothing there, a
+/// batch's buffers are reused rather than faulted in afresh (half the page faults of 8 MiB
+/// batches), and the several batches in flight hold little memory.
+pub(crate) const PIPELINE_BATCH_ROWS: usize = 512;
+
 /// Calls `f` on each batch of records of `data`, in order, while the next batches are decoded
 /// on another thread (at most two ahead, so memory stays bounded).
 pub(crate) fn for_each_batch(
     data: &Path,
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
-    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f).map(|_| ())
+    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f)
+}
+
+/// [`for_each_batch`] with reader settings.
+pub(crate) fn for_each_batch_with(
+    data: &Path,
+    options: &oembeddings::ReadOptions,
+    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<(), SignError> {
+    let options = options.clone().with_file_digest(false);
+    decode_batches(data, &options, f).map(drop)
 }
 
 /// [`for_each_batch`] with reader settings, also returning the file's size and SHA-256,
@@ -61,12 +77,13 @@ pub(crate) fn for_each_batch_hashed(
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<oembeddings::FileDigest, SignError> {
     let options = options.clone().with_file_digest(true);
-    for_each_batch_with(data, &options, f)?
+    decode_batches(data, &options, f)?
         .ok_or_else(|| SignError::Unsupported(format!("{}: not hashed", data.display())))
 }
 
-/// [`for_each_batch`] with reader settings; the file's digest when they ask for it.
-pub(crate) fn for_each_batch_with(
+/// Decodes on another thread and calls `f` on each batch; the file's digest when `options`
+/// ask for it and every batch was read.
+fn decode_batches(
     data: &Path,
     options: &oembeddings::ReadOptions,
     mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,

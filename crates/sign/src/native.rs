@@ -24,9 +24,6 @@ use crate::sidecar::{self, NativeRow};
 /// Digest algorithm name recorded in manifests.
 pub const DIGEST_ALGORITHM: &str = "oembeddings.record.v1";
 
-/// Records per batch when signing.
-const SIGN_BATCH_ROWS: usize = 512;
-
 /// Files written by [`sign_records`].
 #[derive(Debug, Clone)]
 pub struct SignedRecords {
@@ -87,12 +84,10 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         cores,
         32,
         |submit| {
-            // Batches smaller than the reader's default: with no barrier between batches
-            // they cost nothing extra, and their buffers are reused rather than faulted in
-            // afresh (half the page faults of 8 MiB batches).
             // The file is hashed from the reads that decode it: the signed vectors are the
             // hashed bytes, and the file is read once.
-            let options = oembeddings::ReadOptions::default().with_batch_size(SIGN_BATCH_ROWS);
+            let options =
+                oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
             crate::for_each_batch_hashed(data, &options, |batch| {
                 if submit(batch.clone(), batch.num_rows()) {
                     Ok(())
