@@ -64,16 +64,15 @@ struct State {
     at_end: bool,
     /// Chunks kept for serving, contiguous, the last one ending at `hashed`.
     window: VecDeque<(u64, Bytes)>,
-    /// Whether to keep chunks at all (false when nothing is served from them).
+    /// Whether ranges are still served from the chunks (until the digest is taken).
     serving: bool,
     /// Chunks no longer served, reused once nothing holds them.
     spare: VecDeque<Bytes>,
 }
 
 impl SequentialFile {
-    /// Reads `file` (of `len` bytes when opened) from its start. `serving`: whether byte
-    /// ranges will be asked for (else chunks are hashed and dropped at once).
-    pub(crate) fn new(file: File, len: u64, serving: bool) -> Self {
+    /// Reads `file` (of `len` bytes when opened) from its start.
+    pub(crate) fn new(file: File, len: u64) -> Self {
         let chunk = usize::try_from(len / 16)
             .unwrap_or(MAX_CHUNK)
             .clamp(MIN_CHUNK, MAX_CHUNK);
@@ -86,7 +85,7 @@ impl SequentialFile {
                 hashed: 0,
                 at_end: false,
                 window: VecDeque::new(),
-                serving,
+                serving: true,
                 spare: VecDeque::new(),
             }),
         }
@@ -99,11 +98,12 @@ impl SequentialFile {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Hashes the file up to at least `offset` (or its end).
+    /// Hashes the file up to at least `offset` (or its end), keeping none of it: for a
+    /// reader that serves no ranges from the chunks.
     pub(crate) fn advance_to(&self, offset: u64) -> io::Result<()> {
         let mut state = self.state();
         while state.hashed < offset && !state.at_end {
-            self.read_chunk(&mut state)?;
+            self.read_chunk(&mut state, false)?;
         }
         Ok(())
     }
@@ -114,7 +114,7 @@ impl SequentialFile {
         state.window.clear();
         state.serving = false;
         while !state.at_end {
-            self.read_chunk(&mut state)?;
+            self.read_chunk(&mut state, false)?;
         }
         Ok(FileDigest {
             size: state.hashed,
@@ -122,8 +122,8 @@ impl SequentialFile {
         })
     }
 
-    /// Reads, hashes and (when serving) keeps the next chunk.
-    fn read_chunk(&self, state: &mut State) -> io::Result<()> {
+    /// Reads, hashes and (if `keep`) keeps the next chunk.
+    fn read_chunk(&self, state: &mut State, keep: bool) -> io::Result<()> {
         let mut buffer = take_spare(&mut state.spare, self.chunk);
         let mut filled = 0;
         while filled < buffer.len() {
@@ -144,7 +144,7 @@ impl SequentialFile {
         state.hasher.update(&buffer);
         let start = state.hashed;
         state.hashed += filled as u64;
-        if state.serving && filled > 0 {
+        if keep && filled > 0 {
             state.window.push_back((start, buffer.freeze()));
         }
         Ok(())
@@ -169,7 +169,7 @@ impl SequentialFile {
             }
         }
         while state.hashed < end && !state.at_end {
-            self.read_chunk(&mut state)?;
+            self.read_chunk(&mut state, true)?;
         }
         if state.hashed < end {
             return Err(io::Error::new(
@@ -346,7 +346,7 @@ mod tests {
     fn serves_ranges_and_hashes_the_whole_file() {
         let data = pattern(3 * MIN_CHUNK * 16 + 12_345);
         let (_tmp, file) = file_of(&data);
-        let sequential = SequentialFile::new(file, data.len() as u64, true);
+        let sequential = SequentialFile::new(file, data.len() as u64);
         let chunk = sequential.chunk;
         assert!(chunk > MIN_CHUNK && chunk < MAX_CHUNK);
         // In order, within a chunk, across a chunk boundary, over several chunks, and back
@@ -384,7 +384,7 @@ mod tests {
     fn reading_past_the_end_is_an_error() {
         let data = pattern(1000);
         let (_tmp, file) = file_of(&data);
-        let sequential = SequentialFile::new(file, 1000, true);
+        let sequential = SequentialFile::new(file, 1000);
         assert!(sequential.bytes(900, 200).is_err());
         assert_eq!(&sequential.bytes(900, 100).unwrap()[..], &data[900..]);
         let digest = sequential.finish().unwrap();
@@ -396,9 +396,11 @@ mod tests {
     fn hashing_alone_keeps_nothing() {
         let data = pattern(40 * MIN_CHUNK + 1);
         let (_tmp, file) = file_of(&data);
-        let sequential = SequentialFile::new(file, data.len() as u64, false);
+        let sequential = SequentialFile::new(file, data.len() as u64);
         sequential.advance_to(3 * MIN_CHUNK as u64 + 1).unwrap();
         assert!(sequential.state().window.is_empty());
+        // Ranges are still served, read directly.
+        assert_eq!(&sequential.bytes(10, 20).unwrap()[..], &data[10..30]);
         assert_eq!(
             sequential.finish().unwrap().sha256,
             <[u8; 32]>::from(Sha256::digest(&data))

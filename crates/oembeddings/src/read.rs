@@ -419,11 +419,9 @@ impl ParquetSource {
         let groups: Vec<usize> =
             row_groups.unwrap_or_else(|| (0..self.metadata().num_row_groups()).collect());
         let sequential = if options.file_digest {
-            let serving = options.direct_vectors;
             Some(Arc::new(SequentialFile::new(
                 self.clone_file()?,
                 self.file_len,
-                serving,
             )))
         } else {
             None
@@ -634,7 +632,7 @@ impl Reader {
         };
         match &self.sequential {
             Some(sequential) => sequential.finish().map_err(io_err),
-            None => SequentialFile::new(self.source.clone_file()?, self.source.file_len, false)
+            None => SequentialFile::new(self.source.clone_file()?, self.source.file_len)
                 .finish()
                 .map_err(io_err),
         }

@@ -110,12 +110,20 @@ fn go_columns() -> Vec<(&'static str, ArrayRef)> {
     c
 }
 
+/// Every record of `path`, read with the file's digest taken along the way; the digest is
+/// checked against the file's SHA-256 whenever every record was read.
 fn all_records(path: &Path) -> Result<Vec<Record>, ReadError> {
+    let options = ReadOptions::default().with_file_digest(true);
+    let mut reader = ParquetSource::open(path)?.records(&options)?;
     let mut out = Vec::new();
-    for batch in read(path)? {
+    for batch in reader.by_ref() {
         let batch = batch?;
         out.extend(batch.records().map(|r| r.to_record()));
     }
+    let digest = reader.file_digest()?;
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(digest.size, bytes.len() as u64);
+    assert_eq!(digest.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
     Ok(out)
 }
 
