@@ -11,7 +11,6 @@
 //! listed; and any of them fails the verification unless the caller allows missing ones.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
 use oembeddings::Batch;
@@ -127,8 +126,9 @@ struct Entry {
     seen: bool,
 }
 
-/// Sidecar rows by record identity fingerprint.
-type Entries = HashMap<u128, Entry, BuildHasherDefault<DefaultHasher>>;
+/// Sidecar rows by record identity fingerprint, hashed again with a random key (see
+/// `native::SidecarPass::signed`).
+type Entries = HashMap<u128, Entry>;
 
 /// Verifies every record of `data` against a compatible-profile sidecar (default
 /// `{root}-signatures.parquet`), with `key` as the only acceptable signer.

@@ -4,7 +4,6 @@
 //! moved-in record.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, DefaultHasher};
 use std::path::{Path, PathBuf};
 
 use oembeddings::Batch;
@@ -454,8 +453,10 @@ const VERIFY_CHUNK: usize = 64;
 /// What the sidecar's rows say, taken in order.
 #[derive(Default)]
 struct SidecarPass {
-    /// What each record identity's signature vouches for.
-    signed: HashMap<u128, Signed, BuildHasherDefault<DefaultHasher>>,
+    /// What each record identity's signature vouches for. The map hashes the fingerprints
+    /// again with a random key: their own key is public, and a hostile sidecar could
+    /// otherwise crowd them into the same buckets.
+    signed: HashMap<u128, Signed>,
     /// The digest root of the sidecar's rows.
     root: RootBuilder,
     rows: u64,
