@@ -16,13 +16,14 @@ use oembeddings_sign::minisign::{
     verify, verify_with_options,
 };
 
-/// Test inputs: empty, small, and larger than the 1 MiB read chunk with an
+/// Test inputs: empty, small, exactly the 1 MiB read chunk, and larger than it with an
 /// odd tail.
 fn write_inputs(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut paths = Vec::new();
     for (name, len) in [
         ("empty.bin", 0usize),
         ("small.bin", 1000),
+        ("chunk.bin", 1 << 20),
         ("big.bin", (3 << 20) + 7),
     ] {
         let p = dir.join(name);
