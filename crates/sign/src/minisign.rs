@@ -1084,7 +1084,11 @@ mod tests {
                 fail_at: None,
             };
             let digest = blake2b512_stream(reader).unwrap();
-            assert_eq!(&digest, blake2b_simd::blake2b(&data[..len]).as_array(), "{len}");
+            assert_eq!(
+                &digest,
+                blake2b_simd::blake2b(&data[..len]).as_array(),
+                "{len}"
+            );
         }
         for fail_at in [0, READ_CHUNK / 2, 2 * READ_CHUNK + 5] {
             let reader = Awkward {
