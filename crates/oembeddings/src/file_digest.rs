@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::unix::fs::FileExt;
+use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
@@ -29,6 +30,13 @@ pub struct FileDigest {
 }
 
 impl FileDigest {
+    /// Size and SHA-256 of the file at `path`, streamed.
+    pub fn of_file(path: &Path) -> io::Result<Self> {
+        let file = File::open(path)?;
+        let len = file.metadata()?.len();
+        SequentialFile::new(file, len).finish()
+    }
+
     /// The SHA-256 as lowercase hex.
     pub fn sha256_hex(&self) -> String {
         self.sha256.iter().map(|b| format!("{b:02x}")).collect()
@@ -64,8 +72,6 @@ struct State {
     at_end: bool,
     /// Chunks kept for serving, contiguous, the last one ending at `hashed`.
     window: VecDeque<(u64, Bytes)>,
-    /// Whether ranges are still served from the chunks (until the digest is taken).
-    serving: bool,
     /// Chunks no longer served, reused once nothing holds them.
     spare: VecDeque<Bytes>,
 }
@@ -85,7 +91,6 @@ impl SequentialFile {
                 hashed: 0,
                 at_end: false,
                 window: VecDeque::new(),
-                serving: true,
                 spare: VecDeque::new(),
             }),
         }
@@ -111,8 +116,8 @@ impl SequentialFile {
     /// Hashes the rest of the file and returns its digest.
     pub(crate) fn finish(&self) -> io::Result<FileDigest> {
         let mut state = self.state();
+        // Later requests are for bytes already passed, and are read directly.
         state.window.clear();
-        state.serving = false;
         while !state.at_end {
             self.read_chunk(&mut state, false)?;
         }
@@ -146,6 +151,8 @@ impl SequentialFile {
         state.hashed += filled as u64;
         if keep && filled > 0 {
             state.window.push_back((start, buffer.freeze()));
+        } else {
+            retire(&mut state.spare, buffer.freeze(), self.chunk);
         }
         Ok(())
     }
@@ -156,7 +163,7 @@ impl SequentialFile {
         let end = start.saturating_add(len as u64);
         let mut state = self.state();
         let kept_from = state.window.front().map_or(state.hashed, |(at, _)| *at);
-        if !state.serving || start < kept_from {
+        if start < kept_from {
             drop(state);
             return self.read_directly(start, len);
         }
@@ -399,6 +406,8 @@ mod tests {
         let sequential = SequentialFile::new(file, data.len() as u64);
         sequential.advance_to(3 * MIN_CHUNK as u64 + 1).unwrap();
         assert!(sequential.state().window.is_empty());
+        // One buffer, reused for every chunk.
+        assert_eq!(sequential.state().spare.len(), 1);
         // Ranges are still served, read directly.
         assert_eq!(&sequential.bytes(10, 20).unwrap()[..], &data[10..30]);
         assert_eq!(

@@ -433,22 +433,11 @@ impl ParquetSource {
             None
         };
         // Where each row group's bytes start, to hash along when no vectors are served.
-        let mut group_starts = Vec::with_capacity(groups.len());
-        let mut end_row = first_row;
-        for &rg in &groups {
-            let group = self.metadata().row_group(rg);
-            end_row += u64::try_from(group.num_rows()).unwrap_or(0);
-            let start = group
-                .columns()
-                .iter()
-                .map(|c| {
-                    let (start, _) = c.byte_range();
-                    start
-                })
-                .min()
-                .unwrap_or(0);
-            group_starts.push((end_row, start));
-        }
+        let group_starts = if sequential.is_some() && vectors.is_none() {
+            self.group_starts(&groups, first_row)
+        } else {
+            Vec::new()
+        };
         let mut roots: Vec<usize> = self
             .layout
             .columns
@@ -482,6 +471,21 @@ impl ParquetSource {
             repair: options.repair,
             source: self,
         })
+    }
+
+    /// For each of `groups` (the first starting at row `first_row`): the row after its last,
+    /// and its first byte.
+    fn group_starts(&self, groups: &[usize], first_row: u64) -> Vec<(u64, u64)> {
+        let mut end_row = first_row;
+        groups
+            .iter()
+            .map(|&rg| {
+                let group = self.metadata().row_group(rg);
+                end_row += u64::try_from(group.num_rows()).unwrap_or(0);
+                let start = group.columns().iter().map(|c| c.byte_range().0).min();
+                (end_row, start.unwrap_or(0))
+            })
+            .collect()
     }
 
     /// The direct decoder for the vectors, when the file uses the Go layout's vector column.
@@ -570,10 +574,14 @@ impl ParquetSource {
 
     /// Another handle on the opened file (the same file even if the path is replaced).
     fn clone_file(&self) -> Result<File, ReadError> {
-        self.file.try_clone().map_err(|source| ReadError::Io {
+        self.file.try_clone().map_err(|e| self.io_error(e))
+    }
+
+    fn io_error(&self, source: io::Error) -> ReadError {
+        ReadError::Io {
             path: self.path.clone(),
             source,
-        })
+        }
     }
 }
 
@@ -626,16 +634,11 @@ impl Reader {
     /// Without it, the whole file is read and hashed now. Either way the digest covers
     /// every byte of the file as opened, from its start to its end.
     pub fn file_digest(&self) -> Result<FileDigest, ReadError> {
-        let io_err = |source| ReadError::Io {
-            path: self.source.path.clone(),
-            source,
+        let digest = match &self.sequential {
+            Some(sequential) => sequential.finish(),
+            None => SequentialFile::new(self.source.clone_file()?, self.source.file_len).finish(),
         };
-        match &self.sequential {
-            Some(sequential) => sequential.finish().map_err(io_err),
-            None => SequentialFile::new(self.source.clone_file()?, self.source.file_len)
-                .finish()
-                .map_err(io_err),
-        }
+        digest.map_err(|e| self.source.io_error(e))
     }
 
     /// Hashes along when no vectors are served from the hashed reads: up to the start of
@@ -650,10 +653,7 @@ impl Reader {
         };
         sequential
             .advance_to(start)
-            .map_err(|source| ReadError::Io {
-                path: self.source.path.clone(),
-                source,
-            })
+            .map_err(|e| self.source.io_error(e))
     }
 }
 

@@ -122,6 +122,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
 #[derive(Debug)]
 struct Entry {
     hash: Option<[u8; 32]>,
+    /// Moved to the record's claim once a record claims the row.
     signature: Result<Box<[u8]>, String>,
     seen: bool,
 }
@@ -182,12 +183,10 @@ pub fn verify_records(
         cores,
         VERIFY_CHUNK,
         |submit| {
-            let mut first_row = 0u64;
             let options =
                 oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
             crate::for_each_batch_with(data, &options, |batch| {
-                let claimed = claim(&mut entries, batch, first_row);
-                first_row += batch.num_rows() as u64;
+                let claimed = claim(&mut entries, batch);
                 let len = claimed.claims.len();
                 if submit(claimed, len) {
                     Ok(())
@@ -199,7 +198,7 @@ pub fn verify_records(
         |claimed: &Claimed, range| verify_chunk(key, &claimed.batch, &claimed.claims[range]),
         |claimed, results| {
             for (kind, i, message) in &claimed.problems {
-                let row = claimed.first_row + *i as u64;
+                let row = claimed.batch.first_row() + *i as u64;
                 let key = claimed.batch.record(*i).key().to_string();
                 report.problem(*kind, Some(row), Some(key), *message);
             }
@@ -214,7 +213,7 @@ pub fn verify_records(
                     }
                     Err(reason) => report.problem(
                         ProblemKind::Invalid,
-                        Some(claimed.first_row + *i as u64),
+                        Some(claimed.batch.first_row() + *i as u64),
                         Some(claimed.batch.record(*i).key().to_string()),
                         reason,
                     ),
@@ -252,14 +251,13 @@ type Claim = (usize, Option<[u8; 32]>, Result<Box<[u8]>, String>);
 /// A batch of records, each with a claim on its sidecar row when it has one.
 struct Claimed {
     batch: Batch,
-    first_row: u64,
     claims: Vec<Claim>,
     /// Records that could claim no row: (kind, index in the batch, why).
     problems: Vec<(ProblemKind, usize, &'static str)>,
 }
 
 /// Claims each record's sidecar row, in order: a key claims its row once.
-fn claim(entries: &mut Entries, batch: &Batch, first_row: u64) -> Claimed {
+fn claim(entries: &mut Entries, batch: &Batch) -> Claimed {
     let mut claims = Vec::with_capacity(batch.num_rows());
     let mut problems = Vec::new();
     for (i, record) in batch.records().enumerate() {
@@ -276,13 +274,14 @@ fn claim(entries: &mut Entries, batch: &Batch, first_row: u64) -> Claimed {
             )),
             Some(entry) => {
                 entry.seen = true;
-                claims.push((i, entry.hash, entry.signature.clone()));
+                // A row is claimed once: its signature moves to the claim, uncopied.
+                let signature = std::mem::replace(&mut entry.signature, Ok(Box::default()));
+                claims.push((i, entry.hash, signature));
             }
         }
     }
     Claimed {
         batch: batch.clone(),
-        first_row,
         claims,
         problems,
     }

@@ -66,29 +66,31 @@ pub(crate) fn for_each_batch_with(
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
     let options = options.clone().with_file_digest(false);
-    decode_batches(data, &options, f).map(drop)
+    decode_batches(oembeddings::ParquetSource::open(data)?, &options, f).map(drop)
 }
 
-/// [`for_each_batch`] with reader settings, also returning the file's size and SHA-256,
-/// taken from the same reads as the records (see [`oembeddings::Reader::file_digest`]).
+/// [`for_each_batch`] over an opened file with reader settings, also returning the file's
+/// size and SHA-256, taken from the same reads as the records (see
+/// [`oembeddings::Reader::file_digest`]).
 pub(crate) fn for_each_batch_hashed(
-    data: &Path,
+    source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<oembeddings::FileDigest, SignError> {
     let options = options.clone().with_file_digest(true);
-    decode_batches(data, &options, f)?
-        .ok_or_else(|| SignError::Unsupported(format!("{}: not hashed", data.display())))
+    let path = source.path().to_path_buf();
+    decode_batches(source, &options, f)?
+        .ok_or_else(|| SignError::Unsupported(format!("{}: not hashed", path.display())))
 }
 
 /// Decodes on another thread and calls `f` on each batch; the file's digest when `options`
 /// ask for it and every batch was read.
 fn decode_batches(
-    data: &Path,
+    source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
     mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<Option<oembeddings::FileDigest>, SignError> {
-    let mut reader = oembeddings::ParquetSource::open(data)?.records(options)?;
+    let mut reader = source.records(options)?;
     let digest = options.file_digest;
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel(2);

@@ -1,13 +1,9 @@
 //! Signed manifests: what a native record signature set, or a whole release, covers.
 
-use std::fs::File;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::digest::hex;
 use crate::error::SignError;
 use crate::keys::PublicKey;
 use crate::report::{ProblemKind, VerifyReport};
@@ -135,26 +131,10 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
     serde_json::from_value(value).map_err(|e| SignError::manifest(path, e.to_string()))
 }
 
-/// Size and SHA-256 of a file, streamed.
+/// Size and SHA-256 (hex) of a file, streamed.
 pub(crate) fn hash_file(path: &Path) -> Result<(u64, String), SignError> {
-    let mut file = File::open(path).map_err(SignError::io(path))?;
-    hash_reader(&mut file).map_err(SignError::io(path))
-}
-
-/// Size and SHA-256 of a stream.
-pub(crate) fn hash_reader(reader: &mut impl Read) -> io::Result<(u64, String)> {
-    let mut h = Sha256::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = reader.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buffer[..n]);
-        size += n as u64;
-    }
-    Ok((size, hex(&h.finalize())))
+    let digest = oembeddings::FileDigest::of_file(path).map_err(SignError::io(path))?;
+    Ok((digest.size, digest.sha256_hex()))
 }
 
 /// The current time as RFC 3339 UTC, seconds.

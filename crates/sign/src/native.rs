@@ -87,7 +87,8 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
             // hashed bytes, and the file is read once.
             let options =
                 oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
-            crate::for_each_batch_hashed(data, &options, |batch| {
+            let source = oembeddings::ParquetSource::open(data)?;
+            crate::for_each_batch_hashed(source, &options, |batch| {
                 if submit(batch.clone(), batch.num_rows()) {
                     Ok(())
                 } else {
@@ -255,10 +256,7 @@ pub fn verify_records(
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity. The
     // sidecar is decoded on this thread while its signatures are verified on every core and
     // the results are taken in order on another thread.
-    let mut pass = SidecarPass {
-        in_order: true,
-        ..SidecarPass::default()
-    };
+    let mut pass = SidecarPass::default();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     ordered::for_each_chunked(
         cores,
@@ -302,7 +300,7 @@ pub fn verify_records(
         mut signed,
         root: sidecar_root,
         rows: sidecar_rows,
-        in_order,
+        out_of_order,
         bad_signatures,
         ..
     } = pass;
@@ -314,7 +312,7 @@ pub fn verify_records(
     let identical = report.invalid == 0
         && (file_hash.0, file_hash.1.as_str())
             == (manifest.file.size, manifest.file.sha256.as_str())
-        && in_order
+        && !out_of_order
         && Some(sidecar_rows) == manifest.file.rows
         && hex(&sidecar_root.finish()) == manifest_root;
     if identical {
@@ -460,8 +458,8 @@ struct SidecarPass {
     /// The digest root of the sidecar's rows.
     root: RootBuilder,
     rows: u64,
-    /// Whether every row's `row` column counts up from 0.
-    in_order: bool,
+    /// Whether some row's `row` column breaks the count up from 0.
+    out_of_order: bool,
     /// Rows whose signature does not verify, with their record keys.
     bad_signatures: Vec<(u64, String)>,
     /// Rows whose record key an earlier row signed already.
@@ -471,7 +469,7 @@ struct SidecarPass {
 impl SidecarPass {
     fn take(&mut self, row: &NativeRow, signature_ok: bool) {
         self.root.push(&row.digest);
-        self.in_order &= row.row == self.rows;
+        self.out_of_order |= row.row != self.rows;
         self.rows += 1;
         if !signature_ok {
             self.bad_signatures.push((row.row, key_of(row)));

@@ -65,8 +65,11 @@ fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
 /// The manifest entry of one file; record files also get rows and the digest root.
 fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let path = manifest::join(dir, name);
-    let records_file = name.ends_with(".parquet") && ParquetSource::open(&path).is_ok();
-    if !records_file {
+    let source = name
+        .ends_with(".parquet")
+        .then(|| ParquetSource::open(&path).ok())
+        .flatten();
+    let Some(source) = source else {
         let (size, sha256) = manifest::hash_file(&path)?;
         return Ok(FileEntry {
             name: name.to_owned(),
@@ -75,12 +78,12 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
             rows: None,
             records_root: None,
         });
-    }
+    };
     // One read of the file gives its records and its SHA-256.
     let mut root = RootBuilder::default();
     let mut count = 0u64;
     let options = oembeddings::ReadOptions::default();
-    let digest = crate::for_each_batch_hashed(&path, &options, |batch| {
+    let digest = crate::for_each_batch_hashed(source, &options, |batch| {
         let records: Vec<_> = batch.records().collect();
         for digest in parallel_map(&records, record_digest) {
             root.push(&digest);

@@ -429,6 +429,25 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     let report = compatible::verify_records(&data, &key, None, true).unwrap();
     assert!(report.ok && report.missing == 1, "{:?}", messages(&report));
 
+    // A record twice: the first copy claims its row and verifies, the second is named.
+    let mut doubled = records.clone();
+    doubled.insert(5, records[3].clone());
+    write(&data, &doubled);
+    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    assert_eq!(
+        (report.valid, report.invalid, report.missing, report.extra),
+        (12, 1, 0, 0),
+        "{:?}",
+        messages(&report)
+    );
+    let twice = &report.problems[0];
+    assert_eq!(twice.row, Some(5));
+    assert_eq!(
+        twice.key.as_deref(),
+        Some(record(3).key().to_string().as_str())
+    );
+    assert!(twice.message.contains("occurs again"), "{}", twice.message);
+
     // A record presented under another identity: the Go verifier matches by hash alone and
     // would accept it; here the row must match the record's provider, depiction and model.
     let mut renamed = records.clone();
