@@ -10,7 +10,7 @@ use arrow_array::{Array, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType};
 use oembeddings::read::ReadOptions;
 use oembeddings::{ArrowNormalizer, Batch, ParquetSource, VectorOutput, WriteOptions, Writer};
-use oembeddings_sign::digest::{SIGNED_MESSAGE_LEN, record_digest, signed_message};
+use oembeddings_sign::digest::{self, SIGNED_MESSAGE_LEN, signed_message};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PyArray, PyRecordBatchReader};
@@ -116,9 +116,9 @@ fn write(
 
 /// The message each record's native-profile signature signs.
 fn signed_messages(batch: &Batch) -> Vec<[u8; 64]> {
-    batch
-        .records()
-        .map(|r| signed_message(&record_digest(&r)))
+    digest::record_digests(batch.records())
+        .iter()
+        .map(signed_message)
         .collect()
 }
 
@@ -129,9 +129,8 @@ fn record_digests(py: Python<'_>, batch: AnyRecordBatch) -> PyResult<PyArray> {
     let array = py.detach(|| -> PyResult<_> {
         let mut out = FixedSizeBinaryBuilder::new(32);
         for batch in batches {
-            for record in batch?.records() {
-                out.append_value(record_digest(&record))
-                    .map_err(format_error)?;
+            for record_digest in digest::record_digests(batch?.records()) {
+                out.append_value(record_digest).map_err(format_error)?;
             }
         }
         Ok(out.finish())

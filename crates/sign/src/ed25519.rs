@@ -115,12 +115,21 @@ fn small_order_encodings() -> &'static [[u8; 32]] {
 /// `f` over `items` on every core, in order. Threads take small chunks in turn, so that a
 /// slow chunk does not leave the other cores idle.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    parallel_chunks(items, |chunk| chunk.iter().map(&f).collect())
+}
+
+/// `f` over consecutive chunks of `items` on every core, its results concatenated in order;
+/// `f` returns one result per item of its chunk.
+pub(crate) fn parallel_chunks<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     // Small enough to balance (several per thread), large enough to amortise the counter.
     let chunk_len = (items.len() / (threads * 8)).clamp(1, 32);
     let chunks = items.len().div_ceil(chunk_len);
     if threads <= 1 || chunks < 2 {
-        return items.iter().map(f).collect();
+        return f(items);
     }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
@@ -132,7 +141,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
                     return done;
                 }
                 let part = &items[chunk * chunk_len..((chunk + 1) * chunk_len).min(items.len())];
-                done.push((chunk, part.iter().map(&f).collect::<Vec<R>>()));
+                done.push((chunk, f(part)));
             }
         };
         let handles: Vec<_> = (1..threads.min(chunks))

@@ -33,6 +33,7 @@ mod ordered;
 pub mod records;
 pub mod release;
 pub mod report;
+mod sha256_pair;
 mod sidecar;
 
 use std::io::Write;

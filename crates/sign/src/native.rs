@@ -10,9 +10,9 @@ use oembeddings::Batch;
 use oembeddings::record::{RecordKey, RecordRef};
 
 use crate::digest::{
-    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
+    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, signed_message,
 };
-use crate::ed25519::parallel_map;
+use crate::ed25519::parallel_chunks;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey, Signatures};
 use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
@@ -99,8 +99,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         },
         |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Signatures), SignError> {
             // Digest and sign each record in one pass.
-            let digests: Vec<RecordDigest> =
-                range.map(|i| record_digest(&batch.record(i))).collect();
+            let digests = record_digests(range.map(|i| batch.record(i)));
             let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
             let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
             Ok((digests, signing.sign(&refs)?))
@@ -337,7 +336,7 @@ pub fn verify_records(
     let mut row = 0u64;
     crate::for_each_batch(data, |batch| {
         let records: Vec<RecordRef<'_>> = batch.records().collect();
-        let digests = parallel_map(&records, record_digest);
+        let digests = parallel_chunks(&records, |chunk| record_digests(chunk.iter().copied()));
         for (record, digest) in records.iter().zip(&digests) {
             root.push(digest);
             let key = || Some(record.key().to_string());

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use oembeddings::read::ParquetSource;
 
-use crate::digest::{RootBuilder, hex, record_digest};
-use crate::ed25519::parallel_map;
+use crate::digest::{RootBuilder, hex, record_digests};
+use crate::ed25519::parallel_chunks;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
@@ -85,7 +85,7 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let options = oembeddings::ReadOptions::default();
     let digest = crate::for_each_batch_hashed(source, &options, |batch| {
         let records: Vec<_> = batch.records().collect();
-        for digest in parallel_map(&records, record_digest) {
+        for digest in parallel_chunks(&records, |chunk| record_digests(chunk.iter().copied())) {
             root.push(&digest);
             count += 1;
         }
