@@ -18,7 +18,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use bytes::{Bytes, BytesMut};
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, Length};
-use sha2::{Digest, Sha256};
+
+use crate::sha256_pair::{Segments, Stream, StreamSource, digest_beside};
 
 /// Size and SHA-256 of a whole file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,27 +54,90 @@ const MIN_CHUNK: usize = 64 << 10;
 /// Spent chunks kept for reuse: a fresh 8 MiB buffer costs two thousand page faults.
 const SPARE_CHUNKS: usize = 4;
 
+/// Chunks read but not yet hashed, at most, before the reading thread hashes the oldest
+/// itself: hashing waits for record digests to pair with (see [`FileHashing`]), but must not
+/// hold on to the file.
+const MAX_UNHASHED: usize = 4;
+
 /// A file read once, in order, hashed as it goes, serving the byte ranges a reader asks for.
 #[derive(Debug)]
 pub(crate) struct SequentialFile {
     file: File,
     len: u64,
-    /// Bytes read at a time: a sixteenth of the file, within bounds.
+    /// Bytes read at a time: a sixteenth of the file, within bounds, in whole 64 KiB (so
+    /// that every chunk but the last is whole SHA-256 blocks).
     chunk: usize,
     state: Mutex<State>,
+    /// The file's SHA-256, over the chunks in order. Locked before `state` when both are.
+    lane: Mutex<FileLane>,
 }
 
 #[derive(Debug)]
 struct State {
-    hasher: Sha256,
-    /// Bytes read and hashed so far: the file's first `hashed` bytes.
-    hashed: u64,
+    /// Bytes read so far: the file's first `read` bytes.
+    read: u64,
     /// Whether the file's end was reached.
     at_end: bool,
-    /// Chunks kept for serving, contiguous, the last one ending at `hashed`.
+    /// Chunks kept for serving, contiguous, the last one ending at `read`.
     window: VecDeque<(u64, Bytes)>,
+    /// Chunks read and not yet hashed, in order, with their offsets.
+    unhashed: VecDeque<(u64, Bytes)>,
     /// Chunks no longer served, reused once nothing holds them.
     spare: VecDeque<Bytes>,
+}
+
+/// The file's SHA-256 so far: whole blocks hashed, the chunk being hashed, and the bytes of
+/// a last, partial block.
+#[derive(Debug, Default)]
+struct FileLane {
+    stream: Stream,
+    /// The rest of the chunk being hashed (whole blocks).
+    current: Bytes,
+    /// The whole chunk being hashed, returned for reuse once hashed.
+    held: Option<Bytes>,
+    /// Bytes after `current`, fewer than a block.
+    carry: Vec<u8>,
+    /// Why the digest cannot be trusted, if a chunk came out of order.
+    failed: Option<String>,
+}
+
+impl FileLane {
+    /// Offset of the next byte to come.
+    fn next_offset(&self) -> u64 {
+        self.stream.len() + (self.current.len() + self.carry.len()) as u64
+    }
+
+    /// Takes the next chunk, which starts at `offset`; `current` must be hashed.
+    fn take(&mut self, offset: u64, chunk: Bytes) -> io::Result<()> {
+        if offset != self.next_offset() || !self.current.is_empty() {
+            return Err(io::Error::other(format!(
+                "internal error: the chunk at offset {offset} was hashed out of order"
+            )));
+        }
+        let mut rest = chunk.clone();
+        if !self.carry.is_empty() {
+            let take = (64 - self.carry.len()).min(rest.len());
+            self.carry.extend_from_slice(&rest[..take]);
+            rest = rest.slice(take..);
+            if self.carry.len() == 64 {
+                self.stream.update_blocks(&self.carry);
+                self.carry.clear();
+            }
+        }
+        let whole = rest.len() / 64 * 64;
+        self.carry.extend_from_slice(&rest[whole..]);
+        self.current = rest.slice(..whole);
+        self.held = Some(chunk);
+        Ok(())
+    }
+
+    /// Hashes the rest of the current chunk alone; returns the chunk for reuse.
+    fn hash_current(&mut self) -> Option<Bytes> {
+        let current = std::mem::take(&mut self.current);
+        self.stream.update_blocks(&current);
+        drop(current);
+        self.held.take()
+    }
 }
 
 impl SequentialFile {
@@ -81,18 +145,21 @@ impl SequentialFile {
     pub(crate) fn new(file: File, len: u64) -> Self {
         let chunk = usize::try_from(len / 16)
             .unwrap_or(MAX_CHUNK)
-            .clamp(MIN_CHUNK, MAX_CHUNK);
+            .clamp(MIN_CHUNK, MAX_CHUNK)
+            / MIN_CHUNK
+            * MIN_CHUNK;
         Self {
             file,
             len,
             chunk,
             state: Mutex::new(State {
-                hasher: Sha256::new(),
-                hashed: 0,
+                read: 0,
                 at_end: false,
                 window: VecDeque::new(),
+                unhashed: VecDeque::new(),
                 spare: VecDeque::new(),
             }),
+            lane: Mutex::new(FileLane::default()),
         }
     }
 
@@ -103,11 +170,17 @@ impl SequentialFile {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Hashes the file up to at least `offset` (or its end), keeping none of it: for a
+    fn lane(&self) -> MutexGuard<'_, FileLane> {
+        self.lane
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reads the file up to at least `offset` (or its end), keeping none of it: for a
     /// reader that serves no ranges from the chunks.
     pub(crate) fn advance_to(&self, offset: u64) -> io::Result<()> {
         let mut state = self.state();
-        while state.hashed < offset && !state.at_end {
+        while state.read < offset && !state.at_end {
             self.read_chunk(&mut state, false)?;
         }
         Ok(())
@@ -115,26 +188,40 @@ impl SequentialFile {
 
     /// Hashes the rest of the file and returns its digest.
     pub(crate) fn finish(&self) -> io::Result<FileDigest> {
+        let mut lane = self.lane();
+        if let Some(failed) = &lane.failed {
+            return Err(io::Error::other(failed.clone()));
+        }
         let mut state = self.state();
         // Later requests are for bytes already passed, and are read directly.
         state.window.clear();
-        while !state.at_end {
-            self.read_chunk(&mut state, false)?;
+        loop {
+            if let Some(chunk) = lane.hash_current() {
+                retire(&mut state.spare, chunk, self.chunk);
+            }
+            if let Some((offset, chunk)) = state.unhashed.pop_front() {
+                lane.take(offset, chunk)?;
+            } else if state.at_end {
+                break;
+            } else {
+                self.read_chunk(&mut state, false)?;
+            }
         }
         Ok(FileDigest {
-            size: state.hashed,
-            sha256: state.hasher.clone().finalize().into(),
+            size: state.read,
+            sha256: lane.stream.clone().finish(&lane.carry),
         })
     }
 
-    /// Reads, hashes and (if `keep`) keeps the next chunk.
+    /// Reads and (if `keep`) keeps the next chunk. It is hashed later: beside record
+    /// digests (see [`FileHashing`]), or alone once [`MAX_UNHASHED`] chunks wait.
     fn read_chunk(&self, state: &mut State, keep: bool) -> io::Result<()> {
         let mut buffer = take_spare(&mut state.spare, self.chunk);
         let mut filled = 0;
         while filled < buffer.len() {
             match self
                 .file
-                .read_at(&mut buffer[filled..], state.hashed + filled as u64)
+                .read_at(&mut buffer[filled..], state.read + filled as u64)
             {
                 Ok(0) => {
                     state.at_end = true;
@@ -146,13 +233,28 @@ impl SequentialFile {
             }
         }
         buffer.truncate(filled);
-        state.hasher.update(&buffer);
-        let start = state.hashed;
-        state.hashed += filled as u64;
-        if keep && filled > 0 {
-            state.window.push_back((start, buffer.freeze()));
-        } else {
-            retire(&mut state.spare, buffer.freeze(), self.chunk);
+        let start = state.read;
+        state.read += filled as u64;
+        if filled > 0 {
+            let chunk = buffer.freeze();
+            if keep {
+                state.window.push_back((start, chunk.clone()));
+            }
+            state.unhashed.push_back((start, chunk));
+        }
+        // Whoever holds the lane is hashing beside record digests and will catch up; the
+        // lane is never waited for here, as its holder may be waiting for `state`.
+        if state.unhashed.len() > MAX_UNHASHED
+            && let Ok(mut lane) = self.lane.try_lock()
+        {
+            while state.unhashed.len() > MAX_UNHASHED / 2 {
+                if let Some(chunk) = lane.hash_current() {
+                    retire(&mut state.spare, chunk, self.chunk);
+                }
+                if let Some((offset, chunk)) = state.unhashed.pop_front() {
+                    lane.take(offset, chunk)?;
+                }
+            }
         }
         Ok(())
     }
@@ -162,7 +264,7 @@ impl SequentialFile {
     fn bytes(&self, start: u64, len: usize) -> io::Result<Bytes> {
         let end = start.saturating_add(len as u64);
         let mut state = self.state();
-        let kept_from = state.window.front().map_or(state.hashed, |(at, _)| *at);
+        let kept_from = state.window.front().map_or(state.read, |(at, _)| *at);
         if start < kept_from {
             drop(state);
             return self.read_directly(start, len);
@@ -175,10 +277,10 @@ impl SequentialFile {
                 retire(&mut state.spare, chunk, self.chunk);
             }
         }
-        while state.hashed < end && !state.at_end {
+        while state.read < end && !state.at_end {
             self.read_chunk(&mut state, true)?;
         }
-        if state.hashed < end {
+        if state.read < end {
             return Err(io::Error::new(
                 io::ErrorKind::UnexpectedEof,
                 format!("{len} bytes asked for at offset {start}, past the end of the file"),
@@ -236,6 +338,65 @@ impl SequentialFile {
         let mut buffer = vec![0u8; len];
         self.file.read_exact_at(&mut buffer, start)?;
         Ok(buffer.into())
+    }
+}
+
+/// The hashing of the file a [`Reader`](crate::Reader) reads with
+/// [`ReadOptions::file_digest`](crate::ReadOptions::file_digest): it can hash the file's
+/// bytes, as they are read, beside other messages, which is faster than hashing either
+/// alone (see [`crate::sha256_pair`]). The file's digest is the same whether or not it is
+/// used.
+#[derive(Debug, Clone)]
+pub struct FileHashing(Arc<SequentialFile>);
+
+impl FileHashing {
+    pub(crate) fn new(file: Arc<SequentialFile>) -> Self {
+        Self(file)
+    }
+
+    /// The SHA-256 of each of `messages` (each the concatenation of its segments), in
+    /// order. The file's bytes read so far and not yet hashed are hashed beside them.
+    pub fn digest_beside(&self, messages: &[&Segments<'_>]) -> Vec<[u8; 32]> {
+        let file = &*self.0;
+        let mut source = LaneSource {
+            file,
+            lane: file.lane(),
+        };
+        digest_beside(messages, &mut source)
+    }
+}
+
+/// The file's unhashed chunks as the stream beside messages, while the lane is held.
+struct LaneSource<'a> {
+    file: &'a SequentialFile,
+    lane: MutexGuard<'a, FileLane>,
+}
+
+impl StreamSource for LaneSource<'_> {
+    fn stream(&mut self) -> &mut Stream {
+        &mut self.lane.stream
+    }
+
+    fn next_blocks(&mut self) -> Bytes {
+        while self.lane.current.is_empty() && self.lane.failed.is_none() {
+            let mut state = self.file.state();
+            if let Some(chunk) = self.lane.held.take() {
+                retire(&mut state.spare, chunk, self.file.chunk);
+            }
+            let Some((offset, chunk)) = state.unhashed.pop_front() else {
+                return Bytes::new();
+            };
+            drop(state);
+            if let Err(e) = self.lane.take(offset, chunk) {
+                self.lane.failed = Some(e.to_string());
+            }
+        }
+        self.lane.current.clone()
+    }
+
+    fn consume(&mut self, bytes: usize) {
+        let rest = self.lane.current.slice(bytes..);
+        self.lane.current = rest;
     }
 }
 
@@ -336,6 +497,7 @@ impl Read for PageRead {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
     use std::io::Write;
 
     fn file_of(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
@@ -404,15 +566,58 @@ mod tests {
         let data = pattern(40 * MIN_CHUNK + 1);
         let (_tmp, file) = file_of(&data);
         let sequential = SequentialFile::new(file, data.len() as u64);
-        sequential.advance_to(3 * MIN_CHUNK as u64 + 1).unwrap();
+        sequential.advance_to(data.len() as u64 - 1).unwrap();
         assert!(sequential.state().window.is_empty());
-        // One buffer, reused for every chunk.
-        assert_eq!(sequential.state().spare.len(), 1);
+        // Chunks wait to be hashed beside record digests, but no more than the bound, and
+        // their buffers are reused once hashed.
+        assert!(sequential.state().unhashed.len() <= MAX_UNHASHED);
+        assert!(sequential.state().read > (2 * MAX_UNHASHED * sequential.chunk) as u64);
+        assert!(!sequential.state().spare.is_empty());
         // Ranges are still served, read directly.
         assert_eq!(&sequential.bytes(10, 20).unwrap()[..], &data[10..30]);
         assert_eq!(
             sequential.finish().unwrap().sha256,
             <[u8; 32]>::from(Sha256::digest(&data))
         );
+    }
+
+    #[test]
+    fn hashing_beside_messages_gives_both_digests() {
+        // Not a whole number of blocks, so the last chunk leaves a partial block.
+        let data = pattern(7 * MIN_CHUNK * 16 + 777);
+        let (_tmp, file) = file_of(&data);
+        let sequential = Arc::new(SequentialFile::new(file, data.len() as u64));
+        let chunk = sequential.chunk;
+        let hashing = FileHashing::new(sequential.clone());
+        let messages: Vec<Vec<u8>> = (0..9).map(|i| pattern(i * 1_237 + 5)).collect();
+        let expected: Vec<[u8; 32]> = messages.iter().map(|m| Sha256::digest(m).into()).collect();
+        // Nothing read yet: the messages pair with each other.
+        let segments: Vec<[&[u8]; 2]> = messages
+            .iter()
+            .map(|m| m.split_at(m.len() / 3).into())
+            .collect();
+        let refs: Vec<&Segments<'_>> = segments.iter().map(|s| &s[..]).collect();
+        assert_eq!(hashing.digest_beside(&refs), expected);
+        // After the first read, before any chunk could be hashed alone, the messages take
+        // the file's blocks beside them.
+        assert_eq!(&sequential.bytes(0, 100).unwrap()[..], &data[..100]);
+        assert_eq!(sequential.lane().stream.len(), 0);
+        assert_eq!(hashing.digest_beside(&refs), expected);
+        assert!(sequential.lane().stream.len() > 0);
+        // Reads in order, with messages hashed beside them after each.
+        let mut at = 100u64;
+        while at < data.len() as u64 {
+            let len = (chunk / 3).min(data.len() - at as usize);
+            let got = sequential.bytes(at, len).unwrap();
+            assert_eq!(&got[..], &data[at as usize..at as usize + len]);
+            at += len as u64;
+            assert_eq!(
+                hashing.digest_beside(&refs[..(at as usize / chunk) % 9]),
+                expected[..(at as usize / chunk) % 9]
+            );
+        }
+        let digest = sequential.finish().unwrap();
+        assert_eq!(digest.size, data.len() as u64);
+        assert_eq!(digest.sha256, <[u8; 32]>::from(Sha256::digest(&data)));
     }
 }

@@ -25,6 +25,7 @@ pub mod read;
 pub mod record;
 pub mod repair;
 pub mod schema;
+pub mod sha256_pair;
 pub mod stats;
 pub mod uri;
 mod vectors;
@@ -32,7 +33,7 @@ pub mod write;
 
 pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
 pub use batch::{Batch, COLUMNS, canonical_schema};
-pub use file_digest::FileDigest;
+pub use file_digest::{FileDigest, FileHashing};
 pub use layout::{Layout, LayoutKind};
 pub use name::FileName;
 pub use read::{

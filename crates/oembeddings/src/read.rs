@@ -27,7 +27,7 @@ use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataR
 use crate::batch::{
     Batch, COLUMNS, attributes_entries_field, canonical_schema, col, vector_element_field,
 };
-use crate::file_digest::{FileDigest, PageSource, SequentialFile};
+use crate::file_digest::{FileDigest, FileHashing, PageSource, SequentialFile};
 use crate::footer::{self, FooterError, KeyValue};
 use crate::layout::{AttributesLayout, ElementType, Layout, LayoutError};
 use crate::record::RecordKey;
@@ -639,6 +639,12 @@ impl Reader {
             None => SequentialFile::new(self.source.clone_file()?, self.source.file_len).finish(),
         };
         digest.map_err(|e| self.source.io_error(e))
+    }
+
+    /// The file's hashing, when reading with [`ReadOptions::file_digest`]: for hashing
+    /// other messages beside the file (as signing does its record digests).
+    pub fn file_hashing(&self) -> Option<FileHashing> {
+        self.sequential.clone().map(FileHashing::new)
     }
 
     /// Hashes along when no vectors are served from the hashed reads: up to the start of

@@ -33,7 +33,6 @@ mod ordered;
 pub mod records;
 pub mod release;
 pub mod report;
-mod sha256_pair;
 mod sidecar;
 
 use std::io::Write;
@@ -67,32 +66,43 @@ pub(crate) fn for_each_batch_with(
     f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
     let options = options.clone().with_file_digest(false);
-    decode_batches(oembeddings::ParquetSource::open(data)?, &options, f).map(drop)
+    let mut f = f;
+    decode_batches(
+        oembeddings::ParquetSource::open(data)?,
+        &options,
+        |batch, _| f(batch),
+    )
+    .map(drop)
 }
 
 /// [`for_each_batch`] over an opened file with reader settings, also returning the file's
 /// size and SHA-256, taken from the same reads as the records (see
-/// [`oembeddings::Reader::file_digest`]).
+/// [`oembeddings::Reader::file_digest`]). `f` is also given the file's hashing, to hash
+/// record digests beside the file (see [`digest::record_digests_beside`]).
 pub(crate) fn for_each_batch_hashed(
     source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
-    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+    mut f: impl FnMut(&oembeddings::Batch, &oembeddings::FileHashing) -> Result<(), SignError>,
 ) -> Result<oembeddings::FileDigest, SignError> {
     let options = options.clone().with_file_digest(true);
     let path = source.path().to_path_buf();
-    decode_batches(source, &options, f)?
-        .ok_or_else(|| SignError::Unsupported(format!("{}: not hashed", path.display())))
+    let not_hashed = || SignError::Unsupported(format!("{}: not hashed", path.display()));
+    decode_batches(source, &options, |batch, hashing| {
+        f(batch, hashing.ok_or_else(not_hashed)?)
+    })?
+    .ok_or_else(not_hashed)
 }
 
-/// Decodes on another thread and calls `f` on each batch; the file's digest when `options`
-/// ask for it and every batch was read.
+/// Decodes on another thread and calls `f` on each batch, with the file's hashing when
+/// `options` ask for the file's digest; that digest once every batch was read.
 fn decode_batches(
     source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
-    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+    mut f: impl FnMut(&oembeddings::Batch, Option<&oembeddings::FileHashing>) -> Result<(), SignError>,
 ) -> Result<Option<oembeddings::FileDigest>, SignError> {
     let mut reader = source.records(options)?;
     let digest = options.file_digest;
+    let hashing = reader.file_hashing();
     std::thread::scope(|scope| {
         let (sender, batches) = std::sync::mpsc::sync_channel(2);
         let decoding = scope.spawn(move || {
@@ -108,7 +118,9 @@ fn decode_batches(
         });
         let mut result = Ok(());
         for batch in batches {
-            result = batch.map_err(SignError::from).and_then(|b| f(&b));
+            result = batch
+                .map_err(SignError::from)
+                .and_then(|b| f(&b, hashing.as_ref()));
             if result.is_err() {
                 break;
             }

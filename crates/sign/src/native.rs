@@ -10,7 +10,8 @@ use oembeddings::Batch;
 use oembeddings::record::{RecordKey, RecordRef};
 
 use crate::digest::{
-    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, signed_message,
+    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, record_digests_beside,
+    signed_message,
 };
 use crate::ed25519::parallel_chunks;
 use crate::error::SignError;
@@ -83,13 +84,14 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         cores,
         32,
         |submit| {
-            // The file is hashed from the reads that decode it: the signed vectors are the
-            // hashed bytes, and the file is read once.
+            // The file is hashed from the reads that decode it (the signed vectors are the
+            // hashed bytes, and the file is read once), beside the record digests.
             let options =
                 oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
             let source = oembeddings::ParquetSource::open(data)?;
-            crate::for_each_batch_hashed(source, &options, |batch| {
-                if submit(batch.clone(), batch.num_rows()) {
+            crate::for_each_batch_hashed(source, &options, |batch, file| {
+                let digests = record_digests_beside(batch.records(), file);
+                if submit((batch.clone(), digests), batch.num_rows()) {
                     Ok(())
                 } else {
                     // The writer stopped on an error, which is the one reported.
@@ -97,23 +99,15 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
                 }
             })
         },
-        |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Signatures), SignError> {
-            // Digest and sign each record in one pass.
-            let digests = record_digests(range.map(|i| batch.record(i)));
-            let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
+        |(_, digests): &(Batch, Vec<RecordDigest>), range| -> Result<Signatures, SignError> {
+            let messages: Vec<[u8; 64]> = digests[range].iter().map(signed_message).collect();
             let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
-            Ok((digests, signing.sign(&refs)?))
+            signing.sign(&refs)
         },
-        |batch, chunks| {
-            let mut digests = Vec::with_capacity(batch.num_rows());
-            let mut signatures = Vec::with_capacity(chunks.len());
-            for chunk in chunks {
-                let (d, s) = chunk?;
-                digests.extend(d);
-                signatures.push(s);
-            }
-            writer.write_columns(sidecar::native_columns(rows, batch, &digests, &signatures))?;
-            for digest in &digests {
+        |(batch, digests), chunks| {
+            let signatures = chunks.into_iter().collect::<Result<Vec<_>, _>>()?;
+            writer.write_columns(sidecar::native_columns(rows, batch, digests, &signatures))?;
+            for digest in digests {
                 root.push(digest);
             }
             rows += batch.num_rows() as u64;

@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 
 use oembeddings::read::ParquetSource;
 
-use crate::digest::{RootBuilder, hex, record_digests};
-use crate::ed25519::parallel_chunks;
+use crate::digest::{RootBuilder, hex, record_digests_beside};
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
@@ -83,9 +82,8 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let mut root = RootBuilder::default();
     let mut count = 0u64;
     let options = oembeddings::ReadOptions::default();
-    let digest = crate::for_each_batch_hashed(source, &options, |batch| {
-        let records: Vec<_> = batch.records().collect();
-        for digest in parallel_chunks(&records, |chunk| record_digests(chunk.iter().copied())) {
+    let digest = crate::for_each_batch_hashed(source, &options, |batch, file| {
+        for digest in record_digests_beside(batch.records(), file) {
             root.push(&digest);
             count += 1;
         }

@@ -1,33 +1,35 @@
-//! SHA-256 of two independent messages at once, for the record digests a signer computes
-//! by the hundred thousand.
+//! SHA-256 of two independent messages at once.
 //!
 //! One SHA-256 stream on the x86 SHA extensions is bound by the latency of
 //! `sha256rnds2`: every instruction waits for the one before it, and the unit sits idle in
 //! between. Two streams stepped through the same rounds fill that gap: on this project's
 //! benchmark machine (AMD EPYC) two 4.7 KB messages hash 1.8x faster together than one
-//! after the other. The message bytes, and so the digests, are those of ordinary SHA-256
-//! (FIPS 180-4); a differential test against `sha2` pins that down.
+//! after the other. Signing a file needs two kinds of hashing that can be paired this way:
+//! a digest per record ([`digest_pair`]), and the whole file's SHA-256, which pairs with the
+//! record digests ([`digest_beside`]).
 //!
-//! Without the extensions (or off x86-64), [`digest_pair`] hashes the two messages one
+//! The digests are those of ordinary SHA-256 (FIPS 180-4); differential tests against
+//! `sha2` pin that down. Without the extensions (or off x86-64), messages are hashed one
 //! after the other with `sha2`.
 
+use bytes::Bytes;
 use sha2::digest::generic_array::GenericArray;
 use sha2::{Digest, Sha256};
 
 /// A message given as consecutive byte segments, hashed as their concatenation.
-pub(crate) type Segments<'a> = [&'a [u8]];
+pub type Segments<'a> = [&'a [u8]];
 
 /// The SHA-256 digests of two messages, each the concatenation of its segments.
-pub(crate) fn digest_pair(a: &Segments<'_>, b: &Segments<'_>) -> ([u8; 32], [u8; 32]) {
+pub fn digest_pair(a: &Segments<'_>, b: &Segments<'_>) -> ([u8; 32], [u8; 32]) {
     #[cfg(target_arch = "x86_64")]
     if shani::available() {
-        return shani::digest_pair(a, b);
+        return hash_pair_with(a, b, shani::compress_two_checked);
     }
     (digest(a), digest(b))
 }
 
 /// SHA-256 of one message given as segments.
-pub(crate) fn digest(segments: &Segments<'_>) -> [u8; 32] {
+pub fn digest(segments: &Segments<'_>) -> [u8; 32] {
     let mut h = Sha256::new();
     for segment in segments {
         h.update(segment);
@@ -35,7 +37,127 @@ pub(crate) fn digest(segments: &Segments<'_>) -> [u8; 32] {
     h.finalize().into()
 }
 
+/// A SHA-256 computation over a long stream of bytes (a whole file) that is fed whole
+/// 64-byte blocks, so that its blocks can be paired with other messages' blocks.
+#[derive(Debug, Clone)]
+pub(crate) struct Stream {
+    state: [u32; 8],
+    /// Bytes hashed so far.
+    len: u64,
+}
+
+impl Default for Stream {
+    fn default() -> Self {
+        Self { state: H0, len: 0 }
+    }
+}
+
+impl Stream {
+    /// Bytes hashed so far.
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Hashes whole blocks (`blocks.len()` a multiple of 64; a shorter rest is ignored).
+    pub(crate) fn update_blocks(&mut self, blocks: &[u8]) {
+        let whole = blocks.len() / 64 * 64;
+        compress_one(&mut self.state, &blocks[..whole]);
+        self.len += whole as u64;
+    }
+
+    /// The digest of the stream followed by `rest` (any length).
+    pub(crate) fn finish(mut self, rest: &[u8]) -> [u8; 32] {
+        let mut blocks = Blocks::new(std::slice::from_ref(&rest));
+        blocks.len = self.len;
+        loop {
+            let next = blocks.peek();
+            if next.is_empty() {
+                break;
+            }
+            compress_one(&mut self.state, next);
+            let n = next.len();
+            blocks.consume(n);
+        }
+        digest_bytes(&self.state)
+    }
+}
+
+/// Where a [`Stream`]'s next blocks come from, for [`digest_beside`].
+pub(crate) trait StreamSource {
+    /// The stream being hashed.
+    fn stream(&mut self) -> &mut Stream;
+    /// Its next whole blocks that are available now (a multiple of 64 bytes), or nothing.
+    fn next_blocks(&mut self) -> Bytes;
+    /// Marks `bytes` of what [`StreamSource::next_blocks`] gave as hashed.
+    fn consume(&mut self, bytes: usize);
+}
+
+/// The SHA-256 digests of `messages`, each hashed alone, with the blocks of a long stream
+/// hashed beside them in the other lane while `source` has any; messages with no stream
+/// bytes to pair with are paired with each other.
+pub(crate) fn digest_beside(
+    messages: &[&Segments<'_>],
+    source: &mut impl StreamSource,
+) -> Vec<[u8; 32]> {
+    #[cfg(target_arch = "x86_64")]
+    if shani::available() {
+        return digest_beside_with(messages, source, shani::compress_two_checked);
+    }
+    messages.iter().map(|m| digest(m)).collect()
+}
+
+/// [`digest_beside`] with a given two-lane compression.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn digest_beside_with(
+    messages: &[&Segments<'_>],
+    source: &mut impl StreamSource,
+    compress_two: impl Fn(&mut [u32; 8], &[u8], &mut [u32; 8], &[u8]) + Copy,
+) -> Vec<[u8; 32]> {
+    let mut digests = Vec::with_capacity(messages.len());
+    let mut next = 0;
+    while let Some(message) = messages.get(next) {
+        if source.next_blocks().is_empty() {
+            // Nothing of the stream to pair with: pair two messages.
+            match messages.get(next + 1) {
+                Some(partner) => {
+                    let (a, b) = hash_pair_with(message, partner, compress_two);
+                    digests.extend([a, b]);
+                    next += 2;
+                }
+                None => {
+                    digests.push(digest(message));
+                    next += 1;
+                }
+            }
+            continue;
+        }
+        let mut blocks = Blocks::new(message);
+        let mut state = H0;
+        loop {
+            let ours = blocks.peek();
+            if ours.is_empty() {
+                break;
+            }
+            let theirs = source.next_blocks();
+            let n = ours.len().min(theirs.len());
+            if n == 0 {
+                compress_one(&mut state, ours);
+                let n = ours.len();
+                blocks.consume(n);
+                continue;
+            }
+            let stream = source.stream();
+            compress_two(&mut state, &ours[..n], &mut stream.state, &theirs[..n]);
+            stream.len += n as u64;
+            blocks.consume(n);
+            source.consume(n);
+        }
+        digests.push(digest_bytes(&state));
+        next += 1;
+    }
+    digests
+}
+
 /// The initial hash value (FIPS 180-4, 5.3.3).
 const H0: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -150,10 +272,19 @@ fn digest_bytes(state: &[u32; 8]) -> [u8; 32] {
     out
 }
 
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
-/// Compresses whole blocks into a state with `sha2` (which uses the SHA extensions itself
-/// when it finds them).
+/// Compresses whole blocks into a state, one lane.
 fn compress_one(state: &mut [u32; 8], blocks: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if shani::available() {
+        shani::compress_one_checked(state, blocks);
+        return;
+    }
+    compress_portable(state, blocks);
+}
+
+/// Compresses whole blocks into a state with `sha2`, a block per call (`sha2` takes its
+/// own block type, which a byte slice is not).
+fn compress_portable(state: &mut [u32; 8], blocks: &[u8]) {
     let (blocks, _) = blocks.as_chunks::<64>();
     for block in blocks {
         sha2::compress256(state, std::slice::from_ref(GenericArray::from_slice(block)));
@@ -166,7 +297,7 @@ fn compress_one(state: &mut [u32; 8], blocks: &[u8]) {
 fn hash_pair_with(
     a: &Segments<'_>,
     b: &Segments<'_>,
-    compress_two: impl Fn(&mut [u32; 8], &[u8], &mut [u32; 8], &[u8]),
+    compress_two: impl Fn(&mut [u32; 8], &[u8], &mut [u32; 8], &[u8]) + Copy,
 ) -> ([u8; 32], [u8; 32]) {
     let (mut blocks_a, mut blocks_b) = (Blocks::new(a), Blocks::new(b));
     let (mut state_a, mut state_b) = (H0, H0);
@@ -208,8 +339,6 @@ mod shani {
     };
     use std::sync::OnceLock;
 
-    use super::Segments;
-
     /// Whether this CPU has the SHA extensions and the SSE levels the code below uses.
     pub(super) fn available() -> bool {
         static AVAILABLE: OnceLock<bool> = OnceLock::new();
@@ -221,15 +350,37 @@ mod shani {
         })
     }
 
-    pub(super) fn digest_pair(a: &Segments<'_>, b: &Segments<'_>) -> ([u8; 32], [u8; 32]) {
-        super::hash_pair_with(a, b, |state_a, blocks_a, state_b, blocks_b| {
-            #[allow(unsafe_code)]
-            // SAFETY: `compress_two` needs the SHA extensions, SSE2, SSSE3 and SSE4.1, and
-            // `digest_pair` only calls this after `available()` found all of them.
-            unsafe {
-                compress_two(state_a, blocks_a, state_b, blocks_b)
-            }
-        })
+    /// [`compress_two`] for callers that cannot enable the features themselves.
+    pub(super) fn compress_two_checked(
+        state_a: &mut [u32; 8],
+        blocks_a: &[u8],
+        state_b: &mut [u32; 8],
+        blocks_b: &[u8],
+    ) {
+        if !available() {
+            super::compress_portable(state_a, blocks_a);
+            super::compress_portable(state_b, blocks_b);
+            return;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: `compress_two` needs the SHA extensions, SSE2, SSSE3 and SSE4.1, and
+        // `available()` has just found all of them.
+        unsafe {
+            compress_two(state_a, blocks_a, state_b, blocks_b)
+        }
+    }
+
+    /// [`compress_single`] for callers that cannot enable the features themselves.
+    pub(super) fn compress_one_checked(state: &mut [u32; 8], blocks: &[u8]) {
+        if !available() {
+            super::compress_portable(state, blocks);
+            return;
+        }
+        #[allow(unsafe_code)]
+        // SAFETY: as in `compress_two_checked`.
+        unsafe {
+            compress_single(state, blocks)
+        }
     }
 
     /// The round constants (FIPS 180-4, 4.2.2).
@@ -371,6 +522,57 @@ mod shani {
         store_state(sa, state_a);
         store_state(sb, state_b);
     }
+
+    /// Compresses whole 64-byte blocks into a state, one lane: `sha2`'s own SHA-extension
+    /// code does the same, but only through its block type, a block per call.
+    #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
+    fn compress_single(state: &mut [u32; 8], blocks: &[u8]) {
+        let (blocks, _) = blocks.as_chunks::<64>();
+        let mut s = load_state(state);
+        for block in blocks {
+            let start = s;
+            let mut w = load_block(block);
+            macro_rules! group {
+                ($g:expr) => {{
+                    const I: usize = $g % 4;
+                    const I1: usize = ($g + 1) % 4;
+                    const I2: usize = ($g + 2) % 4;
+                    const I3: usize = ($g + 3) % 4;
+                    if $g >= 4 {
+                        w[I] = _mm_sha256msg2_epu32(
+                            _mm_add_epi32(
+                                _mm_sha256msg1_epu32(w[I], w[I1]),
+                                _mm_alignr_epi8(w[I3], w[I2], 4),
+                            ),
+                            w[I3],
+                        );
+                    }
+                    let m = _mm_add_epi32(w[I], constants($g));
+                    s.cdgh = _mm_sha256rnds2_epu32(s.cdgh, s.abef, m);
+                    s.abef = _mm_sha256rnds2_epu32(s.abef, s.cdgh, _mm_shuffle_epi32(m, 0x0E));
+                }};
+            }
+            group!(0);
+            group!(1);
+            group!(2);
+            group!(3);
+            group!(4);
+            group!(5);
+            group!(6);
+            group!(7);
+            group!(8);
+            group!(9);
+            group!(10);
+            group!(11);
+            group!(12);
+            group!(13);
+            group!(14);
+            group!(15);
+            s.abef = _mm_add_epi32(s.abef, start.abef);
+            s.cdgh = _mm_add_epi32(s.cdgh, start.cdgh);
+        }
+        store_state(s, state);
+    }
 }
 
 #[cfg(test)]
@@ -424,7 +626,10 @@ mod tests {
                 assert_eq!(digest_pair(&[&a], &[&b]), expected, "{len_a} {len_b}");
                 #[cfg(target_arch = "x86_64")]
                 if shani::available() {
-                    assert_eq!(shani::digest_pair(&[&a], &[&b]), expected);
+                    assert_eq!(
+                        hash_pair_with(&[&a], &[&b], shani::compress_two_checked),
+                        expected
+                    );
                 }
                 // The portable path, which machines without the extensions take.
                 assert_eq!((digest(&[&a]), digest(&[&b])), expected);
@@ -481,6 +686,75 @@ mod tests {
             let cut_b = [(n as usize * 7) % 64, (n as usize * 31) % 5003];
             let got = digest_pair(&split(&a, &cut_a), &split(&b, &cut_b));
             assert_eq!(got, (sha256(&a), sha256(&b)), "message pair {n}");
+        }
+    }
+
+    /// A stream delivered in runs of whole blocks of varying size, with gaps.
+    struct Chunks {
+        stream: Stream,
+        runs: std::collections::VecDeque<Bytes>,
+        /// Calls of `next_blocks` left that find nothing (a reader that has not caught up).
+        dry: usize,
+    }
+
+    impl StreamSource for Chunks {
+        fn stream(&mut self) -> &mut Stream {
+            &mut self.stream
+        }
+        fn next_blocks(&mut self) -> Bytes {
+            if self.dry > 0 {
+                self.dry -= 1;
+                return Bytes::new();
+            }
+            while self.runs.front().is_some_and(Bytes::is_empty) {
+                self.runs.pop_front();
+            }
+            self.runs.front().cloned().unwrap_or_default()
+        }
+        fn consume(&mut self, bytes: usize) {
+            if let Some(run) = self.runs.front_mut() {
+                *run = run.slice(bytes..);
+            }
+        }
+    }
+
+    #[test]
+    fn messages_beside_a_stream_hash_both() {
+        let stream_bytes = bytes(99, 64 * 301 + 17);
+        let whole = stream_bytes.len() / 64 * 64;
+        let messages: Vec<Vec<u8>> = (0..23)
+            .map(|i| bytes(i, (i as usize * 613) % 5000))
+            .collect();
+        let expected: Vec<[u8; 32]> = messages.iter().map(|m| sha256(m)).collect();
+        for (dry, run_blocks) in [(0, 1), (0, 7), (3, 64), (1, 1000), (40, 5)] {
+            let runs = stream_bytes[..whole]
+                .chunks(64 * run_blocks)
+                .map(Bytes::copy_from_slice)
+                .collect();
+            let mut source = Chunks {
+                stream: Stream::default(),
+                runs,
+                dry,
+            };
+            let segments: Vec<Vec<&[u8]>> = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| split(m, &[i * 7, i * 131]))
+                .collect();
+            let refs: Vec<&Segments<'_>> = segments.iter().map(Vec::as_slice).collect();
+            // In two calls, as a signer does batch by batch.
+            let mut got = digest_beside(&refs[..10], &mut source);
+            got.extend(digest_beside(&refs[10..], &mut source));
+            assert_eq!(got, expected, "dry {dry}, runs of {run_blocks} blocks");
+            // The stream: whatever the messages did not take, then the partial block.
+            let mut stream = source.stream.clone();
+            let taken = stream.len() as usize;
+            assert!(
+                taken > 0 || dry >= 40,
+                "dry {dry}, runs of {run_blocks} blocks"
+            );
+            stream.update_blocks(&stream_bytes[taken..whole]);
+            assert_eq!(stream.finish(&stream_bytes[whole..]), sha256(&stream_bytes));
         }
     }
 
