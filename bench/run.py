@@ -279,7 +279,8 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
                  f"ratio_{kind}_per_second": rate / flanking(f"{kind}_per_second")}
             if kind == "sign":
                 r["ratio_sign_expanded_per_second"] = rate / flanking("sign_expanded_per_second")
-                r["ceiling"] = 1 / (1 + flanking("sign_per_second") * hashed / flanking("sha256_bytes_per_second"))
+                # Both are hashed two messages at a time (record digests beside the file).
+                r["ceiling"] = 1 / (1 + flanking("sign_per_second") * hashed / flanking("sha256_pair_bytes_per_second"))
             per_round.append(r)
         for field in bounds[0]:
             if field != "count":
@@ -295,6 +296,10 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     # We sign records with the key expanded once (hazmat raw_sign); the same in the bound.
     out["native_sign"]["median_ratio_expanded"] = statistics.median(r["ratio_sign_expanded_per_second"] for r in out["native_sign"]["rounds"])
     out["native_sign"]["median_ceiling"] = statistics.median(r["ceiling"] for r in out["native_sign"]["rounds"])
+    # Verification hashes the file once, one stream (nothing to pair it with), beside the
+    # signature checks: the ceiling that puts on it, from the best rates.
+    out["native_verify"]["ceiling"] = 1 / (1 + raw["verify_per_second"] * (path.stat().st_size / args.records)
+                                           / raw["sha256_bytes_per_second"])
 
     # The same records after a conversion: no file-hash shortcut, every record digested.
     rewritten = data / "rewritten"
@@ -398,7 +403,11 @@ def print_signatures(s: dict, smoke: bool) -> None:
             print(f"  {'':30} {'':>12}  {r['median_ratio_expanded']:6.0%} of raw_sign with the key expanded once, as we sign "
                   f"(median; best {raw['sign_expanded_per_second']:,.0f}/s)")
             print(f"  {'':30} {'':>12}  {r['median_ceiling']:6.0%} ceiling: the bound slowed by the SHA-256 a signed file needs "
-                  f"(every file byte and every vector again; best SHA-256 {raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s on all cores)")
+                  f"(every file byte and every vector again, two messages at a time; best SHA-256 {raw['sha256_pair_bytes_per_second'] / 1e9:.2f} GB/s "
+                  f"on all cores, {raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s one at a time)")
+        else:
+            print(f"  {'':30} {'':>12}  {r['ceiling']:6.0%} ceiling: the best bound slowed by the file's SHA-256, one stream "
+                  f"(best {raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s on all cores)")
     full = s["native_verify_rewritten"]["records_per_second"]
     print(f"  {'native verify, rewritten file':30} {full:>10,.0f}/s  {full / raw['verify_per_second']:6.0%} of the best raw batch verify")
     c = s["compatible_verify"]
@@ -426,7 +435,7 @@ def main() -> None:
     ap.add_argument("--records", type=int, default=200_000)
     ap.add_argument("--dimensions", type=int, default=1152)
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=5,
+    ap.add_argument("--rounds", type=int, default=7,
                     help="rounds of the native signing rows (each of our runs between two bound runs); the median round's ratio is reported")
     ap.add_argument("--bin", help="oembeddings binary (default: build target/release/oembeddings)")
     ap.add_argument("--data-dir", default=str(ROOT / "bench" / "data"))

@@ -5,9 +5,10 @@
 //! Signing is measured two ways: `SigningKey::sign` (`sign_per_second`, the bound), and the
 //! hazmat `raw_sign` with the key expanded once (`sign_expanded_per_second`), which is how
 //! `oembeddings` signs records; the benchmark reports our rate against both. The `sign` phase
-//! also measures SHA-256 on every core over record-sized messages
-//! (`sha256_bytes_per_second`), from which the benchmark derives the ceiling that the hashing
-//! a signed release requires puts on per-record signing.
+//! also measures SHA-256 on every core over record-sized messages, one at a time
+//! (`sha256_bytes_per_second`) and two at a time as `oembeddings` hashes them
+//! (`sha256_pair_bytes_per_second`), from which the benchmark derives the ceiling that the
+//! hashing a signed release requires puts on per-record signing.
 //!
 //! `cargo run --release -p oembeddings-sign --example ed25519_bound -- [COUNT] [sign|verify|all]`
 
@@ -137,6 +138,22 @@ fn main() {
             })
         });
         fields.push(format!("\"sha256_bytes_per_second\": {rate:.0}"));
+        // The same, two messages at a time, as `oembeddings` hashes record digests and the
+        // file beside them (`oembeddings::sha256_pair`).
+        let (rate, _) = timed(count * (RECORD + 8), || {
+            on_all_cores(count / 2, |range| {
+                range
+                    .map(|i| {
+                        let (a, b) = oembeddings::sha256_pair::digest_pair(
+                            &[&record, &(2 * i).to_le_bytes()],
+                            &[&record, &(2 * i + 1).to_le_bytes()],
+                        );
+                        a[0] ^ b[0]
+                    })
+                    .collect()
+            })
+        });
+        fields.push(format!("\"sha256_pair_bytes_per_second\": {rate:.0}"));
         signatures
     };
     if phase != "sign" {

@@ -213,6 +213,9 @@ pub fn verify_records(
         report.conclude(options.allow_missing, false);
         return Ok(report);
     }
+    // The file's bytes are hashed on another thread while the sidecar is hashed and checked.
+    let data_path = data.to_path_buf();
+    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
     let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
         manifest::join(
             manifest_file.parent().unwrap_or(Path::new(".")),
@@ -241,10 +244,6 @@ pub fn verify_records(
             format!("the manifest signs a file named {:?}", manifest.file.name),
         );
     }
-
-    // The file's bytes are hashed on another thread while the sidecar is checked.
-    let data_path = data.to_path_buf();
-    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
 
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity. The
     // sidecar is decoded on this thread while its signatures are verified on every core and
