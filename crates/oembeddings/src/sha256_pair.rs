@@ -448,6 +448,63 @@ mod shani {
         _mm_set_epi32(k(3), k(2), k(1), k(0))
     }
 
+    /// The next four words of a block's message schedule, into the ring `$w` of its last
+    /// sixteen (four vectors), for group `$g` of four rounds from the fifth on:
+    /// W[t] = σ1(W[t-2]) + W[t-7] + σ0(W[t-15]) + W[t-16].
+    macro_rules! schedule {
+        ($w:ident, $g:expr) => {{
+            const I: usize = $g % 4;
+            if $g >= 4 {
+                $w[I] = _mm_sha256msg2_epu32(
+                    _mm_add_epi32(
+                        _mm_sha256msg1_epu32($w[I], $w[($g + 1) % 4]),
+                        _mm_alignr_epi8($w[($g + 3) % 4], $w[($g + 2) % 4], 4),
+                    ),
+                    $w[($g + 3) % 4],
+                );
+            }
+            _mm_add_epi32($w[I], constants($g))
+        }};
+    }
+
+    /// The first two of a group's four rounds, with `$m` = W + K: the result is the new
+    /// A, B, E, F, and the old A, B, E, F become C, D, G, H.
+    macro_rules! first_two_rounds {
+        ($s:ident, $m:expr) => {
+            $s.cdgh = _mm_sha256rnds2_epu32($s.cdgh, $s.abef, $m)
+        };
+    }
+
+    /// The last two rounds, on the high half of `$m`, swapping the roles back.
+    macro_rules! last_two_rounds {
+        ($s:ident, $m:expr) => {
+            $s.abef = _mm_sha256rnds2_epu32($s.abef, $s.cdgh, _mm_shuffle_epi32($m, 0x0E))
+        };
+    }
+
+    /// `$group!(0)` to `$group!(15)`: a block's sixteen groups of four rounds, unrolled so
+    /// that the message ring stays in registers.
+    macro_rules! sixteen_groups {
+        ($group:ident) => {
+            $group!(0);
+            $group!(1);
+            $group!(2);
+            $group!(3);
+            $group!(4);
+            $group!(5);
+            $group!(6);
+            $group!(7);
+            $group!(8);
+            $group!(9);
+            $group!(10);
+            $group!(11);
+            $group!(12);
+            $group!(13);
+            $group!(14);
+            $group!(15);
+        };
+    }
+
     /// Compresses `blocks_a` into `state_a` and `blocks_b` into `state_b`, which hold the
     /// same number of whole 64-byte blocks; the rounds of the two alternate.
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
@@ -463,57 +520,16 @@ mod shani {
         for (block_a, block_b) in blocks_a.iter().zip(blocks_b) {
             let (start_a, start_b) = (sa, sb);
             let (mut wa, mut wb) = (load_block(block_a), load_block(block_b));
-            // Sixteen groups of four rounds. From the fifth group on, each group's four
-            // message words come from the schedule: W[t] = σ1(W[t-2]) + W[t-7] +
-            // σ0(W[t-15]) + W[t-16], over the last four vectors kept in a ring.
             macro_rules! group {
                 ($g:expr) => {{
-                    const I: usize = $g % 4;
-                    const I1: usize = ($g + 1) % 4;
-                    const I2: usize = ($g + 2) % 4;
-                    const I3: usize = ($g + 3) % 4;
-                    if $g >= 4 {
-                        wa[I] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(wa[I], wa[I1]),
-                                _mm_alignr_epi8(wa[I3], wa[I2], 4),
-                            ),
-                            wa[I3],
-                        );
-                        wb[I] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(wb[I], wb[I1]),
-                                _mm_alignr_epi8(wb[I3], wb[I2], 4),
-                            ),
-                            wb[I3],
-                        );
-                    }
-                    let k = constants($g);
-                    let (ma, mb) = (_mm_add_epi32(wa[I], k), _mm_add_epi32(wb[I], k));
-                    // Two rounds each; the first call's result is the new A, B, E, F and
-                    // the old A, B, E, F become C, D, G, H, so the roles swap back.
-                    sa.cdgh = _mm_sha256rnds2_epu32(sa.cdgh, sa.abef, ma);
-                    sb.cdgh = _mm_sha256rnds2_epu32(sb.cdgh, sb.abef, mb);
-                    sa.abef = _mm_sha256rnds2_epu32(sa.abef, sa.cdgh, _mm_shuffle_epi32(ma, 0x0E));
-                    sb.abef = _mm_sha256rnds2_epu32(sb.abef, sb.cdgh, _mm_shuffle_epi32(mb, 0x0E));
+                    let (ma, mb) = (schedule!(wa, $g), schedule!(wb, $g));
+                    first_two_rounds!(sa, ma);
+                    first_two_rounds!(sb, mb);
+                    last_two_rounds!(sa, ma);
+                    last_two_rounds!(sb, mb);
                 }};
             }
-            group!(0);
-            group!(1);
-            group!(2);
-            group!(3);
-            group!(4);
-            group!(5);
-            group!(6);
-            group!(7);
-            group!(8);
-            group!(9);
-            group!(10);
-            group!(11);
-            group!(12);
-            group!(13);
-            group!(14);
-            group!(15);
+            sixteen_groups!(group);
             sa.abef = _mm_add_epi32(sa.abef, start_a.abef);
             sa.cdgh = _mm_add_epi32(sa.cdgh, start_a.cdgh);
             sb.abef = _mm_add_epi32(sb.abef, start_b.abef);
@@ -534,40 +550,12 @@ mod shani {
             let mut w = load_block(block);
             macro_rules! group {
                 ($g:expr) => {{
-                    const I: usize = $g % 4;
-                    const I1: usize = ($g + 1) % 4;
-                    const I2: usize = ($g + 2) % 4;
-                    const I3: usize = ($g + 3) % 4;
-                    if $g >= 4 {
-                        w[I] = _mm_sha256msg2_epu32(
-                            _mm_add_epi32(
-                                _mm_sha256msg1_epu32(w[I], w[I1]),
-                                _mm_alignr_epi8(w[I3], w[I2], 4),
-                            ),
-                            w[I3],
-                        );
-                    }
-                    let m = _mm_add_epi32(w[I], constants($g));
-                    s.cdgh = _mm_sha256rnds2_epu32(s.cdgh, s.abef, m);
-                    s.abef = _mm_sha256rnds2_epu32(s.abef, s.cdgh, _mm_shuffle_epi32(m, 0x0E));
+                    let m = schedule!(w, $g);
+                    first_two_rounds!(s, m);
+                    last_two_rounds!(s, m);
                 }};
             }
-            group!(0);
-            group!(1);
-            group!(2);
-            group!(3);
-            group!(4);
-            group!(5);
-            group!(6);
-            group!(7);
-            group!(8);
-            group!(9);
-            group!(10);
-            group!(11);
-            group!(12);
-            group!(13);
-            group!(14);
-            group!(15);
+            sixteen_groups!(group);
             s.abef = _mm_add_epi32(s.abef, start.abef);
             s.cdgh = _mm_add_epi32(s.cdgh, start.cdgh);
         }
