@@ -77,8 +77,9 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     let signing = key.record_signing();
     let mut root = RootBuilder::default();
     let mut rows = 0u64;
-    // Decoding (its own thread), digesting and signing (every core, chunks of 32 records,
-    // no barrier between batches) and writing the sidecar (its own thread, in order).
+    // Decoding (its own thread); digesting, with the file hashed beside the digests (this
+    // thread); signing (every core, chunks of 32 records, no barrier between batches); and
+    // writing the sidecar (its own thread, in order).
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let file_digest = ordered::for_each_chunked(
         cores,
