@@ -82,8 +82,10 @@ struct State {
     window: VecDeque<(u64, Bytes)>,
     /// Chunks read and not yet hashed, in order, with their offsets.
     unhashed: VecDeque<(u64, Bytes)>,
-    /// Chunks no longer served, reused once nothing holds them.
+    /// Hashed chunks, reused once nothing holds them.
     spare: VecDeque<Bytes>,
+    /// Buffers allocated rather than reused (for the tests of reuse).
+    fresh_buffers: usize,
 }
 
 /// The file's SHA-256 so far: whole blocks hashed, the chunk being hashed, and the bytes of
@@ -158,6 +160,7 @@ impl SequentialFile {
                 window: VecDeque::new(),
                 unhashed: VecDeque::new(),
                 spare: VecDeque::new(),
+                fresh_buffers: 0,
             }),
             lane: Mutex::new(FileLane::default()),
         }
@@ -216,7 +219,10 @@ impl SequentialFile {
     /// Reads and (if `keep`) keeps the next chunk. It is hashed later: beside record
     /// digests (see [`FileHashing`]), or alone once [`MAX_UNHASHED`] chunks wait.
     fn read_chunk(&self, state: &mut State, keep: bool) -> io::Result<()> {
-        let mut buffer = take_spare(&mut state.spare, self.chunk);
+        let mut buffer = take_spare(&mut state.spare, self.chunk).unwrap_or_else(|| {
+            state.fresh_buffers += 1;
+            BytesMut::zeroed(self.chunk)
+        });
         let mut filled = 0;
         while filled < buffer.len() {
             match self
@@ -273,9 +279,9 @@ impl SequentialFile {
             if at + chunk.len() as u64 > start {
                 break;
             }
-            if let Some((_, chunk)) = state.window.pop_front() {
-                retire(&mut state.spare, chunk, self.chunk);
-            }
+            // Not retired here: the hashing side retires every chunk once it is hashed, and
+            // a chunk retired twice could never be reused (neither handle is the only one).
+            state.window.pop_front();
         }
         while state.read < end && !state.at_end {
             self.read_chunk(&mut state, true)?;
@@ -400,21 +406,22 @@ impl StreamSource for LaneSource<'_> {
     }
 }
 
-/// A spent chunk's buffer when nothing else holds it, or a fresh one.
-fn take_spare(spare: &mut VecDeque<Bytes>, size: usize) -> BytesMut {
+/// A spent chunk's buffer that nothing else holds, if there is one.
+fn take_spare(spare: &mut VecDeque<Bytes>, size: usize) -> Option<BytesMut> {
     for _ in 0..spare.len() {
         let Some(chunk) = spare.pop_front() else {
             break;
         };
         match chunk.try_into_mut() {
-            Ok(buffer) if buffer.len() == size => return buffer,
+            Ok(buffer) if buffer.len() == size => return Some(buffer),
             Ok(_) => {}
             Err(held) => spare.push_back(held),
         }
     }
-    BytesMut::zeroed(size)
+    None
 }
 
+/// Keeps a hashed chunk for reuse. Called once per chunk, when it is hashed.
 fn retire(spare: &mut VecDeque<Bytes>, chunk: Bytes, size: usize) {
     if chunk.len() == size {
         spare.push_back(chunk);
@@ -616,6 +623,12 @@ mod tests {
                 expected[..(at as usize / chunk) % 9]
             );
         }
+        // Buffers were reused: each chunk is retired once, by the hashing side.
+        let fresh = sequential.state().fresh_buffers;
+        assert!(
+            fresh <= MAX_UNHASHED + SPARE_CHUNKS,
+            "{fresh} buffers allocated"
+        );
         let digest = sequential.finish().unwrap();
         assert_eq!(digest.size, data.len() as u64);
         assert_eq!(digest.sha256, <[u8; 32]>::from(Sha256::digest(&data)));

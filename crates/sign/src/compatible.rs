@@ -197,10 +197,9 @@ pub fn verify_records(
         },
         |claimed: &Claimed, range| verify_chunk(key, &claimed.batch, &claimed.claims[range]),
         |claimed, results| {
-            for (kind, i, message) in &claimed.problems {
-                let row = claimed.batch.first_row() + *i as u64;
-                let key = claimed.batch.record(*i).key().to_string();
-                report.problem(*kind, Some(row), Some(key), *message);
+            for &(kind, i, message) in &claimed.problems {
+                let (row, key) = claimed.row_and_key(i);
+                report.problem(kind, Some(row), Some(key), message);
             }
             for ((i, _, _), result) in claimed.claims.iter().zip(results.into_iter().flatten()) {
                 match result {
@@ -211,12 +210,10 @@ pub fn verify_records(
                             anchored = true;
                         }
                     }
-                    Err(reason) => report.problem(
-                        ProblemKind::Invalid,
-                        Some(claimed.batch.first_row() + *i as u64),
-                        Some(claimed.batch.record(*i).key().to_string()),
-                        reason,
-                    ),
+                    Err(reason) => {
+                        let (row, key) = claimed.row_and_key(*i);
+                        report.problem(ProblemKind::Invalid, Some(row), Some(key), reason);
+                    }
                 }
             }
             Ok(())
@@ -254,6 +251,16 @@ struct Claimed {
     claims: Vec<Claim>,
     /// Records that could claim no row: (kind, index in the batch, why).
     problems: Vec<(ProblemKind, usize, &'static str)>,
+}
+
+impl Claimed {
+    /// The file row and record key of the batch's record `i`, for a problem report.
+    fn row_and_key(&self, i: usize) -> (u64, String) {
+        (
+            self.batch.first_row() + i as u64,
+            self.batch.record(i).key().to_string(),
+        )
+    }
 }
 
 /// Claims each record's sidecar row, in order: a key claims its row once.

@@ -65,9 +65,11 @@ pub fn record_digests_beside<'a>(
     const GROUP: usize = 16;
     let mut records = records.into_iter();
     let mut digests = Vec::with_capacity(records.size_hint().0);
-    let mut encodings: Vec<Encoding> = (0..GROUP).map(|_| Encoding::default()).collect();
+    let mut encodings: Vec<Encoding<'a>> = (0..GROUP).map(|_| Encoding::default()).collect();
+    let mut group: Vec<RecordRef<'a>> = Vec::with_capacity(GROUP);
     loop {
-        let group: Vec<RecordRef<'a>> = records.by_ref().take(GROUP).collect();
+        group.clear();
+        group.extend(records.by_ref().take(GROUP));
         if group.is_empty() {
             return digests;
         }
@@ -85,16 +87,18 @@ pub fn record_digests_beside<'a>(
 /// bytes before the elements, the elements, and the bytes after them. The buffers are
 /// reused from record to record.
 #[derive(Debug, Default)]
-struct Encoding {
+struct Encoding<'a> {
     head: Vec<u8>,
     tail: Vec<u8>,
+    /// The attributes, sorted by key.
+    entries: Vec<(&'a str, &'a str)>,
     /// The elements as little-endian bytes, on machines where memory is not.
     #[cfg(not(target_endian = "little"))]
     elements: Vec<u8>,
 }
 
-impl Encoding {
-    fn encode<'s>(&'s mut self, record: &'s RecordRef<'_>) -> [&'s [u8]; 3] {
+impl<'a> Encoding<'a> {
+    fn encode<'s>(&'s mut self, record: &'s RecordRef<'a>) -> [&'s [u8]; 3] {
         let head = &mut self.head;
         head.clear();
         head.extend_from_slice(RECORD_DOMAIN);
@@ -110,18 +114,23 @@ impl Encoding {
         let tail = &mut self.tail;
         tail.clear();
         tail.extend_from_slice(&record.created.to_le_bytes());
-        let mut entries: Vec<(&str, &str)> = record.attributes.iter().collect();
+        let entries = &mut self.entries;
+        entries.clear();
+        entries.extend(record.attributes.iter());
         // Stable sort, then keep the last of equal keys: what a Go map built in order holds.
         entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        let mut kept: Vec<(&str, &str)> = Vec::with_capacity(entries.len());
-        for entry in entries {
-            match kept.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => kept.push(entry),
+        let mut kept = 0;
+        for next in 0..entries.len() {
+            if kept > 0 && entries[kept - 1].0 == entries[next].0 {
+                entries[kept - 1] = entries[next];
+            } else {
+                entries[kept] = entries[next];
+                kept += 1;
             }
         }
-        tail.extend_from_slice(&(kept.len() as u64).to_le_bytes());
-        for (k, v) in kept {
+        entries.truncate(kept);
+        tail.extend_from_slice(&(entries.len() as u64).to_le_bytes());
+        for &(k, v) in entries.iter() {
             string(tail, k);
             string(tail, v);
         }
@@ -222,6 +231,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use oembeddings::Record;
+    use oembeddings::record::Attributes;
     use sha2::{Digest, Sha256};
 
     use super::*;
@@ -304,6 +314,34 @@ mod tests {
             record_digests([record().as_ref(), record().as_ref()]),
             [expected; 2]
         );
+    }
+
+    #[test]
+    fn a_key_twice_counts_once_with_its_last_value() {
+        // Column attributes may repeat a key; the digest is that of the record whose map
+        // holds each key once, with the value that came last.
+        let keys = arrow_array::StringArray::from(vec!["type", "a", "type", "a", "z"]);
+        let values = arrow_array::StringArray::from(vec!["text", "1", "image", "2", "x"]);
+        let owned = record();
+        let mut repeated = owned.as_ref();
+        repeated.attributes = Attributes::Columns {
+            keys: &keys,
+            values: &values,
+            start: 0,
+            end: 5,
+        };
+        let mut expected = record();
+        expected.attributes = BTreeMap::from([
+            ("type".into(), "image".into()),
+            ("a".into(), "2".into()),
+            ("z".into(), "x".into()),
+        ]);
+        let digest = record_digest(&expected.as_ref());
+        assert_eq!(record_digest(&repeated), digest);
+        assert_eq!(record_digests([repeated, repeated, repeated]), [digest; 3]);
+        // The first value instead of the last is another record.
+        expected.attributes.insert("type".into(), "text".into());
+        assert_ne!(record_digest(&expected.as_ref()), digest);
     }
 
     #[test]

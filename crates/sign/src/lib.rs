@@ -63,10 +63,9 @@ pub(crate) fn for_each_batch(
 pub(crate) fn for_each_batch_with(
     data: &Path,
     options: &oembeddings::ReadOptions,
-    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
     let options = options.clone().with_file_digest(false);
-    let mut f = f;
     decode_batches(
         oembeddings::ParquetSource::open(data)?,
         &options,

@@ -215,6 +215,7 @@ pub fn verify_records(
         return Ok(report);
     }
     // The file's bytes are hashed on another thread while the sidecar is hashed and checked.
+    // An error below returns only once that thread is done: no work outlives the call.
     let data_path = data.to_path_buf();
     let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
     let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
@@ -223,7 +224,13 @@ pub fn verify_records(
             &manifest.records.sidecar.name,
         )
     });
-    let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
+    let (sidecar_size, sidecar_sha) = match manifest::hash_file(&sidecar_file) {
+        Ok(hash) => hash,
+        Err(e) => {
+            let _ = hashing.join();
+            return Err(e);
+        }
+    };
     if (sidecar_size, sidecar_sha.as_str())
         != (
             manifest.records.sidecar.size,
@@ -251,7 +258,7 @@ pub fn verify_records(
     // the results are taken in order on another thread.
     let mut pass = SidecarPass::default();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ordered::for_each_chunked(
+    let pass_a = ordered::for_each_chunked(
         cores,
         VERIFY_CHUNK,
         |submit| {
@@ -280,7 +287,11 @@ pub fn verify_records(
             }
             Ok(())
         },
-    )?;
+    );
+    if let Err(e) = pass_a {
+        let _ = hashing.join();
+        return Err(e);
+    }
     for (row, key) in &pass.signed_twice {
         report.problem(
             ProblemKind::Invalid,
