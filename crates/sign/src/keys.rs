@@ -424,10 +424,7 @@ impl PublicKey {
     /// spread chunks of records over every core.
     pub(crate) fn verify_record_chunk(&self, items: &[(&[u8], &[u8])]) -> Vec<bool> {
         match self {
-            PublicKey::Ed25519(k) => items
-                .chunks(ed25519::BATCH)
-                .flat_map(|chunk| ed25519::verify_chunk(k.verifying_key(), chunk))
-                .collect(),
+            PublicKey::Ed25519(k) => ed25519::verify_chunk(k.verifying_key(), items),
             PublicKey::OpenPgp(_) => items
                 .iter()
                 .map(|(message, signature)| self.verify_openpgp(message, signature).is_ok())

@@ -450,7 +450,7 @@ pub fn verify_records(
 }
 
 /// Sidecar rows verified per chunk of work: one Ed25519 batch equation.
-const VERIFY_CHUNK: usize = 64;
+const VERIFY_CHUNK: usize = crate::ed25519::BATCH;
 
 /// What the sidecar's rows say, taken in order.
 #[derive(Default)]
