@@ -171,7 +171,7 @@ fn main() {
             .into_iter()
             .all(|ok| ok)
         };
-        let sample = count.min(1 << 15);
+        let sample = count.min(1 << 16);
         verify(sample.min(4096), 64);
         let mut tried = Vec::new();
         for batch in [64usize, 256, 1024, 2048, 4096, 8192] {
