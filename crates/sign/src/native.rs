@@ -215,9 +215,20 @@ pub fn verify_records(
         return Ok(report);
     }
     // The file's bytes are hashed on another thread while the sidecar is hashed and checked.
-    // An error below returns only once that thread is done: no work outlives the call.
+    // An error below returns only once that thread is done: no work outlives the call. A
+    // file of another size than the signed one cannot hold the signed bytes: it is not
+    // hashed (`None`), and is checked record by record.
     let data_path = data.to_path_buf();
-    let hashing = std::thread::spawn(move || manifest::hash_file(&data_path));
+    let signed_size = manifest.file.size;
+    let hashing = std::thread::spawn(move || -> Result<Option<(u64, String)>, SignError> {
+        let size = std::fs::metadata(&data_path)
+            .map_err(SignError::io(&data_path))?
+            .len();
+        if size != signed_size {
+            return Ok(None);
+        }
+        manifest::hash_file(&data_path).map(Some)
+    });
     let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
         manifest::join(
             manifest_file.parent().unwrap_or(Path::new(".")),
@@ -313,9 +324,11 @@ pub fn verify_records(
         Err(panic) => std::panic::resume_unwind(panic),
     };
     let manifest_root = manifest.file.records_root.clone().unwrap_or_default();
+    let signed_bytes = file_hash.as_ref().is_some_and(|(size, sha256)| {
+        (*size, sha256.as_str()) == (manifest.file.size, manifest.file.sha256.as_str())
+    });
     let identical = report.invalid == 0
-        && (file_hash.0, file_hash.1.as_str())
-            == (manifest.file.size, manifest.file.sha256.as_str())
+        && signed_bytes
         && !out_of_order
         && Some(sidecar_rows) == manifest.file.rows
         && hex(&sidecar_root.finish()) == manifest_root;
@@ -433,7 +446,7 @@ pub fn verify_records(
             "the record digest root differs from the manifest's",
         );
     }
-    if (file_hash.0, file_hash.1.as_str()) != (manifest.file.size, manifest.file.sha256.as_str()) {
+    if !signed_bytes {
         if records_intact && options.allow_rewritten {
             report.notes.push("the file's bytes differ from the signed file's, but every signed record verifies in order (a rewritten or converted file)".into());
         } else {
