@@ -359,14 +359,15 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     out["release"] = {}
     for step, ours, peer in (("sign", ours_sign, peer_sign), ("verify", ours_verify, peer_verify)):
         o, p = best_interleaved(ours, peer, args.repeat, stdout=subprocess.PIPE)
+        peer_name, work = RELEASE_STEPS[step]
         out["release"][step] = {"ours": strip(o), "peer": strip(p), "ratio": o["seconds"] / p["seconds"],
-                                "peer_name": "sha256sum + gpg --detach-sign" if step == "sign" else "sha256sum -c + gpg --verify"}
+                                "peer_name": peer_name, "work": work}
     return out
 
 
-# What ours does beyond the peer, per release step.
-RELEASE_WORK = {"sign": "; ours also decodes every record for its row count and digest root",
-                "verify": "; the same work: each file's size and SHA-256, one signature"}
+# Per release step: the peer, and what ours does compared with it.
+RELEASE_STEPS = {"sign": ("sha256sum + gpg --detach-sign", "ours also decodes every record for its row count and digest root"),
+                 "verify": ("sha256sum -c + gpg --verify", "the same work: each file's size and SHA-256, one signature")}
 
 
 def release_dir(directory: Path, data_file: Path) -> Path:
@@ -461,7 +462,7 @@ def print_signatures(s: dict, smoke: bool) -> None:
     print(f"  {'compatible sign':30} {s['compatible_sign']['records_per_second']:>10,.0f}/s")
     for step, r in s.get("release", {}).items():
         print(f"  {'release ' + step:30} {r['ours']['seconds']:>9.2f} s  {r['peer']['seconds']:.2f} s {r['peer_name']}: "
-              f"ratio {r['ratio']:.2f} (ours / peer; lower is faster){RELEASE_WORK[step]}")
+              f"ratio {r['ratio']:.2f} (ours / peer; lower is faster); {r['work']}")
     f = s["file_signing"]
     sha = f["sha256sum"]["mb_per_second"]
     gpg = f["gpg --detach-sign"]["mb_per_second"]

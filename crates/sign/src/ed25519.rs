@@ -48,7 +48,10 @@ impl RecordSigner {
 /// Whether each signature is a valid strict Ed25519 signature of its message under `key`.
 /// `key` must not be weak (see [`VerifyingKey::is_weak`]); the caller refuses weak keys.
 pub(crate) fn verify_all(key: &VerifyingKey, items: &[(&[u8], &[u8])]) -> Vec<bool> {
-    let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(BATCH).collect();
+    // Batches of up to BATCH, but at least one per core when there are fewer items.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let batch = items.len().div_ceil(threads).clamp(RECHECK_BATCH, BATCH);
+    let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(batch).collect();
     parallel_map(&chunks, |chunk| verify_chunk(key, chunk))
         .into_iter()
         .flatten()

@@ -214,95 +214,17 @@ pub fn verify_records(
         report.conclude(options.allow_missing, false);
         return Ok(report);
     }
-    // The file's bytes are hashed on another thread while the sidecar is hashed and checked.
-    // An error below returns only once that thread is done: no work outlives the call. A
-    // file of another size than the signed one cannot hold the signed bytes: it is not
-    // hashed (`None`), and is checked record by record.
-    let data_path = data.to_path_buf();
-    let signed_size = manifest.file.size;
-    let hashing = std::thread::spawn(move || -> Result<Option<(u64, String)>, SignError> {
-        let size = std::fs::metadata(&data_path)
-            .map_err(SignError::io(&data_path))?
-            .len();
-        if size != signed_size {
-            return Ok(None);
-        }
-        manifest::hash_file(&data_path).map(Some)
-    });
-    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
-        manifest::join(
-            manifest_file.parent().unwrap_or(Path::new(".")),
-            &manifest.records.sidecar.name,
-        )
-    });
-    let (sidecar_size, sidecar_sha) = match manifest::hash_file(&sidecar_file) {
-        Ok(hash) => hash,
-        Err(e) => {
-            let _ = hashing.join();
-            return Err(e);
-        }
-    };
-    if (sidecar_size, sidecar_sha.as_str())
-        != (
-            manifest.records.sidecar.size,
-            manifest.records.sidecar.sha256.as_str(),
-        )
-    {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
-            Some(file_name(&sidecar_file)),
-            "the sidecar differs from the one the manifest signs (size or SHA-256)",
-        );
-    }
-    if file_name(data) != manifest.file.name {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
-            Some(file_name(data)),
-            format!("the manifest signs a file named {:?}", manifest.file.name),
-        );
-    }
-
-    // Pass A: the sidecar's signatures, and what they vouch for, by record identity. The
-    // sidecar is decoded on this thread while its signatures are verified on every core and
-    // the results are taken in order on another thread.
-    let mut pass = SidecarPass::default();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pass_a = ordered::for_each_chunked(
-        cores,
-        VERIFY_CHUNK,
-        |submit| {
-            for rows in sidecar::read_native(&sidecar_file)? {
-                let rows = rows?;
-                let len = rows.len();
-                if !submit(rows, len) {
-                    break;
-                }
-            }
-            Ok(())
-        },
-        |rows: &Vec<NativeRow>, range| {
-            let rows = &rows[range];
-            let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
-            let items: Vec<(&[u8], &[u8])> = messages
-                .iter()
-                .zip(rows)
-                .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
-                .collect();
-            key.verify_record_chunk(&items)
-        },
-        |rows, verdicts| {
-            for (row, signature_ok) in rows.iter().zip(verdicts.into_iter().flatten()) {
-                pass.take(row, signature_ok);
-            }
-            Ok(())
-        },
-    );
-    if let Err(e) = pass_a {
-        let _ = hashing.join();
-        return Err(e);
-    }
+    // The file's bytes are hashed on another thread while the sidecar is hashed and checked;
+    // the scope waits for that thread on every path, errors included, so no work outlives
+    // the call.
+    let (pass, file_hash) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| signed_size_hash(data, manifest.file.size));
+        let pass = check_sidecar(&mut report, data, &manifest_file, &manifest, key, options);
+        let file_hash = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        Ok::<_, SignError>((pass?, file_hash?))
+    })?;
     for (row, key) in &pass.signed_twice {
         report.problem(
             ProblemKind::Invalid,
@@ -319,10 +241,6 @@ pub fn verify_records(
         bad_signatures,
         ..
     } = pass;
-    let file_hash = match hashing.join() {
-        Ok(hash) => hash?,
-        Err(panic) => std::panic::resume_unwind(panic),
-    };
     let manifest_root = manifest.file.records_root.clone().unwrap_or_default();
     let signed_bytes = file_hash.as_ref().is_some_and(|(size, sha256)| {
         (*size, sha256.as_str()) == (manifest.file.size, manifest.file.sha256.as_str())
@@ -460,6 +378,91 @@ pub fn verify_records(
     }
     report.conclude(options.allow_missing, anchored);
     Ok(report)
+}
+
+/// The size and SHA-256 of `data`, or `None` when its size is not `signed_size`: such a file
+/// cannot hold the signed bytes, so it is not hashed, and is checked record by record.
+fn signed_size_hash(data: &Path, signed_size: u64) -> Result<Option<(u64, String)>, SignError> {
+    let size = std::fs::metadata(data).map_err(SignError::io(data))?.len();
+    if size != signed_size {
+        return Ok(None);
+    }
+    manifest::hash_file(data).map(Some)
+}
+
+/// Checks the sidecar against the manifest, then verifies its signatures (pass A): the
+/// sidecar is decoded on this thread while its signatures are verified on every core and
+/// the results are taken in order on another thread.
+fn check_sidecar(
+    report: &mut VerifyReport,
+    data: &Path,
+    manifest_file: &Path,
+    manifest: &RecordsManifest,
+    key: &PublicKey,
+    options: &NativeVerifyOptions,
+) -> Result<SidecarPass, SignError> {
+    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
+        manifest::join(
+            manifest_file.parent().unwrap_or(Path::new(".")),
+            &manifest.records.sidecar.name,
+        )
+    });
+    let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
+    if (sidecar_size, sidecar_sha.as_str())
+        != (
+            manifest.records.sidecar.size,
+            manifest.records.sidecar.sha256.as_str(),
+        )
+    {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            Some(file_name(&sidecar_file)),
+            "the sidecar differs from the one the manifest signs (size or SHA-256)",
+        );
+    }
+    if file_name(data) != manifest.file.name {
+        report.problem(
+            ProblemKind::Invalid,
+            None,
+            Some(file_name(data)),
+            format!("the manifest signs a file named {:?}", manifest.file.name),
+        );
+    }
+    // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
+    let mut pass = SidecarPass::default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    ordered::for_each_chunked(
+        cores,
+        VERIFY_CHUNK,
+        |submit| {
+            for rows in sidecar::read_native(&sidecar_file)? {
+                let rows = rows?;
+                let len = rows.len();
+                if !submit(rows, len) {
+                    break;
+                }
+            }
+            Ok(())
+        },
+        |rows: &Vec<NativeRow>, range| {
+            let rows = &rows[range];
+            let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
+            let items: Vec<(&[u8], &[u8])> = messages
+                .iter()
+                .zip(rows)
+                .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
+                .collect();
+            key.verify_record_chunk(&items)
+        },
+        |rows, verdicts| {
+            for (row, signature_ok) in rows.iter().zip(verdicts.into_iter().flatten()) {
+                pass.take(row, signature_ok);
+            }
+            Ok(())
+        },
+    )?;
+    Ok(pass)
 }
 
 /// Sidecar rows verified per chunk of work: one Ed25519 batch equation.
