@@ -321,6 +321,32 @@ fn native_profile_names_every_attack() {
     );
     std::fs::write(&signature, &good).unwrap();
     assert!(native_verify(&data, &k.ed_public, &options).ok);
+
+    // A missing or garbled sidecar, or a missing data file: an error naming the file.
+    let sidecar = native::sidecar_path(&data);
+    let sidecar_bytes = std::fs::read(&sidecar).unwrap();
+    let error = |data: &Path| {
+        native::verify_records(data, &public(&k.ed_public), &options)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    };
+    std::fs::remove_file(&sidecar).unwrap();
+    let e = error(&data);
+    assert!(
+        e.contains("a.sigs.parquet") && e.contains("No such file"),
+        "{e}"
+    );
+    std::fs::write(&sidecar, b"PAR1 not a sidecar").unwrap();
+    let e = error(&data);
+    assert!(e.contains("a.sigs.parquet"), "{e}");
+    std::fs::write(&sidecar, &sidecar_bytes).unwrap();
+    let moved = data.with_extension("moved");
+    std::fs::rename(&data, &moved).unwrap();
+    let e = error(&data);
+    assert!(e.contains("a.parquet") && e.contains("No such file"), "{e}");
+    std::fs::rename(&moved, &data).unwrap();
+    assert!(native_verify(&data, &k.ed_public, &options).ok);
 }
 
 #[test]
