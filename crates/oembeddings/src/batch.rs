@@ -16,8 +16,8 @@ use arrow_array::{Array, ArrayRef, Int64Array, ListArray, MapArray, RecordBatch,
 use arrow_buffer::ScalarBuffer;
 use arrow_schema::{DataType, Field, FieldRef, Fields, Schema, SchemaRef};
 
+use crate::problem::Repair;
 use crate::record::{Attributes, RecordRef};
-use crate::repair::Repair;
 
 /// Column names in the order the Go tool writes them.
 pub const COLUMNS: [&str; 7] = [

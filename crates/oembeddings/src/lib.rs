@@ -14,30 +14,28 @@ pub mod atomic;
 pub mod attributes;
 pub mod batch;
 pub mod convert;
-mod file_digest;
 pub mod footer;
 pub mod gojson;
 pub mod inspect;
 pub mod json;
 pub mod layout;
 pub mod name;
+pub mod pipeline;
+pub mod problem;
 pub mod read;
 pub mod record;
-pub mod repair;
 pub mod schema;
-pub mod sha256_pair;
 pub mod stats;
 pub mod uri;
-mod vectors;
 pub mod write;
 
 pub use attributes::{AttributeProblem, AttributeType, OEmbeddings};
 pub use batch::{Batch, COLUMNS, canonical_schema};
-pub use file_digest::{FileDigest, FileHashing};
 pub use layout::{Layout, LayoutKind};
 pub use name::FileName;
+pub use problem::{RecordProblem, Repair};
 pub use read::{
-    ArrowNormalizer, NormalizeError, ParquetSource, ReadError, ReadOptions, Reader, RecordProblem,
+    ArrowNormalizer, FileObserver, NormalizeError, ParquetSource, ReadError, ReadOptions, Reader,
     read,
 };
 pub use record::{Attributes, Record, RecordKey, RecordRef};

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow_array::builder::{
     FixedSizeListBuilder, Float16Builder, Float32Builder, Float64Builder, LargeListBuilder,
@@ -17,13 +17,13 @@ use arrow_array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Fields};
+use bytes::Bytes;
 use oembeddings::append::append_statistics;
 use oembeddings::footer;
-use oembeddings::read::{ParquetSource, ReadError, ReadOptions, RecordProblem};
+use oembeddings::read::{FileObserver, ParquetSource, ReadError, ReadOptions, RecordProblem};
 use oembeddings::{Batch, LayoutKind, Record, Statistics, WriteOptions, Writer, read};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
-use sha2::{Digest, Sha256};
 
 fn strings(values: &[&str]) -> ArrayRef {
     Arc::new(StringArray::from(values.to_vec()))
@@ -110,20 +110,31 @@ fn go_columns() -> Vec<(&'static str, ArrayRef)> {
     c
 }
 
-/// Every record of `path`, read with the file's digest taken along the way; the digest is
-/// checked against the file's SHA-256 whenever every record was read.
+/// Collects every byte a reader shows it.
+#[derive(Default)]
+struct Collect(Mutex<Vec<u8>>);
+
+impl FileObserver for Collect {
+    fn observe(&self, bytes: Bytes) -> bool {
+        self.0.lock().unwrap().extend_from_slice(&bytes);
+        true
+    }
+}
+
+/// Every record of `path`, read with an observer; what it saw is checked against the file's
+/// bytes whenever every record was read.
 fn all_records(path: &Path) -> Result<Vec<Record>, ReadError> {
-    let options = ReadOptions::default().with_file_digest(true);
+    let observer = Arc::new(Collect::default());
+    let options = ReadOptions::default().with_observer(observer.clone());
     let mut reader = ParquetSource::open(path)?.records(&options)?;
     let mut out = Vec::new();
     for batch in reader.by_ref() {
         let batch = batch?;
         out.extend(batch.records().map(|r| r.to_record()));
     }
-    let digest = reader.file_digest()?;
     let bytes = std::fs::read(path).unwrap();
-    assert_eq!(digest.size, bytes.len() as u64);
-    assert_eq!(digest.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
+    assert_eq!(reader.read_to_end()?, Some(bytes.len() as u64));
+    assert!(*observer.0.lock().unwrap() == bytes);
     Ok(out)
 }
 
@@ -710,12 +721,15 @@ fn direct_vector_decoder_agrees_with_the_arrow_list_reader() {
         writer.write(batch.record_batch()).unwrap();
         writer.close().unwrap();
         for batch_size in [1, 64, 1000, 5000] {
-            let file_sha256: [u8; 32] = Sha256::digest(std::fs::read(&path).unwrap()).into();
-            let read_with = |direct: bool, digest: bool| -> Vec<Record> {
-                let options = ReadOptions::default()
+            let file_bytes = std::fs::read(&path).unwrap();
+            let read_with = |direct: bool, observe: bool| -> Vec<Record> {
+                let observer = Arc::new(Collect::default());
+                let mut options = ReadOptions::default()
                     .with_batch_size(batch_size)
-                    .with_direct_vectors(direct)
-                    .with_file_digest(digest);
+                    .with_direct_vectors(direct);
+                if observe {
+                    options = options.with_observer(observer.clone());
+                }
                 let mut reader = ParquetSource::open(&path)
                     .unwrap()
                     .records(&options)
@@ -729,11 +743,18 @@ fn direct_vector_decoder_agrees_with_the_arrow_list_reader() {
                             .collect::<Vec<_>>()
                     })
                     .collect();
-                // Hashed along the way (vectors served from the hashed reads, or not), or
-                // all at the end: the same digest.
-                let file_digest = reader.file_digest().unwrap();
-                assert_eq!(file_digest.sha256, file_sha256, "{name} {batch_size}");
-                assert_eq!(file_digest.size, std::fs::metadata(&path).unwrap().len());
+                // Observed along the way (vectors served from the observed reads, or not):
+                // every byte of the file, once, in order.
+                let size = reader.read_to_end().unwrap();
+                if observe {
+                    assert_eq!(size, Some(file_bytes.len() as u64), "{name} {batch_size}");
+                    assert!(
+                        *observer.0.lock().unwrap() == file_bytes,
+                        "{name} {batch_size}"
+                    );
+                } else {
+                    assert_eq!(size, None);
+                }
                 records
             };
             // Each batch is dropped before the next is read: the direct decoder reuses its

@@ -19,13 +19,12 @@ use oembeddings::record::{RecordKey, RecordRef};
 use sha2::{Digest, Sha256};
 
 use crate::digest::unhex;
-use crate::ed25519::parallel_map;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::openpgp;
-use crate::ordered;
 use crate::report::{ProblemKind, VerifyReport};
 use crate::sidecar;
+use oembeddings::pipeline::{self, parallel_map};
 
 /// `{root}-signatures.parquet`.
 pub fn sidecar_path(data: &Path) -> PathBuf {
@@ -178,9 +177,8 @@ pub fn verify_records(
     // chunks on every core (the signed bytes, Go's JSON, then the signatures over them,
     // Ed25519 batched), and the results taken in order on another thread.
     let mut anchored = false;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ordered::for_each_chunked(
-        cores,
+    pipeline::ordered_chunks(
+        pipeline::cores(),
         VERIFY_CHUNK,
         |submit| {
             let options =
@@ -191,7 +189,7 @@ pub fn verify_records(
                 if submit(claimed, len) {
                     Ok(())
                 } else {
-                    Err(SignError::Unsupported("the verifier stopped".into()))
+                    Err(SignError::Stopped)
                 }
             })
         },

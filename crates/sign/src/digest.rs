@@ -18,8 +18,6 @@ use sha2::{Digest, Sha256};
 
 use oembeddings::record::RecordRef;
 
-use oembeddings::sha256_pair;
-
 /// Domain separation tag of record digests.
 pub const RECORD_DOMAIN: &[u8] = b"oembeddings.record.v1\0";
 /// Domain separation tag of the message a record signature signs.
@@ -32,55 +30,19 @@ pub type RecordDigest = [u8; 32];
 
 /// The digest of one record.
 pub fn record_digest(record: &RecordRef<'_>) -> RecordDigest {
-    sha256_pair::digest(&Encoding::default().encode(record))
+    Encoding::default().digest(record)
 }
 
-/// The digests of many records, in order: the same as [`record_digest`] of each, computed
-/// two at a time where the CPU can hash two messages at once (see `sha256_pair`).
+/// The digests of many records, in order: the same as [`record_digest`] of each, with the
+/// encoding buffers reused from record to record.
 pub fn record_digests<'a>(records: impl IntoIterator<Item = RecordRef<'a>>) -> Vec<RecordDigest> {
-    let mut records = records.into_iter();
+    let records = records.into_iter();
     let mut digests = Vec::with_capacity(records.size_hint().0);
-    let (mut first, mut second) = (Encoding::default(), Encoding::default());
-    while let Some(a) = records.next() {
-        let Some(b) = records.next() else {
-            digests.push(sha256_pair::digest(&first.encode(&a)));
-            break;
-        };
-        let (da, db) = sha256_pair::digest_pair(&first.encode(&a), &second.encode(&b));
-        digests.push(da);
-        digests.push(db);
+    let mut encoding = Encoding::default();
+    for record in records {
+        digests.push(encoding.digest(&record));
     }
     digests
-}
-
-/// The digests of many records, in order, as [`record_digests`] gives them, with the bytes
-/// of the file being read hashed beside them (see [`oembeddings::FileHashing`]): signing
-/// needs both, and hashing them together is faster than either alone.
-pub fn record_digests_beside<'a>(
-    records: impl IntoIterator<Item = RecordRef<'a>>,
-    file: &oembeddings::FileHashing,
-) -> Vec<RecordDigest> {
-    // Records encoded at a time: enough to amortise taking the file's lane, few enough
-    // that their encodings stay in cache.
-    const GROUP: usize = 16;
-    let mut records = records.into_iter();
-    let mut digests = Vec::with_capacity(records.size_hint().0);
-    let mut encodings: Vec<Encoding<'a>> = (0..GROUP).map(|_| Encoding::default()).collect();
-    let mut group: Vec<RecordRef<'a>> = Vec::with_capacity(GROUP);
-    loop {
-        group.clear();
-        group.extend(records.by_ref().take(GROUP));
-        if group.is_empty() {
-            return digests;
-        }
-        let messages: Vec<[&[u8]; 3]> = encodings
-            .iter_mut()
-            .zip(&group)
-            .map(|(encoding, record)| encoding.encode(record))
-            .collect();
-        let segments: Vec<&sha256_pair::Segments<'_>> = messages.iter().map(|m| &m[..]).collect();
-        digests.extend(file.digest_beside(&segments));
-    }
 }
 
 /// A record's digest input in three parts, so that its vector is hashed where it lies: the
@@ -98,6 +60,14 @@ struct Encoding<'a> {
 }
 
 impl<'a> Encoding<'a> {
+    fn digest(&mut self, record: &RecordRef<'a>) -> RecordDigest {
+        let mut hasher = Sha256::new();
+        for part in self.encode(record) {
+            hasher.update(part);
+        }
+        hasher.finalize().into()
+    }
+
     fn encode<'s>(&'s mut self, record: &'s RecordRef<'a>) -> [&'s [u8]; 3] {
         let head = &mut self.head;
         head.clear();
@@ -282,9 +252,9 @@ mod tests {
     }
 
     #[test]
-    fn digests_in_pairs_are_the_digests_one_by_one() {
+    fn digests_of_many_are_the_digests_one_by_one() {
         // Records whose encodings differ in length on both sides of the vector, so that the
-        // two messages of a pair reach their block boundaries at different places.
+        // reused buffers must be cleared between records.
         let records: Vec<Record> = (0..9usize)
             .map(|i| {
                 let mut r = record();
@@ -304,16 +274,31 @@ mod tests {
                 .collect();
             assert_eq!(record_digests(refs), one_by_one, "{n} records");
         }
-        // The known digest of the test record, from the single path of `sha2`.
-        let mut h = Sha256::new();
-        for part in Encoding::default().encode(&record().as_ref()) {
-            h.update(part);
+    }
+
+    #[test]
+    fn the_encoding_is_the_specified_one() {
+        // The test record's digest input, written out as spec/signatures.md gives it.
+        let r = record();
+        let mut expected = RECORD_DOMAIN.to_vec();
+        for s in [&r.provider, &r.depiction_id, &r.subject_id, &r.model] {
+            expected.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            expected.extend_from_slice(s.as_bytes());
         }
-        let expected: RecordDigest = h.finalize().into();
-        assert_eq!(
-            record_digests([record().as_ref(), record().as_ref()]),
-            [expected; 2]
-        );
+        expected.extend_from_slice(&(r.embeddings.len() as u64).to_le_bytes());
+        for e in &r.embeddings {
+            expected.extend_from_slice(&e.to_le_bytes());
+        }
+        expected.extend_from_slice(&r.created.to_le_bytes());
+        expected.extend_from_slice(&(r.attributes.len() as u64).to_le_bytes());
+        for (k, v) in &r.attributes {
+            for s in [k, v] {
+                expected.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                expected.extend_from_slice(s.as_bytes());
+            }
+        }
+        let digest: RecordDigest = Sha256::digest(&expected).into();
+        assert_eq!(record_digest(&r.as_ref()), digest);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 use ed25519_dalek::hazmat::{ExpandedSecretKey, raw_sign};
 use ed25519_dalek::{Signature, SigningKey, VerifyingKey};
+use oembeddings::pipeline::{cores, parallel_map};
 use sha2::Sha512;
 
 /// Signatures verified per batch equation. Larger batches share more of the multiscalar
@@ -49,8 +50,7 @@ impl RecordSigner {
 /// `key` must not be weak (see [`VerifyingKey::is_weak`]); the caller refuses weak keys.
 pub(crate) fn verify_all(key: &VerifyingKey, items: &[(&[u8], &[u8])]) -> Vec<bool> {
     // Batches of up to BATCH, but at least one per core when there are fewer items.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let batch = items.len().div_ceil(threads).clamp(RECHECK_BATCH, BATCH);
+    let batch = items.len().div_ceil(cores()).clamp(RECHECK_BATCH, BATCH);
     let chunks: Vec<&[(&[u8], &[u8])]> = items.chunks(batch).collect();
     parallel_map(&chunks, |chunk| verify_chunk(key, chunk))
         .into_iter()
@@ -139,54 +139,6 @@ fn small_order_encodings() -> &'static [[u8; 32]] {
         }
         out
     })
-}
-
-/// `f` over `items` on every core, in order. Threads take small chunks in turn, so that a
-/// slow chunk does not leave the other cores idle.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    parallel_chunks(items, |chunk| chunk.iter().map(&f).collect())
-}
-
-/// `f` over consecutive chunks of `items` on every core, its results concatenated in order;
-/// `f` returns one result per item of its chunk.
-pub(crate) fn parallel_chunks<T: Sync, R: Send>(
-    items: &[T],
-    f: impl Fn(&[T]) -> Vec<R> + Sync,
-) -> Vec<R> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    // Small enough to balance (several per thread), large enough to amortise the counter.
-    let chunk_len = (items.len() / (threads * 8)).clamp(1, 32);
-    let chunks = items.len().div_ceil(chunk_len);
-    if threads <= 1 || chunks < 2 {
-        return f(items);
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut parts: Vec<(usize, Vec<R>)> = std::thread::scope(|scope| {
-        let work = || {
-            let mut done = Vec::new();
-            loop {
-                let chunk = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if chunk >= chunks {
-                    return done;
-                }
-                let part = &items[chunk * chunk_len..((chunk + 1) * chunk_len).min(items.len())];
-                done.push((chunk, f(part)));
-            }
-        };
-        let handles: Vec<_> = (1..threads.min(chunks))
-            .map(|_| scope.spawn(work))
-            .collect();
-        let mut parts = work();
-        for handle in handles {
-            match handle.join() {
-                Ok(more) => parts.extend(more),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        parts
-    });
-    parts.sort_unstable_by_key(|(chunk, _)| *chunk);
-    parts.into_iter().flat_map(|(_, part)| part).collect()
 }
 
 #[cfg(test)]

@@ -51,6 +51,10 @@ pub enum SignError {
     /// The operation does not apply to this kind of key.
     #[error("{0}")]
     Unsupported(String),
+    /// A stage of a pipeline stopped because another failed; that failure is the one
+    /// reported, so this is never seen by a caller.
+    #[error("stopped early because another stage of the work failed")]
+    Stopped,
 }
 
 impl SignError {

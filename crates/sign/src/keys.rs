@@ -7,7 +7,9 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
-use crate::ed25519::{self, parallel_map};
+use oembeddings::pipeline::{cores, parallel_map};
+
+use crate::ed25519;
 use crate::error::SignError;
 use crate::minisign;
 use crate::openpgp::{self, OpenPgpCert as Cert};
@@ -274,10 +276,6 @@ impl RecordSigning<'_> {
         }
         Ok(out)
     }
-}
-
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn rfc3339(t: SystemTime) -> Option<String> {

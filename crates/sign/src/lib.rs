@@ -24,12 +24,12 @@ pub mod digest;
 mod ed25519;
 pub mod error;
 pub mod file;
+pub mod file_digest;
 pub mod keys;
 pub mod manifest;
 pub mod minisign;
 pub mod native;
 pub mod openpgp;
-mod ordered;
 pub mod records;
 pub mod release;
 pub mod report;
@@ -39,15 +39,17 @@ use std::io::Write;
 use std::path::Path;
 
 pub use error::SignError;
+pub use file_digest::FileDigest;
+use file_digest::FileHashing;
 pub use keys::{PublicKey, SecretKey};
 pub use records::{Profile, RecordVerifyOptions, verify_records};
 pub use report::{Problem, ProblemKind, VerifyReport};
 pub use sidecar::{CompatibleRow, NativeRow, profile_of};
 
 /// Records per batch where batches stream through a pipeline with no barrier between them
-/// (`ordered::for_each_chunked`): smaller than the reader's default costs nothing there, a
-/// batch's buffers are reused rather than faulted in afresh (half the page faults of 8 MiB
-/// batches), and the several batches in flight hold little memory.
+/// ([`oembeddings::pipeline::ordered_chunks`]): smaller than the reader's default costs
+/// nothing there, a batch's buffers are reused rather than faulted in afresh (half the page
+/// faults of 8 MiB batches), and the several batches in flight hold little memory.
 pub(crate) const PIPELINE_BATCH_ROWS: usize = 512;
 
 /// Calls `f` on each batch of records of `data`, in order, while the next batches are decoded
@@ -63,75 +65,67 @@ pub(crate) fn for_each_batch(
 pub(crate) fn for_each_batch_with(
     data: &Path,
     options: &oembeddings::ReadOptions,
-    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
 ) -> Result<(), SignError> {
-    let options = options.clone().with_file_digest(false);
-    decode_batches(
-        oembeddings::ParquetSource::open(data)?,
-        &options,
-        |batch, _| f(batch),
-    )
-    .map(drop)
+    decode_batches(oembeddings::ParquetSource::open(data)?, options, f).map(drop)
 }
 
 /// [`for_each_batch`] over an opened file with reader settings, also returning the file's
-/// size and SHA-256, taken from the same reads as the records (see
-/// [`oembeddings::Reader::file_digest`]). `f` is also given the file's hashing, to hash
-/// record digests beside the file (see [`digest::record_digests_beside`]).
+/// size and SHA-256, hashed on another thread from the very reads that decode the records
+/// (see [`oembeddings::ReadOptions::with_observer`]): the file is read once, and the records
+/// are those of the bytes hashed.
 pub(crate) fn for_each_batch_hashed(
     source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
-    mut f: impl FnMut(&oembeddings::Batch, &oembeddings::FileHashing) -> Result<(), SignError>,
-) -> Result<oembeddings::FileDigest, SignError> {
-    let options = options.clone().with_file_digest(true);
+    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<FileDigest, SignError> {
     let path = source.path().to_path_buf();
-    let not_hashed = || SignError::Unsupported(format!("{}: not hashed", path.display()));
-    decode_batches(source, &options, |batch, hashing| {
-        f(batch, hashing.ok_or_else(not_hashed)?)
-    })?
-    .ok_or_else(not_hashed)
+    let hashing = FileHashing::start();
+    let observed = {
+        let options = options.clone().with_observer(hashing.observer());
+        decode_batches(source, &options, f)
+    };
+    // The reader and the options held the only other ends of the hashing thread's queue.
+    let digest = hashing.finish();
+    match observed? {
+        Some(size) if size == digest.size => Ok(digest),
+        _ => Err(SignError::Io {
+            path,
+            source: std::io::Error::other("the file was not read whole"),
+        }),
+    }
 }
 
-/// Decodes on another thread and calls `f` on each batch, with the file's hashing when
-/// `options` ask for the file's digest; that digest once every batch was read.
+/// Decodes on another thread and calls `f` on each batch; once every batch was read, the
+/// number of bytes the reader's observer saw in all (`None` without one).
 fn decode_batches(
     source: oembeddings::ParquetSource,
     options: &oembeddings::ReadOptions,
-    mut f: impl FnMut(&oembeddings::Batch, Option<&oembeddings::FileHashing>) -> Result<(), SignError>,
-) -> Result<Option<oembeddings::FileDigest>, SignError> {
-    let mut reader = source.records(options)?;
-    let digest = options.file_digest;
-    let hashing = reader.file_hashing();
-    std::thread::scope(|scope| {
-        let (sender, batches) = std::sync::mpsc::sync_channel(2);
-        let decoding = scope.spawn(move || {
+    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
+) -> Result<Option<u64>, SignError> {
+    let reader = source.records(options)?;
+    let (observed, consumed) = oembeddings::pipeline::read_ahead(
+        2,
+        |feed| {
+            let mut reader = reader;
             for batch in reader.by_ref() {
                 let failed = batch.is_err();
-                if sender.send(batch).is_err() || failed {
-                    return None;
+                if !feed.send(batch) || failed {
+                    return Ok(None);
                 }
             }
-            // Every batch was sent; the file's last bytes are hashed while they are used.
-            drop(sender);
-            digest.then(|| reader.file_digest())
-        });
-        let mut result = Ok(());
-        for batch in batches {
-            result = batch
-                .map_err(SignError::from)
-                .and_then(|b| f(&b, hashing.as_ref()));
-            if result.is_err() {
-                break;
+            // Every batch was read: the observer is shown the rest of the file.
+            reader.read_to_end()
+        },
+        |batches| -> Result<(), SignError> {
+            for batch in batches {
+                f(&batch?)?;
             }
-        }
-        // The receiver is gone once the loop ends, so the decoder stops at its next send.
-        let file_digest = match decoding.join() {
-            Ok(file_digest) => file_digest,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        result?;
-        Ok(file_digest.transpose()?)
-    })
+            Ok(())
+        },
+    );
+    consumed?;
+    Ok(observed?)
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).

@@ -133,7 +133,7 @@ pub(crate) fn parse<T: for<'de> Deserialize<'de>>(
 
 /// Size and SHA-256 (hex) of a file, streamed.
 pub(crate) fn hash_file(path: &Path) -> Result<(u64, String), SignError> {
-    let digest = oembeddings::FileDigest::of_file(path).map_err(SignError::io(path))?;
+    let digest = crate::FileDigest::of_file(path).map_err(SignError::io(path))?;
     Ok((digest.size, digest.sha256_hex()))
 }
 

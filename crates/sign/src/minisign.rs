@@ -41,6 +41,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand_core::{OsRng, RngCore};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::file_digest::hash_reader;
+
 /// Length in bytes of a minisign key id.
 pub const KEY_ID_LEN: usize = 8;
 
@@ -97,11 +99,6 @@ const KEYNUM_SK_LEN: usize = KEY_ID_LEN + SODIUM_SK_LEN + CHECKSUM_LEN;
 const SECRET_KEY_BLOB_LEN: usize = 2 + 2 + 2 + SALT_LEN + 8 + 8 + KEYNUM_SK_LEN;
 const PUBLIC_KEY_BLOB_LEN: usize = 2 + KEY_ID_LEN + 32;
 const SIGNATURE_BLOB_LEN: usize = 2 + KEY_ID_LEN + 64;
-
-/// Bytes read and hashed at a time.
-const READ_CHUNK: usize = 1 << 20;
-/// Chunks in flight between the reading and the hashing thread.
-const CHUNKS_IN_FLIGHT: usize = 3;
 
 /// Errors from parsing minisign files, decrypting keys and verifying
 /// signatures. Every message is a single line.
@@ -714,73 +711,14 @@ fn io_invalid(e: MinisignError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
 }
 
-/// Streams `reader` through BLAKE2b-512 in large chunks. Past the first chunk, the hashing
-/// runs on another thread while the next chunk is read: reading a file out of the page
-/// cache costs about a seventh of hashing it, and this way the two overlap.
-fn blake2b512_stream(mut reader: impl Read) -> io::Result<[u8; 64]> {
-    let mut state = blake2b_simd::State::new();
-    let mut first = vec![0u8; READ_CHUNK];
-    let n = fill(&mut reader, &mut first)?;
-    state.update(&first[..n]);
-    if n < READ_CHUNK {
-        return Ok(*state.finalize().as_array());
-    }
-    let (full, to_hash) = std::sync::mpsc::sync_channel::<(Vec<u8>, usize)>(CHUNKS_IN_FLIGHT);
-    let (spent, to_fill) = std::sync::mpsc::sync_channel::<Vec<u8>>(CHUNKS_IN_FLIGHT);
-    std::thread::scope(|scope| {
-        let hashing = scope.spawn(move || {
-            for (chunk, n) in to_hash {
-                state.update(&chunk[..n]);
-                // The reader may have stopped already; the chunk is then simply dropped.
-                let _ = spent.send(chunk);
-            }
-            *state.finalize().as_array()
-        });
-        // At most one chunk more than can be in flight: reuse a spent one when there is.
-        let mut allocated = 1;
-        let mut next = Some(first);
-        let read = loop {
-            let mut chunk = match next.take().map_or_else(|| to_fill.try_recv(), Ok) {
-                Ok(chunk) => chunk,
-                Err(_) if allocated <= CHUNKS_IN_FLIGHT => {
-                    allocated += 1;
-                    vec![0u8; READ_CHUNK]
-                }
-                Err(_) => match to_fill.recv() {
-                    Ok(chunk) => chunk,
-                    // The hashing thread is gone (it panicked): joining it says so.
-                    Err(_) => break Ok(()),
-                },
-            };
-            let n = match fill(&mut reader, &mut chunk) {
-                Ok(n) => n,
-                Err(e) => break Err(e),
-            };
-            if n == 0 || full.send((chunk, n)).is_err() {
-                break Ok(());
-            }
-        };
-        drop(full);
-        let digest = match hashing.join() {
-            Ok(digest) => digest,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        read.map(|()| digest)
-    })
-}
-
-/// Reads until `buf` is full or the input ends; the number of bytes read.
-fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(filled)
+/// Streams `reader` through BLAKE2b-512, hashing on another thread while the next chunk is
+/// read: reading a file out of the page cache costs about a seventh of hashing it, and this
+/// way the two overlap.
+fn blake2b512_stream(reader: impl Read) -> io::Result<[u8; 64]> {
+    let state = hash_reader(reader, blake2b_simd::State::new(), |state, chunk| {
+        state.update(chunk);
+    })?;
+    Ok(*state.finalize().as_array())
 }
 
 /// Signs the content read from `reader` with the prehashed algorithm `ED`
@@ -989,6 +927,7 @@ pub fn verify_with_options(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::file_digest::READ_CHUNK;
 
     #[test]
     fn scrypt_params_match_libsodium() {

@@ -7,17 +7,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oembeddings::Batch;
+use oembeddings::pipeline::{self, parallel_chunks};
 use oembeddings::record::{RecordKey, RecordRef};
 
 use crate::digest::{
-    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, record_digests_beside,
-    signed_message,
+    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, signed_message,
 };
-use crate::ed25519::parallel_chunks;
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey, Signatures};
 use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
-use crate::ordered;
 use crate::report::{ProblemKind, VerifyReport};
 use crate::sidecar::{self, NativeRow};
 
@@ -69,6 +67,10 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Records digested and signed per chunk of work: small enough that both cores stay busy to
+/// the end of a batch, large enough to amortise claiming the chunk.
+const SIGN_CHUNK: usize = 32;
+
 /// Signs every record of `data` and writes the sidecar, the manifest and its signature next
 /// to it. Each file appears whole or not at all.
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
@@ -77,38 +79,40 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     let signing = key.record_signing();
     let mut root = RootBuilder::default();
     let mut rows = 0u64;
-    // Decoding (its own thread); digesting, with the file hashed beside the digests (this
-    // thread); signing (every core, chunks of 32 records, no barrier between batches); and
-    // writing the sidecar (its own thread, in order).
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let file_digest = ordered::for_each_chunked(
-        cores,
-        32,
+    // Decoding (its own thread), with the file hashed from the same reads (its own thread);
+    // digesting and signing (every core, chunks of SIGN_CHUNK records, no barrier between
+    // batches); and writing the sidecar (its own thread, in order).
+    let file_digest = pipeline::ordered_chunks(
+        pipeline::cores(),
+        SIGN_CHUNK,
         |submit| {
-            // The file is hashed from the reads that decode it (the signed vectors are the
-            // hashed bytes, and the file is read once), beside the record digests.
             let options =
                 oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
             let source = oembeddings::ParquetSource::open(data)?;
-            crate::for_each_batch_hashed(source, &options, |batch, file| {
-                let digests = record_digests_beside(batch.records(), file);
-                if submit((batch.clone(), digests), batch.num_rows()) {
+            crate::for_each_batch_hashed(source, &options, |batch| {
+                if submit(batch.clone(), batch.num_rows()) {
                     Ok(())
                 } else {
-                    // The writer stopped on an error, which is the one reported.
-                    Err(SignError::Unsupported("the sidecar writer stopped".into()))
+                    Err(SignError::Stopped)
                 }
             })
         },
-        |(_, digests): &(Batch, Vec<RecordDigest>), range| -> Result<Signatures, SignError> {
-            let messages: Vec<[u8; 64]> = digests[range].iter().map(signed_message).collect();
+        |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Signatures), SignError> {
+            let digests = record_digests(range.map(|row| batch.record(row)));
+            let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
             let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
-            signing.sign(&refs)
+            Ok((digests, signing.sign(&refs)?))
         },
-        |(batch, digests), chunks| {
-            let signatures = chunks.into_iter().collect::<Result<Vec<_>, _>>()?;
-            writer.write_columns(sidecar::native_columns(rows, batch, digests, &signatures))?;
-            for digest in digests {
+        |batch, chunks| {
+            let mut digests = Vec::with_capacity(batch.num_rows());
+            let mut signatures = Vec::with_capacity(chunks.len());
+            for chunk in chunks {
+                let (chunk_digests, chunk_signatures) = chunk?;
+                digests.extend(chunk_digests);
+                signatures.push(chunk_signatures);
+            }
+            writer.write_columns(sidecar::native_columns(rows, batch, &digests, &signatures))?;
+            for digest in &digests {
                 root.push(digest);
             }
             rows += batch.num_rows() as u64;
@@ -431,9 +435,8 @@ fn check_sidecar(
     }
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
     let mut pass = SidecarPass::default();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    ordered::for_each_chunked(
-        cores,
+    pipeline::ordered_chunks(
+        pipeline::cores(),
         VERIFY_CHUNK,
         |submit| {
             for rows in sidecar::read_native(&sidecar_file)? {
@@ -443,7 +446,7 @@ fn check_sidecar(
                     break;
                 }
             }
-            Ok(())
+            Ok::<_, SignError>(())
         },
         |rows: &Vec<NativeRow>, range| {
             let rows = &rows[range];

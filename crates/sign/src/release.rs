@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use oembeddings::read::ParquetSource;
 
-use crate::digest::{RootBuilder, hex, record_digests_beside};
+use crate::digest::{RootBuilder, hex, record_digests};
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
 use crate::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
@@ -78,12 +78,12 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
             records_root: None,
         });
     };
-    // One read of the file gives its records and its SHA-256.
+    // One read of the file gives its records and (on another thread) its SHA-256.
     let mut root = RootBuilder::default();
     let mut count = 0u64;
     let options = oembeddings::ReadOptions::default();
-    let digest = crate::for_each_batch_hashed(source, &options, |batch, file| {
-        for digest in record_digests_beside(batch.records(), file) {
+    let digest = crate::for_each_batch_hashed(source, &options, |batch| {
+        for digest in record_digests(batch.records()) {
             root.push(&digest);
             count += 1;
         }

@@ -151,35 +151,33 @@ pub fn validate_with_progress(
     };
     // Decoding and checking take about as long as each other: the reader runs ahead on its
     // own thread, at most two batches, so that both cores work and memory stays bounded.
-    let (complete, narrowing) = std::thread::scope(|scope| {
-        let (sender, batches) = std::sync::mpsc::sync_channel(2);
-        let decoder = scope.spawn(move || {
+    let (narrowing, complete) = oembeddings::pipeline::read_ahead(
+        2,
+        |feed| {
             let mut reader = reader;
             for batch in reader.by_ref() {
                 let failed = batch.is_err();
-                if sender.send(batch).is_err() || failed {
+                if !feed.send(batch) || failed {
                     break;
                 }
             }
             reader.narrowing()
-        });
-        let mut complete = true;
-        for batch in batches {
-            match batch {
-                Ok(batch) => checker.check(&batch, &mut findings),
-                Err(e) => {
-                    metadata::open_failure(&e, &mut findings);
-                    complete = false;
+        },
+        |batches| {
+            let mut complete = true;
+            for batch in batches {
+                match batch {
+                    Ok(batch) => checker.check(&batch, &mut findings),
+                    Err(e) => {
+                        metadata::open_failure(&e, &mut findings);
+                        complete = false;
+                    }
                 }
+                progress(checker.records(), total);
             }
-            progress(checker.records(), total);
-        }
-        let narrowing = match decoder.join() {
-            Ok(narrowing) => narrowing,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        (complete, narrowing)
-    });
+            complete
+        },
+    );
     if narrowing.values > 0 {
         findings.file(crate::Rule::Narrowed, narrowing.to_string());
     }

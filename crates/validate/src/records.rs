@@ -2,9 +2,9 @@
 //! attributes. Memory is bounded by a batch, the key fingerprints and one entry per model.
 
 use oembeddings::attributes::{AttributeProblem, OEmbeddings};
-use oembeddings::read::RecordProblem;
+use oembeddings::problem::RecordProblem;
+use oembeddings::problem::Repair;
 use oembeddings::record::RecordRef;
-use oembeddings::repair::Repair;
 use oembeddings::{Batch, StatisticsBuilder};
 
 use crate::keys::KeySet;

@@ -18,8 +18,8 @@ use parquet::column::page::{Page, PageReader};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::serialized_reader::SerializedPageReader;
 
+use super::sequential::PageSource;
 use crate::batch::vector_element_field;
-use crate::file_digest::PageSource;
 
 /// Why the vector column could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

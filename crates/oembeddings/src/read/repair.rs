@@ -15,18 +15,8 @@ use arrow_schema::{DataType, Field, TimeUnit};
 
 use crate::batch::{Batch, BatchBuilder, COLUMNS, NotCanonical, col};
 use crate::layout::{AttributesLayout, Layout};
-use crate::read::RecordProblem;
+use crate::problem::{RecordProblem, Repair};
 use crate::record::{Attributes, RecordRef};
-
-/// A value that broke a record rule and was replaced while reading (see
-/// [`crate::read::ReadOptions::repair`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Repair {
-    /// 0-based row index in the file.
-    pub row: u64,
-    /// What was wrong; the value was replaced as the Go tool would read it.
-    pub problem: RecordProblem,
-}
 
 /// Builds a canonical batch from raw record columns (in [`COLUMNS`] order), replacing every
 /// bad value and listing the replacements.
