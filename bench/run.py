@@ -257,10 +257,11 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
                 "verify": [oe, "verify", str(path), "--key", f"{ed}.pub", "--records"]}
     measure(commands["sign"])  # warm-up: page cache
     rounds = max(args.rounds if not args.smoke else 1, 1)
-    # Bytes a signed file needs hashed per record, at least: every byte of the file (the
-    # manifest binds its SHA-256) and every vector again (its record digest). At the measured
-    # SHA-256 rate this caps per-record signing below the raw bound.
-    hashed = path.stat().st_size / args.records + 4 * args.dimensions
+    # File bytes per record: the manifest binds the file's SHA-256, one stream that cannot be
+    # split. Its CPU time, shared by every core, caps per-record signing and verification
+    # below the raw bound: the ceiling is 1 / (1 + bound x file bytes per record / (one
+    # stream's rate x cores)).
+    file_bytes = path.stat().st_size / args.records
     raw: dict = {"count": args.records}
     for kind, cmd in commands.items():
         def bound() -> dict:
@@ -279,8 +280,9 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
                  f"ratio_{kind}_per_second": rate / flanking(f"{kind}_per_second")}
             if kind == "sign":
                 r["ratio_sign_expanded_per_second"] = rate / flanking("sign_expanded_per_second")
-                # Both are hashed two messages at a time (record digests beside the file).
-                r["ceiling"] = 1 / (1 + flanking("sign_per_second") * hashed / flanking("sha256_pair_bytes_per_second"))
+            r["ceiling"] = 1 / (1 + flanking(f"{kind}_per_second") * file_bytes
+                                / (flanking("sha256_stream_bytes_per_second") * cores))
+            r["ratio_to_ceiling"] = r[f"ratio_{kind}_per_second"] / r["ceiling"]
             per_round.append(r)
         # Rates: the best of all bound runs. The rest (the batch size the verify bound chose,
         # its sampled rates per batch size): as the fastest bound run had them.
@@ -300,11 +302,10 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     out["raw_ed25519"] = raw
     # We sign records with the key expanded once (hazmat raw_sign); the same in the bound.
     out["native_sign"]["median_ratio_expanded"] = statistics.median(r["ratio_sign_expanded_per_second"] for r in out["native_sign"]["rounds"])
-    out["native_sign"]["median_ceiling"] = statistics.median(r["ceiling"] for r in out["native_sign"]["rounds"])
-    # Verification hashes the file once, one stream (nothing to pair it with), beside the
-    # signature checks: the ceiling that puts on it, from the best rates.
-    out["native_verify"]["ceiling"] = 1 / (1 + raw["verify_per_second"] * (path.stat().st_size / args.records)
-                                           / raw["sha256_bytes_per_second"])
+    for kind in ("sign", "verify"):
+        rounds_of = out[f"native_{kind}"]["rounds"]
+        out[f"native_{kind}"]["median_ceiling"] = statistics.median(r["ceiling"] for r in rounds_of)
+        out[f"native_{kind}"]["median_ratio_to_ceiling"] = statistics.median(r["ratio_to_ceiling"] for r in rounds_of)
 
     # The same records after a conversion: no file-hash shortcut, every record digested.
     rewritten = data / "rewritten"
@@ -439,21 +440,20 @@ def print_signatures(s: dict, smoke: bool) -> None:
         r = s[f"native_{kind}"]
         ratio = r["median_ratio"]
         rounds = ", ".join(f"{x:.0%}" for x in r["ratio_per_round"])
-        verdict = "" if smoke else ("  meets target" if ratio >= 0.7 else "  MISSES target 70%")
+        to_ceiling = r["median_ratio_to_ceiling"]
+        verdict = "" if smoke else ("  meets target" if to_ceiling >= 0.8 else "  MISSES target 80% of the ceiling")
         print(f"  {'native ' + kind:30} {r['records_per_second']:>10,.0f}/s  {ratio:6.0%} of {peer}, bound run just before and after "
-              f"(median; rounds {rounds}; best bound {raw[kind + '_per_second']:,.0f}/s){verdict}")
+              f"(median; rounds {rounds}; best bound {raw[kind + '_per_second']:,.0f}/s)")
+        print(f"  {'':30} {'':>12}  {to_ceiling:6.0%} of the ceiling {r['median_ceiling']:.0%}: the bound slowed by the file's SHA-256, one "
+              f"stream (best {raw['sha256_stream_bytes_per_second'] / 1e9:.2f} GB/s on one core), median of rounds{verdict}")
         if kind == "sign":
             print(f"  {'':30} {'':>12}  {r['median_ratio_expanded']:6.0%} of raw_sign with the key expanded once, as we sign "
-                  f"(median; best {raw['sign_expanded_per_second']:,.0f}/s)")
-            print(f"  {'':30} {'':>12}  {r['median_ceiling']:6.0%} ceiling: the bound slowed by the SHA-256 a signed file needs "
-                  f"(every file byte and every vector again, two messages at a time; best SHA-256 {raw['sha256_pair_bytes_per_second'] / 1e9:.2f} GB/s "
-                  f"on all cores, {raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s one at a time)")
+                  f"(median; best {raw['sign_expanded_per_second']:,.0f}/s; record digests: SHA-256 "
+                  f"{raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s on all cores)")
         else:
             sampled = ", ".join(f"{size}: {rate:,.0f}/s" for size, rate in raw["verify_sample_per_second"].items())
             print(f"  {'':30} {'':>12}  the bound batch-verifies in the fastest batch size; the fastest run's was "
                   f"{raw['verify_batch']} (sampled {sampled})")
-            print(f"  {'':30} {'':>12}  {r['ceiling']:6.0%} ceiling: the best bound slowed by the file's SHA-256, one stream "
-                  f"(best {raw['sha256_bytes_per_second'] / 1e9:.2f} GB/s on all cores)")
     full = s["native_verify_rewritten"]["records_per_second"]
     print(f"  {'native verify, rewritten file':30} {full:>10,.0f}/s  {full / raw['verify_per_second']:6.0%} of the best raw batch verify")
     c = s["compatible_verify"]

@@ -9,10 +9,10 @@ use serde::Serialize;
 
 use oembeddings::pipeline::{cores, parallel_map};
 
-use crate::ed25519;
+use crate::backend::ed25519;
+use crate::backend::minisign;
+use crate::backend::openpgp::{self, OpenPgpCert as Cert};
 use crate::error::SignError;
-use crate::minisign;
-use crate::openpgp::{self, OpenPgpCert as Cert};
 use crate::report::Signer as SignerInfo;
 
 /// A key that signs.

@@ -3,7 +3,8 @@
 //! Signatures for shared embeddings: who published this file, and is every record still what
 //! they published?
 //!
-//! - [`keys`]: OpenPGP certificates (sequoia) and Ed25519 keys in minisign's formats.
+//! - [`keys`]: the keys a user holds, over the backends: OpenPGP certificates (sequoia) and
+//!   Ed25519 keys in minisign's formats.
 //! - [`file`]: detached signatures of whole files (`.asc` for `gpg --verify` and `sqv`,
 //!   `.minisig` for `minisign -V`).
 //! - [`compatible`]: go-embeddingsdb's per-record signatures, byte-exact, verified without
@@ -12,121 +13,40 @@
 //!   that detect changed, deleted, added, reordered and moved records.
 //! - [`release`]: signed manifests of whole release directories.
 //!
+//! The source is grouped by role: `backend/` (the signature algorithms and their key and
+//! signature formats: [`openpgp`], [`minisign`], raw Ed25519 for records), `format/` (what
+//! the profiles write: [`digest`], [`file_digest`], [`manifest`], the sidecars) and
+//! `profile/` (the record-signature profiles: [`compatible`], [`native`], and [`records`],
+//! which picks one). The modules are re-exported here under their short names.
+//!
 //! Verification always takes the one key to trust and fails closed. `spec/signatures.md`
 //! specifies the formats.
 //!
 //! This crate takes sequoia-openpgp without a crypto backend; the final binary chooses one
 //! (`oembeddings` uses the pure-Rust `crypto-rust`).
 
-mod armor;
-pub mod compatible;
-pub mod digest;
-mod ed25519;
+mod backend;
 pub mod error;
 pub mod file;
-pub mod file_digest;
+mod format;
 pub mod keys;
-pub mod manifest;
-pub mod minisign;
-pub mod native;
-pub mod openpgp;
-pub mod records;
+mod profile;
+mod read;
 pub mod release;
 pub mod report;
-mod sidecar;
 
 use std::io::Write;
 use std::path::Path;
 
+pub use backend::{minisign, openpgp};
 pub use error::SignError;
-pub use file_digest::FileDigest;
-use file_digest::FileHashing;
+pub use format::file_digest::FileDigest;
+pub use format::sidecar::{CompatibleRow, NativeRow, profile_of};
+pub use format::{digest, file_digest, manifest};
 pub use keys::{PublicKey, SecretKey};
-pub use records::{Profile, RecordVerifyOptions, verify_records};
+pub use profile::records::{Profile, RecordVerifyOptions, verify_records};
+pub use profile::{compatible, native, records};
 pub use report::{Problem, ProblemKind, VerifyReport};
-pub use sidecar::{CompatibleRow, NativeRow, profile_of};
-
-/// Records per batch where batches stream through a pipeline with no barrier between them
-/// ([`oembeddings::pipeline::ordered_chunks`]): smaller than the reader's default costs
-/// nothing there, a batch's buffers are reused rather than faulted in afresh (half the page
-/// faults of 8 MiB batches), and the several batches in flight hold little memory.
-pub(crate) const PIPELINE_BATCH_ROWS: usize = 512;
-
-/// Calls `f` on each batch of records of `data`, in order, while the next batches are decoded
-/// on another thread (at most two ahead, so memory stays bounded).
-pub(crate) fn for_each_batch(
-    data: &Path,
-    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
-) -> Result<(), SignError> {
-    for_each_batch_with(data, &oembeddings::ReadOptions::default(), f)
-}
-
-/// [`for_each_batch`] with reader settings.
-pub(crate) fn for_each_batch_with(
-    data: &Path,
-    options: &oembeddings::ReadOptions,
-    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
-) -> Result<(), SignError> {
-    decode_batches(oembeddings::ParquetSource::open(data)?, options, f).map(drop)
-}
-
-/// [`for_each_batch`] over an opened file with reader settings, also returning the file's
-/// size and SHA-256, hashed on another thread from the very reads that decode the records
-/// (see [`oembeddings::ReadOptions::with_observer`]): the file is read once, and the records
-/// are those of the bytes hashed.
-pub(crate) fn for_each_batch_hashed(
-    source: oembeddings::ParquetSource,
-    options: &oembeddings::ReadOptions,
-    f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
-) -> Result<FileDigest, SignError> {
-    let path = source.path().to_path_buf();
-    let hashing = FileHashing::start();
-    let observed = {
-        let options = options.clone().with_observer(hashing.observer());
-        decode_batches(source, &options, f)
-    };
-    // The reader and the options held the only other ends of the hashing thread's queue.
-    let digest = hashing.finish();
-    match observed? {
-        Some(size) if size == digest.size => Ok(digest),
-        _ => Err(SignError::Io {
-            path,
-            source: std::io::Error::other("the file was not read whole"),
-        }),
-    }
-}
-
-/// Decodes on another thread and calls `f` on each batch; once every batch was read, the
-/// number of bytes the reader's observer saw in all (`None` without one).
-fn decode_batches(
-    source: oembeddings::ParquetSource,
-    options: &oembeddings::ReadOptions,
-    mut f: impl FnMut(&oembeddings::Batch) -> Result<(), SignError>,
-) -> Result<Option<u64>, SignError> {
-    let reader = source.records(options)?;
-    let (observed, consumed) = oembeddings::pipeline::read_ahead(
-        2,
-        |feed| {
-            let mut reader = reader;
-            for batch in reader.by_ref() {
-                let failed = batch.is_err();
-                if !feed.send(batch) || failed {
-                    return Ok(None);
-                }
-            }
-            // Every batch was read: the observer is shown the rest of the file.
-            reader.read_to_end()
-        },
-        |batches| -> Result<(), SignError> {
-            for batch in batches {
-                f(&batch?)?;
-            }
-            Ok(())
-        },
-    );
-    consumed?;
-    Ok(observed?)
-}
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignError> {

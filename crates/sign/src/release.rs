@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 
 use oembeddings::read::ParquetSource;
 
-use crate::digest::{RootBuilder, hex, record_digests};
 use crate::error::SignError;
+use crate::format::digest::{RootBuilder, hex, record_digests};
+use crate::format::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
 use crate::keys::{PublicKey, SecretKey};
-use crate::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
 use crate::report::{ProblemKind, VerifyReport};
 
 /// Name of the manifest inside a release directory.
@@ -82,7 +82,7 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
     let mut root = RootBuilder::default();
     let mut count = 0u64;
     let options = oembeddings::ReadOptions::default();
-    let digest = crate::for_each_batch_hashed(source, &options, |batch| {
+    let digest = crate::read::for_each_batch_hashed(source, &options, |batch| {
         for digest in record_digests(batch.records()) {
             root.push(&digest);
             count += 1;

@@ -10,14 +10,14 @@ use oembeddings::Batch;
 use oembeddings::pipeline::{self, parallel_chunks};
 use oembeddings::record::{RecordKey, RecordRef};
 
-use crate::digest::{
+use crate::error::SignError;
+use crate::format::digest::{
     RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, signed_message,
 };
-use crate::error::SignError;
+use crate::format::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
+use crate::format::sidecar::{self, NativeRow};
 use crate::keys::{PublicKey, SecretKey, Signatures};
-use crate::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
 use crate::report::{ProblemKind, VerifyReport};
-use crate::sidecar::{self, NativeRow};
 
 /// Digest algorithm name recorded in manifests.
 pub const DIGEST_ALGORITHM: &str = "oembeddings.record.v1";
@@ -86,10 +86,10 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         pipeline::cores(),
         SIGN_CHUNK,
         |submit| {
-            let options =
-                oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
+            let options = oembeddings::ReadOptions::default()
+                .with_batch_size(crate::read::PIPELINE_BATCH_ROWS);
             let source = oembeddings::ParquetSource::open(data)?;
-            crate::for_each_batch_hashed(source, &options, |batch| {
+            crate::read::for_each_batch_hashed(source, &options, |batch| {
                 if submit(batch.clone(), batch.num_rows()) {
                     Ok(())
                 } else {
@@ -274,7 +274,7 @@ pub fn verify_records(
     // Pass B: the file differs from the signed one; check it record by record.
     let mut root = RootBuilder::default();
     let mut row = 0u64;
-    crate::for_each_batch(data, |batch| {
+    crate::read::for_each_batch(data, |batch| {
         let records: Vec<RecordRef<'_>> = batch.records().collect();
         let digests = parallel_chunks(&records, |chunk| record_digests(chunk.iter().copied()));
         for (record, digest) in records.iter().zip(&digests) {
@@ -469,7 +469,7 @@ fn check_sidecar(
 }
 
 /// Sidecar rows verified per chunk of work: one Ed25519 batch equation.
-const VERIFY_CHUNK: usize = crate::ed25519::BATCH;
+const VERIFY_CHUNK: usize = crate::backend::ed25519::BATCH;
 
 /// What the sidecar's rows say, taken in order.
 #[derive(Default)]

@@ -18,17 +18,17 @@ use oembeddings::json::{AttributesJson, write_record};
 use oembeddings::record::{RecordKey, RecordRef};
 use sha2::{Digest, Sha256};
 
-use crate::digest::unhex;
+use crate::backend::openpgp;
 use crate::error::SignError;
+use crate::format::digest::unhex;
+use crate::format::sidecar;
 use crate::keys::{PublicKey, SecretKey};
-use crate::openpgp;
 use crate::report::{ProblemKind, VerifyReport};
-use crate::sidecar;
 use oembeddings::pipeline::{self, parallel_map};
 
 /// `{root}-signatures.parquet`.
 pub fn sidecar_path(data: &Path) -> PathBuf {
-    let root = crate::native::root(data);
+    let root = crate::profile::native::root(data);
     let mut s = root.into_os_string();
     s.push("-signatures.parquet");
     PathBuf::from(s)
@@ -36,7 +36,7 @@ pub fn sidecar_path(data: &Path) -> PathBuf {
 
 /// `{root}-signatures.pub`.
 pub fn public_key_path(data: &Path) -> PathBuf {
-    let root = crate::native::root(data);
+    let root = crate::profile::native::root(data);
     let mut s = root.into_os_string();
     s.push("-signatures.pub");
     PathBuf::from(s)
@@ -84,7 +84,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
     let sidecar_file = sidecar_path(data);
     let mut writer = sidecar::compatible_writer(&sidecar_file)?;
     let mut records = 0u64;
-    crate::for_each_batch(data, |batch| {
+    crate::read::for_each_batch(data, |batch| {
         let rows: Vec<RecordRef<'_>> = batch.records().collect();
         let bytes: Vec<Result<Vec<u8>, String>> =
             parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
@@ -156,7 +156,7 @@ pub fn verify_records(
         // Dearmoring is most of the cost of loading the sidecar: on every core.
         let loaded = parallel_map(&rows, |row| Entry {
             hash: unhex::<32>(&row.record_hash),
-            signature: crate::openpgp::dearmor(row.record_signature.as_bytes())
+            signature: crate::backend::openpgp::dearmor(row.record_signature.as_bytes())
                 .map(Vec::into_boxed_slice)
                 .map_err(|e| e.to_string()),
             seen: false,
@@ -181,9 +181,9 @@ pub fn verify_records(
         pipeline::cores(),
         VERIFY_CHUNK,
         |submit| {
-            let options =
-                oembeddings::ReadOptions::default().with_batch_size(crate::PIPELINE_BATCH_ROWS);
-            crate::for_each_batch_with(data, &options, |batch| {
+            let options = oembeddings::ReadOptions::default()
+                .with_batch_size(crate::read::PIPELINE_BATCH_ROWS);
+            crate::read::for_each_batch_with(data, &options, |batch| {
                 let claimed = claim(&mut entries, batch);
                 let len = claimed.claims.len();
                 if submit(claimed, len) {

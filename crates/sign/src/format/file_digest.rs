@@ -46,7 +46,7 @@ impl FileDigest {
 
     /// The SHA-256 as lowercase hex.
     pub fn sha256_hex(&self) -> String {
-        crate::digest::hex(&self.sha256)
+        crate::format::digest::hex(&self.sha256)
     }
 }
 

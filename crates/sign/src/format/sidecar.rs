@@ -24,8 +24,8 @@ use parquet::schema::types::ColumnPath;
 
 use sha2::{Digest, Sha256};
 
-use crate::digest::{RecordDigest, hex};
 use crate::error::SignError;
+use crate::format::digest::{RecordDigest, hex};
 use crate::keys::Signatures;
 
 /// Rows per batch when reading a sidecar; a written row group holds two.

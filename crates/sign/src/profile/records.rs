@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::SignError;
 use crate::keys::PublicKey;
-use crate::native::NativeVerifyOptions;
+use crate::profile::native::NativeVerifyOptions;
 use crate::report::VerifyReport;
 use crate::{compatible, native, profile_of};
 

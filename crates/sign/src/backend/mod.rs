@@ -1,0 +1,5 @@
+//! The signature algorithms and their own key and signature formats.
+
+pub(crate) mod ed25519;
+pub mod minisign;
+pub mod openpgp;
