@@ -48,9 +48,51 @@ pub enum SignError {
         /// What is wrong.
         message: String,
     },
-    /// The operation does not apply to this kind of key.
-    #[error("{0}")]
-    Unsupported(String),
+    /// An OpenPGP operation failed: generating or armoring a key, or signing.
+    #[error("OpenPGP: {0}")]
+    OpenPgp(#[from] crate::openpgp::Error),
+    /// A minisign key could not be written.
+    #[error("minisign: {0}")]
+    Minisign(#[from] crate::minisign::MinisignError),
+    /// The key is of the wrong kind for what was asked of it.
+    #[error("{operation} needs an {needed} key; this is an {given} key")]
+    WrongKeyKind {
+        /// What was asked.
+        operation: &'static str,
+        /// The key algorithm it needs (`openpgp`, `ed25519`).
+        needed: &'static str,
+        /// The key algorithm given.
+        given: &'static str,
+    },
+    /// No record signatures were found next to a data file.
+    #[error("{}: no record signatures found ({} or {}); give the sidecar and the profile", data.display(), native.display(), compatible.display())]
+    NoRecordSignatures {
+        /// The data file.
+        data: PathBuf,
+        /// Where the native profile's manifest would be.
+        native: PathBuf,
+        /// Where the compatible profile's sidecar would be.
+        compatible: PathBuf,
+    },
+    /// A record cannot be signed in the profile asked for (the compatible profile's Go JSON
+    /// has no form for NaN or infinite elements).
+    #[error("{}: row {row} (key {key}): cannot sign: {reason}", path.display())]
+    UnsignableRecord {
+        /// The data file.
+        path: PathBuf,
+        /// 0-based row.
+        row: u64,
+        /// The record key.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// A release directory holds a symbolic link, which a release may not.
+    #[error("{}: a release may not hold symbolic links", path.display())]
+    SymbolicLink {
+        /// The link.
+        path: PathBuf,
+    },
     /// A stage of a pipeline stopped because another failed; that failure is the one
     /// reported, so this is never seen by a caller.
     #[error("stopped early because another stage of the work failed")]

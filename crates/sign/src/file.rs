@@ -31,6 +31,7 @@ pub fn sign_file(path: &Path, key: &SecretKey) -> Result<PathBuf, SignError> {
     let file = File::open(path).map_err(SignError::io(path))?;
     let signature = key.sign_detached(
         &mut BufReader::with_capacity(1 << 20, file),
+        path,
         &trusted_comment(path),
     )?;
     let out = signature_path(path, key.signature_extension());

@@ -148,28 +148,35 @@ impl SecretKey {
     pub fn public_armored(&self) -> Result<String, SignError> {
         match self {
             SecretKey::OpenPgp { cert, .. } => {
-                let bytes = openpgp::armored_public(cert)
-                    .map_err(|e| SignError::Unsupported(e.to_string()))?;
-                String::from_utf8(bytes).map_err(|e| SignError::Unsupported(e.to_string()))
+                // ASCII armor: every byte is ASCII.
+                let bytes = openpgp::armored_public(cert)?;
+                Ok(String::from_utf8_lossy(&bytes).into_owned())
             }
             SecretKey::Ed25519(k) => Ok(k.public_key().to_file_text()),
         }
     }
 
     /// A detached signature of a stream: armored OpenPGP, or a `.minisig` with
-    /// `trusted_comment`.
+    /// `trusted_comment`. `name` is the file the stream reads, for errors.
     pub fn sign_detached(
         &self,
         reader: &mut dyn Read,
+        name: &Path,
         trusted_comment: &str,
     ) -> Result<Vec<u8>, SignError> {
         match self {
-            SecretKey::OpenPgp { signer, .. } => signer
-                .sign_reader(reader, true)
-                .map_err(|e| SignError::Unsupported(e.to_string())),
+            SecretKey::OpenPgp { signer, .. } => {
+                signer.sign_reader(reader, true).map_err(|e| match e {
+                    openpgp::Error::Io(source) => SignError::Io {
+                        path: name.to_path_buf(),
+                        source,
+                    },
+                    other => SignError::OpenPgp(other),
+                })
+            }
             SecretKey::Ed25519(k) => minisign::sign_prehashed(k, reader, trusted_comment, "")
                 .map(String::into_bytes)
-                .map_err(|e| SignError::Unsupported(e.to_string())),
+                .map_err(SignError::io(name)),
         }
     }
 
@@ -201,15 +208,15 @@ impl SecretKey {
     /// Armored OpenPGP record signatures (compatible profile). Uses every core.
     pub fn sign_armored_messages(&self, messages: &[&[u8]]) -> Result<Vec<String>, SignError> {
         if !matches!(self, SecretKey::OpenPgp { .. }) {
-            return Err(SignError::Unsupported(
-                "armored OpenPGP signatures need an OpenPGP key".into(),
-            ));
+            return Err(SignError::WrongKeyKind {
+                operation: "armored OpenPGP signatures",
+                needed: "openpgp",
+                given: self.algorithm(),
+            });
         }
         self.sign_record_messages(messages)?
             .iter()
-            .map(|binary| {
-                openpgp::armor_signature(binary).map_err(|e| SignError::Unsupported(e.to_string()))
-            })
+            .map(|binary| Ok(openpgp::armor_signature(binary)?))
             .collect()
     }
 }
@@ -267,9 +274,7 @@ impl RecordSigning<'_> {
             RecordSigning::OpenPgp(signer) => {
                 let mut signer = (*signer).clone();
                 for m in messages {
-                    let signature = signer
-                        .sign_bytes(m)
-                        .map_err(|e| SignError::Unsupported(e.to_string()))?;
+                    let signature = signer.sign_bytes(m)?;
                     out.push(&signature);
                 }
             }
@@ -513,23 +518,14 @@ pub fn generate_openpgp(
     user_id: &str,
     password: Option<&str>,
 ) -> Result<(Vec<u8>, Vec<u8>), SignError> {
-    let (secret, public) =
-        openpgp::generate(user_id, password).map_err(|e| SignError::Unsupported(e.to_string()))?;
-    let secret = secret
-        .to_armored()
-        .map_err(|e| SignError::Unsupported(e.to_string()))?;
-    let public = public
-        .to_armored()
-        .map_err(|e| SignError::Unsupported(e.to_string()))?;
-    Ok((secret, public))
+    let (secret, public) = openpgp::generate(user_id, password)?;
+    Ok((secret.to_armored()?, public.to_armored()?))
 }
 
 /// Generates a minisign Ed25519 key; returns (secret key file text, public key file text).
 pub fn generate_ed25519(password: Option<&str>) -> Result<(String, String), SignError> {
     let secret = minisign::SecretKey::generate();
-    let text = secret
-        .to_file_text(password, minisign::DEFAULT_SECRET_KEY_COMMENT)
-        .map_err(|e| SignError::Unsupported(e.to_string()))?;
+    let text = secret.to_file_text(password, minisign::DEFAULT_SECRET_KEY_COMMENT)?;
     Ok((text, secret.public_key().to_file_text()))
 }
 

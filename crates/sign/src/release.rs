@@ -41,10 +41,7 @@ fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
             let kind = entry.file_type().map_err(SignError::io(&path))?;
             let relative = format!("{prefix}{name}");
             if kind.is_symlink() {
-                return Err(SignError::Unsupported(format!(
-                    "{}: a release may not hold symbolic links",
-                    path.display()
-                )));
+                return Err(SignError::SymbolicLink { path });
             } else if kind.is_dir() {
                 walk(&path, &format!("{relative}/"), out)?;
             } else if !(prefix.is_empty()
@@ -115,6 +112,7 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
     let manifest_file = dir.join(MANIFEST);
     let signature = key.sign_detached(
         &mut bytes.as_slice(),
+        &manifest_file,
         &crate::file::trusted_comment(&manifest_file),
     )?;
     let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());

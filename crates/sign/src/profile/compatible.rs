@@ -77,9 +77,11 @@ pub struct SignedCompatible {
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, SignError> {
     let public = key.public_armored()?;
     if key.algorithm() != "openpgp" {
-        return Err(SignError::Unsupported(
-            "the compatible profile signs with OpenPGP keys, as go-embeddingsdb does; use an OpenPGP key or --profile native".into(),
-        ));
+        return Err(SignError::WrongKeyKind {
+            operation: "the compatible profile (go-embeddingsdb signs with OpenPGP; or sign with the native profile)",
+            needed: "openpgp",
+            given: key.algorithm(),
+        });
     }
     let sidecar_file = sidecar_path(data);
     let mut writer = sidecar::compatible_writer(&sidecar_file)?;
@@ -90,13 +92,11 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
             parallel_map(&rows, |r| signed_bytes(r, AttributesJson::Object));
         let mut messages = Vec::with_capacity(rows.len());
         for (i, b) in bytes.into_iter().enumerate() {
-            messages.push(b.map_err(|e| {
-                SignError::Unsupported(format!(
-                    "{}: row {} (key {}): cannot sign: {e}",
-                    data.display(),
-                    batch.first_row() + i as u64,
-                    rows[i].key()
-                ))
+            messages.push(b.map_err(|reason| SignError::UnsignableRecord {
+                path: data.to_path_buf(),
+                row: batch.first_row() + i as u64,
+                key: rows[i].key().to_string(),
+                reason,
             })?);
         }
         let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
@@ -142,9 +142,11 @@ pub fn verify_records(
     allow_missing: bool,
 ) -> Result<VerifyReport, SignError> {
     if key.algorithm() != "openpgp" {
-        return Err(SignError::Unsupported(
-            "compatible-profile signatures are OpenPGP signatures; give the OpenPGP public key (e.g. {root}-signatures.pub)".into(),
-        ));
+        return Err(SignError::WrongKeyKind {
+            operation: "verifying compatible-profile signatures (OpenPGP; give the publisher's OpenPGP public key, e.g. {root}-signatures.pub)",
+            needed: "openpgp",
+            given: key.algorithm(),
+        });
     }
     let mut report = VerifyReport::new(data, "records-compatible");
     let sidecar_file = sidecar

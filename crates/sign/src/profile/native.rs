@@ -148,6 +148,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
     let bytes = manifest::to_bytes(&manifest);
     let signature = key.sign_detached(
         &mut bytes.as_slice(),
+        &manifest_file,
         &crate::file::trusted_comment(&manifest_file),
     )?;
     let signature_file = with_suffix(&manifest_file, key.signature_extension());

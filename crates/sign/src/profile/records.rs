@@ -43,12 +43,11 @@ impl Profile {
         } else if compatible::sidecar_path(data).exists() {
             Ok(Profile::Compatible)
         } else {
-            Err(SignError::Unsupported(format!(
-                "{}: no record signatures found ({} or {}); give the sidecar and the profile",
-                data.display(),
-                native::manifest_path(data).display(),
-                compatible::sidecar_path(data).display()
-            )))
+            Err(SignError::NoRecordSignatures {
+                data: data.to_path_buf(),
+                native: native::manifest_path(data),
+                compatible: compatible::sidecar_path(data),
+            })
         }
     }
 }
