@@ -19,11 +19,13 @@
 //! (`oembeddings` uses the pure-Rust `crypto-rust`).
 
 mod armor;
+pub mod batch;
 pub mod compatible;
 pub mod digest;
 mod ed25519;
 pub mod error;
 pub mod file;
+pub mod key_pair;
 pub mod keys;
 pub mod manifest;
 pub mod minisign;
