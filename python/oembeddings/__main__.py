@@ -2,4 +2,6 @@
 
 from ._cli import main
 
-main()
+# Importing the module (as stubtest and pydoc do) must not run the command line.
+if __name__ == "__main__":
+    main()

@@ -10,13 +10,15 @@ use arrow_array::{Array, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType};
 use oembeddings::read::ReadOptions;
 use oembeddings::{ArrowNormalizer, Batch, ParquetSource, VectorOutput, WriteOptions, Writer};
-use oembeddings_sign::digest::{self, SIGNED_MESSAGE_LEN, signed_message};
+use oembeddings_sign::batch::{sign_digests, verify_digests};
+use oembeddings_sign::digest::{self, RecordDigest};
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PyArray, PyRecordBatchReader};
 
+use crate::errors::Error;
+use crate::results::{PlainData, ValidationReport};
 use crate::signing::{public_key, secret_key};
-use crate::{format_error, signature_error, to_json, validation_error};
 
 /// Our reader as an Arrow `RecordBatchReader` of canonical batches.
 struct CanonicalReader {
@@ -43,33 +45,32 @@ impl RecordBatchReader for CanonicalReader {
 /// Opens a records file as a stream of canonical Arrow batches (`__arrow_c_stream__`).
 #[pyfunction]
 #[pyo3(signature = (path, *, batch_size = None))]
-fn read(py: Python<'_>, path: PathBuf, batch_size: Option<usize>) -> PyResult<PyRecordBatchReader> {
-    let reader = py
-        .detach(|| {
-            let mut options = ReadOptions::default();
-            if let Some(n) = batch_size {
-                options = options.with_batch_size(n.max(1));
-            }
-            ParquetSource::open(&path).and_then(|s| s.records(&options))
-        })
-        .map_err(format_error)?;
+fn read(
+    py: Python<'_>,
+    path: PathBuf,
+    batch_size: Option<usize>,
+) -> Result<PyRecordBatchReader, Error> {
+    let reader = py.detach(|| {
+        let mut options = ReadOptions::default();
+        if let Some(n) = batch_size {
+            options = options.with_batch_size(n.max(1));
+        }
+        ParquetSource::open(&path).and_then(|s| s.records(&options))
+    })?;
     Ok(PyRecordBatchReader::new(Box::new(CanonicalReader {
         reader,
     })))
 }
 
 /// Canonical batches of any Arrow data in an accepted layout.
-fn canonical(data: AnyRecordBatch) -> PyResult<impl Iterator<Item = PyResult<Batch>>> {
+fn canonical(data: AnyRecordBatch) -> Result<impl Iterator<Item = Result<Batch, Error>>, Error> {
     let reader = data.into_reader()?;
-    let mut normalizer = ArrowNormalizer::new(&reader.schema()).map_err(format_error)?;
-    Ok(reader.map(move |batch| {
-        let batch = batch.map_err(format_error)?;
-        normalizer.normalize(&batch).map_err(validation_error)
-    }))
+    let mut normalizer = ArrowNormalizer::new(&reader.schema())?;
+    Ok(reader.map(move |batch| Ok(normalizer.normalize(&batch?)?)))
 }
 
 /// Writes any Arrow data (`__arrow_c_stream__` or `__arrow_c_array__`) in an accepted layout
-/// as a records file; returns the write summary as JSON.
+/// as a records file; returns the write summary.
 #[pyfunction]
 #[pyo3(signature = (path, data, *, vector_layout = "go", statistics = true))]
 fn write(
@@ -78,59 +79,51 @@ fn write(
     data: AnyRecordBatch,
     vector_layout: &str,
     statistics: bool,
-) -> PyResult<String> {
+) -> Result<PlainData, Error> {
     let vectors = match vector_layout {
         "go" => VectorOutput::Go,
         "fixed" => VectorOutput::FixedSizeList,
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "vector_layout {other:?}: expected \"go\" or \"fixed\""
-            )));
+            ))
+            .into());
         }
     };
     let reader = data.into_reader()?;
-    let mut normalizer = ArrowNormalizer::new(&reader.schema()).map_err(format_error)?;
-    let summary = py.detach(|| -> PyResult<_> {
+    let mut normalizer = ArrowNormalizer::new(&reader.schema())?;
+    let summary = py.detach(|| -> Result<_, Error> {
         let options = WriteOptions::default()
             .with_vectors(vectors)
             .with_statistics(statistics);
-        let mut writer = Writer::create(&path, options).map_err(format_error)?;
+        let mut writer = Writer::create(&path, options)?;
         for batch in reader {
-            let batch = batch.map_err(format_error)?;
-            let batch = normalizer.normalize(&batch).map_err(validation_error)?;
-            writer.write(&batch).map_err(format_error)?;
+            writer.write(&normalizer.normalize(&batch?)?)?;
         }
-        writer.finish().map_err(format_error)
+        Ok(writer.finish()?)
     })?;
     // float64 vectors are stored as float32; say so when that changed values, as the CLI does.
     let narrowing = normalizer.narrowing();
     if narrowing.values > 0 {
         let message = format!("{}: {narrowing}", path.display());
-        let message = std::ffi::CString::new(message).map_err(format_error)?;
+        let message = std::ffi::CString::new(message)
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
         let category = py.get_type::<pyo3::exceptions::PyUserWarning>();
         // Stack level 2: the caller of `oembeddings.write`, past its Python wrapper.
         PyErr::warn(py, &category, &message, 2)?;
     }
-    to_json(&summary)
-}
-
-/// The message each record's native-profile signature signs.
-fn signed_messages(batch: &Batch) -> Vec<[u8; 64]> {
-    digest::record_digests(batch.records())
-        .iter()
-        .map(signed_message)
-        .collect()
+    PlainData::of(&summary)
 }
 
 /// The native-profile digest of every record: a `fixed_size_binary(32)` array.
 #[pyfunction]
-fn record_digests(py: Python<'_>, batch: AnyRecordBatch) -> PyResult<PyArray> {
+fn record_digests(py: Python<'_>, batch: AnyRecordBatch) -> Result<PyArray, Error> {
     let batches = canonical(batch)?;
-    let array = py.detach(|| -> PyResult<_> {
+    let array = py.detach(|| -> Result<_, Error> {
         let mut out = FixedSizeBinaryBuilder::new(32);
         for batch in batches {
             for record_digest in digest::record_digests(batch?.records()) {
-                out.append_value(record_digest).map_err(format_error)?;
+                out.append_value(record_digest)?;
             }
         }
         Ok(out.finish())
@@ -148,15 +141,14 @@ fn sign_batch(
     key: PathBuf,
     password: Option<&str>,
     fingerprint: Option<&str>,
-) -> PyResult<PyArray> {
+) -> Result<PyArray, Error> {
     let key = secret_key(&key, password, fingerprint)?;
     let batches = canonical(batch)?;
-    let array = py.detach(|| -> PyResult<_> {
+    let array = py.detach(|| -> Result<_, Error> {
         let mut out = BinaryBuilder::new();
         for batch in batches {
-            let messages = signed_messages(&batch?);
-            let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
-            for signature in key.sign_record_messages(&refs).map_err(signature_error)? {
+            let digests = digest::record_digests(batch?.records());
+            for signature in sign_digests(&key, &digests)? {
                 out.append_value(signature);
             }
         }
@@ -174,57 +166,58 @@ fn verify_batch(
     signatures: PyArray,
     key: PathBuf,
     fingerprint: Option<&str>,
-) -> PyResult<PyArray> {
+) -> Result<PyArray, Error> {
     let key = public_key(&key, fingerprint)?;
     let (signatures, _) = signatures.into_inner();
-    let signatures = arrow_cast::cast(&signatures, &DataType::LargeBinary).map_err(|e| {
-        format_error(format!(
-            "signatures must be a binary array ({}): {e}",
-            signatures.data_type()
-        ))
+    let signatures = arrow_cast::cast(&signatures, &DataType::LargeBinary).map_err(|source| {
+        Error::SignatureType {
+            data_type: signatures.data_type().clone(),
+            source,
+        }
     })?;
     let batches = canonical(batch)?;
-    let array = py.detach(|| -> PyResult<_> {
+    let array = py.detach(|| -> Result<_, Error> {
         let signatures = signatures.as_binary::<i64>();
         let mut out = BooleanBuilder::new();
         let mut next = 0usize;
         for batch in batches {
-            let messages = signed_messages(&batch?);
-            if next + messages.len() > signatures.len() {
-                return Err(validation_error(format!(
-                    "{} signatures for at least {} records",
-                    signatures.len(),
-                    next + messages.len()
-                )));
+            let digests = digest::record_digests(batch?.records());
+            if next + digests.len() > signatures.len() {
+                return Err(Error::SignatureCount {
+                    signatures: signatures.len(),
+                    records: next + digests.len(),
+                    at_least: true,
+                });
             }
-            let items: Vec<(&[u8], &[u8])> = messages
-                .iter()
+            let items: Vec<(RecordDigest, &[u8])> = digests
+                .into_iter()
                 .enumerate()
-                .map(|(i, m)| {
+                .map(|(i, d)| {
                     let s = if signatures.is_null(next + i) {
                         &[][..]
                     } else {
                         signatures.value(next + i)
                     };
-                    (&m[..SIGNED_MESSAGE_LEN], s)
+                    (d, s)
                 })
                 .collect();
             // A missing (null or empty) signature fails like an invalid one: fail closed.
-            out.append_slice(&key.verify_record_messages(&items));
-            next += messages.len();
+            out.append_slice(&verify_digests(&key, &items));
+            next += items.len();
         }
         if next != signatures.len() {
-            return Err(validation_error(format!(
-                "{} signatures for {next} records",
-                signatures.len()
-            )));
+            return Err(Error::SignatureCount {
+                signatures: signatures.len(),
+                records: next,
+                at_least: false,
+            });
         }
         Ok(out.finish())
     })?;
     Ok(PyArray::from_array_ref(Arc::new(array)))
 }
 
-/// The record rules over Arrow data (no file rules); returns a report as JSON.
+/// The record rules over Arrow data (no file rules); returns a report.
 #[pyfunction]
 #[pyo3(signature = (batch, *, name = "<batch>", max_findings_per_rule = Some(100)))]
 fn validate_batch(
@@ -232,18 +225,18 @@ fn validate_batch(
     batch: AnyRecordBatch,
     name: &str,
     max_findings_per_rule: Option<usize>,
-) -> PyResult<String> {
+) -> Result<ValidationReport, Error> {
     let options =
         oembeddings_validate::Options::default().with_max_findings_per_rule(max_findings_per_rule);
     let batches = canonical(batch)?;
-    let report = py.detach(|| -> PyResult<_> {
+    let report = py.detach(|| -> Result<_, Error> {
         let mut validator = oembeddings_validate::BatchValidator::new(&options);
         for batch in batches {
             validator.check(&batch?);
         }
         Ok(validator.finish(name))
     })?;
-    to_json(&report)
+    ValidationReport::from_report(py, report)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -1,18 +1,20 @@
 //! Whole-file operations: validate, statistics, names, convert.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use oembeddings::convert::duckdb::DuckdbData;
 use oembeddings::convert::met::MetOptions;
 use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
-use oembeddings::convert::{ConvertError, ConvertOptions, Format};
+use oembeddings::convert::{ConvertOptions, Format};
 use oembeddings::{FileName, ParquetSource, Statistics};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::{format_error, to_json, validation_error};
+use crate::errors::Error;
+use crate::results::{ConvertSummary, FileName as PyFileName, PlainData, ValidationReport};
 
-/// Validates a file; returns the file report as JSON.
+/// Validates a file; returns its report.
 #[pyfunction]
 #[pyo3(signature = (path, *, metadata_only = false, max_findings_per_rule = Some(100)))]
 fn validate(
@@ -20,41 +22,43 @@ fn validate(
     path: PathBuf,
     metadata_only: bool,
     max_findings_per_rule: Option<usize>,
-) -> PyResult<String> {
+) -> Result<ValidationReport, Error> {
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
         .with_max_findings_per_rule(max_findings_per_rule);
     let report = py.detach(|| oembeddings_validate::validate(&path, &options));
-    to_json(&report)
+    ValidationReport::from_report(py, report)
 }
 
-/// The statistics of a file as its footer keys would hold them (JSON object).
+/// The statistics of a file as its footer keys would hold them.
 #[pyfunction]
-fn stats(py: Python<'_>, path: PathBuf) -> PyResult<String> {
-    let statistics = py
-        .detach(|| ParquetSource::open(&path).and_then(Statistics::gather))
-        .map_err(format_error)?;
-    to_json(&statistics.key_value_map())
+fn stats(py: Python<'_>, path: PathBuf) -> Result<BTreeMap<String, String>, Error> {
+    let statistics = py.detach(|| ParquetSource::open(&path).and_then(Statistics::gather))?;
+    Ok(statistics.key_value_map())
 }
 
 /// Writes the statistics into the file's footer (or a copy at `output`); returns a summary.
 #[pyfunction]
 #[pyo3(signature = (path, *, output = None))]
-fn append_stats(py: Python<'_>, path: PathBuf, output: Option<PathBuf>) -> PyResult<String> {
-    let summary = py
-        .detach(|| oembeddings::append::append_statistics(&path, output.as_deref()))
-        .map_err(format_error)?;
-    to_json(&summary)
+fn append_stats(
+    py: Python<'_>,
+    path: PathBuf,
+    output: Option<PathBuf>,
+) -> Result<PlainData, Error> {
+    let summary = py.detach(|| oembeddings::append::append_statistics(&path, output.as_deref()))?;
+    PlainData::of(&summary)
 }
 
-/// Parses a conventional file name; returns its parts as JSON.
+/// Parses a conventional file name; returns its parts.
 #[pyfunction]
-fn parse_name(name: &str) -> PyResult<String> {
+fn parse_name(name: &str) -> Result<PyFileName, Error> {
     let base = std::path::Path::new(name)
         .file_name()
         .map_or_else(|| name.to_owned(), |n| n.to_string_lossy().into_owned());
-    let parsed = FileName::parse(&base).map_err(validation_error)?;
-    to_json(&parsed)
+    match FileName::parse(&base) {
+        Ok(parsed) => Ok(parsed.into()),
+        Err(source) => Err(Error::Name { name: base, source }),
+    }
 }
 
 fn format_of(name: &str) -> PyResult<Format> {
@@ -62,7 +66,7 @@ fn format_of(name: &str) -> PyResult<Format> {
         .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{e}; expected one of parquet, parquet-fixed, jsonl, met, duckdb, sqlite, s3vectors, qdrant")))
 }
 
-/// Converts a file; returns the summary as JSON.
+/// Converts a file; returns its summary.
 #[pyfunction]
 #[pyo3(signature = (
     input, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
@@ -85,7 +89,7 @@ fn convert(
     s3_distance: &str,
     s3_non_filterable: Option<Vec<String>>,
     duckdb_data: &str,
-) -> PyResult<String> {
+) -> Result<ConvertSummary, Error> {
     let mut options = ConvertOptions::new(format_of(to)?)
         .with_skip_invalid(skip_invalid)
         .with_force(force)
@@ -102,7 +106,8 @@ fn convert(
         other => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "s3_distance {other:?}: expected \"cosine\" or \"euclidean\""
-            )));
+            ))
+            .into());
         }
     });
     s3.bucket = s3_bucket;
@@ -118,16 +123,13 @@ fn convert(
             other => {
                 return Err(pyo3::exceptions::PyValueError::new_err(format!(
                     "duckdb_data {other:?}: expected \"parquet\" or \"csv\""
-                )));
+                ))
+                .into());
             }
         });
-    let summary = py
-        .detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))
-        .map_err(|e| match e {
-            ConvertError::Record { .. } => validation_error(e),
-            other => format_error(other),
-        })?;
-    to_json(&summary)
+    let summary =
+        py.detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))?;
+    ConvertSummary::from_summary(summary)
 }
 
 /// Met options from a Python dict.

@@ -1,37 +1,21 @@
 //! Keys, and signatures of files, records and releases.
 
-use std::io::Write;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use oembeddings::atomic::AtomicFile;
+use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::{
-    Profile, PublicKey, RecordVerifyOptions, SecretKey, compatible, file, keys, native, release,
+    Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, compatible, file, keys, native,
+    release,
 };
 use pyo3::prelude::*;
 use serde_json::json;
 
-use crate::{signature_error, to_json};
+use crate::errors::Error;
+use crate::results::{KeyInfo, PlainData, VerifyReport};
 
-fn write_key(path: &Path, bytes: &[u8], private: bool, overwrite: bool) -> PyResult<()> {
-    if !overwrite && path.exists() {
-        return Err(signature_error(format!(
-            "{}: exists; pass overwrite=True to replace it",
-            path.display()
-        )));
-    }
-    let io = |e: std::io::Error| signature_error(format!("{}: {e}", path.display()));
-    let out = if private {
-        AtomicFile::create_private(path)
-    } else {
-        AtomicFile::create(path)
-    }
-    .map_err(io)?;
-    out.file().write_all(bytes).map_err(io)?;
-    out.commit().map_err(io)
-}
-
-/// Generates a key pair: `path` (secret, mode 0600) and `path.pub`; returns a JSON
-/// description of the key.
+/// Generates a key pair: `path` (secret, mode 0600) and `path.pub`; returns the key and its
+/// files.
 #[pyfunction]
 #[pyo3(signature = (path, *, kind = "ed25519", userid = None, password = None, overwrite = false))]
 fn keygen(
@@ -41,50 +25,41 @@ fn keygen(
     userid: Option<&str>,
     password: Option<&str>,
     overwrite: bool,
-) -> PyResult<String> {
-    let (secret, public) = py
-        .detach(|| match kind {
-            "openpgp" => keys::generate_openpgp(userid.unwrap_or_default(), password),
-            "ed25519" => {
-                keys::generate_ed25519(password).map(|(s, p)| (s.into_bytes(), p.into_bytes()))
-            }
-            other => Err(oembeddings_sign::SignError::Unsupported(format!(
-                "key kind {other:?}: expected \"ed25519\" or \"openpgp\""
-            ))),
-        })
-        .map_err(signature_error)?;
-    let public_path = {
-        let mut s = path.as_os_str().to_owned();
-        s.push(".pub");
-        PathBuf::from(s)
-    };
-    write_key(&path, &secret, true, overwrite)?;
-    write_key(&public_path, &public, false, overwrite)?;
-    let description = keys::describe(&public_path).map_err(signature_error)?;
-    to_json(&json!({
-        "secret": path,
-        "public": public_path,
-        "algorithm": description.algorithm,
-        "id": description.id,
-    }))
+) -> Result<KeyInfo, Error> {
+    if !matches!(kind, "openpgp" | "ed25519") {
+        return Err(Error::Python(pyo3::exceptions::PyValueError::new_err(
+            format!("kind={kind:?}: expected \"ed25519\" or \"openpgp\""),
+        )));
+    }
+    let (secret, public) = py.detach(|| match kind {
+        "openpgp" => keys::generate_openpgp(userid.unwrap_or_default(), password),
+        _ => keys::generate_ed25519(password).map(|(s, p)| (s.into_bytes(), p.into_bytes())),
+    })?;
+    let files = write_key_pair(&path, &secret, &public, overwrite).map_err(|e| match &e {
+        SignError::Io { source, .. } if source.kind() == ErrorKind::AlreadyExists => {
+            Error::from(e).hint("pass overwrite=True to replace it")
+        }
+        _ => e.into(),
+    })?;
+    Ok(KeyInfo::generated(keys::describe(&files.public)?, &files))
 }
 
-/// Describes a key file (JSON).
+/// Describes a key file.
 #[pyfunction]
-fn key_info(path: PathBuf) -> PyResult<String> {
-    to_json(&keys::describe(&path).map_err(signature_error)?)
+fn key_info(path: PathBuf) -> Result<KeyInfo, Error> {
+    KeyInfo::described(keys::describe(&path)?)
 }
 
 pub(crate) fn secret_key(
     path: &Path,
     password: Option<&str>,
     fingerprint: Option<&str>,
-) -> PyResult<SecretKey> {
-    SecretKey::load(path, password, fingerprint).map_err(signature_error)
+) -> Result<SecretKey, Error> {
+    Ok(SecretKey::load(path, password, fingerprint)?)
 }
 
-pub(crate) fn public_key(path: &Path, fingerprint: Option<&str>) -> PyResult<PublicKey> {
-    PublicKey::load(path, fingerprint).map_err(signature_error)
+pub(crate) fn public_key(path: &Path, fingerprint: Option<&str>) -> Result<PublicKey, Error> {
+    Ok(PublicKey::load(path, fingerprint)?)
 }
 
 /// Writes a detached signature next to the file; returns its path.
@@ -96,13 +71,12 @@ fn sign_file(
     key: PathBuf,
     password: Option<&str>,
     fingerprint: Option<&str>,
-) -> PyResult<PathBuf> {
+) -> Result<PathBuf, Error> {
     let key = secret_key(&key, password, fingerprint)?;
-    py.detach(|| file::sign_file(&path, &key))
-        .map_err(signature_error)
+    Ok(py.detach(|| file::sign_file(&path, &key))?)
 }
 
-/// Verifies a file's detached signature; returns the report as JSON.
+/// Verifies a file's detached signature; returns the report.
 #[pyfunction]
 #[pyo3(signature = (path, key, *, signature = None, fingerprint = None))]
 fn verify_file(
@@ -111,15 +85,13 @@ fn verify_file(
     key: PathBuf,
     signature: Option<PathBuf>,
     fingerprint: Option<&str>,
-) -> PyResult<String> {
+) -> Result<VerifyReport, Error> {
     let key = public_key(&key, fingerprint)?;
-    let report = py
-        .detach(|| file::verify_file(&path, &key, signature.as_deref()))
-        .map_err(signature_error)?;
-    to_json(&report)
+    let report = py.detach(|| file::verify_file(&path, &key, signature.as_deref()))?;
+    VerifyReport::from_report(py, report)
 }
 
-/// Signs every record; returns what was written as JSON.
+/// Signs every record; returns what was written.
 #[pyfunction]
 #[pyo3(signature = (path, key, *, profile = "native", password = None, fingerprint = None))]
 fn sign_records(
@@ -129,14 +101,12 @@ fn sign_records(
     profile: &str,
     password: Option<&str>,
     fingerprint: Option<&str>,
-) -> PyResult<String> {
+) -> Result<PlainData, Error> {
     let key = secret_key(&key, password, fingerprint)?;
     match profile {
         "native" => {
-            let signed = py
-                .detach(|| native::sign_records(&path, &key))
-                .map_err(signature_error)?;
-            to_json(&json!({
+            let signed = py.detach(|| native::sign_records(&path, &key))?;
+            PlainData::of(&json!({
                 "profile": "native",
                 "records": signed.records,
                 "sidecar": signed.sidecar,
@@ -145,10 +115,8 @@ fn sign_records(
             }))
         }
         "compatible" => {
-            let signed = py
-                .detach(|| compatible::sign_records(&path, &key))
-                .map_err(signature_error)?;
-            to_json(&json!({
+            let signed = py.detach(|| compatible::sign_records(&path, &key))?;
+            PlainData::of(&json!({
                 "profile": "compatible",
                 "records": signed.records,
                 "sidecar": signed.sidecar,
@@ -157,11 +125,12 @@ fn sign_records(
         }
         other => Err(pyo3::exceptions::PyValueError::new_err(format!(
             "profile {other:?}: expected \"native\" or \"compatible\""
-        ))),
+        ))
+        .into()),
     }
 }
 
-/// Verifies every record against its signatures; returns the report as JSON.
+/// Verifies every record against its signatures; returns the report.
 #[pyfunction]
 #[pyo3(signature = (
     path, key, *, sidecar = None, profile = None, manifest = None, allow_missing = false,
@@ -178,7 +147,7 @@ fn verify_records(
     allow_missing: bool,
     allow_rewritten: bool,
     fingerprint: Option<&str>,
-) -> PyResult<String> {
+) -> Result<VerifyReport, Error> {
     let key = public_key(&key, fingerprint)?;
     let mut options = RecordVerifyOptions::default();
     options.profile = match profile {
@@ -188,20 +157,19 @@ fn verify_records(
         Some(other) => {
             return Err(pyo3::exceptions::PyValueError::new_err(format!(
                 "profile {other:?}: expected \"native\" or \"compatible\""
-            )));
+            ))
+            .into());
         }
     };
     options.sidecar = sidecar;
     options.manifest = manifest;
     options.allow_missing = allow_missing;
     options.allow_rewritten = allow_rewritten;
-    let report = py
-        .detach(|| oembeddings_sign::verify_records(&path, &key, &options))
-        .map_err(signature_error)?;
-    to_json(&report)
+    let report = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options))?;
+    VerifyReport::from_report(py, report)
 }
 
-/// Signs a release directory; returns what was written as JSON.
+/// Signs a release directory; returns what was written.
 #[pyfunction]
 #[pyo3(signature = (directory, key, *, password = None, fingerprint = None))]
 fn sign_release(
@@ -210,19 +178,17 @@ fn sign_release(
     key: PathBuf,
     password: Option<&str>,
     fingerprint: Option<&str>,
-) -> PyResult<String> {
+) -> Result<PlainData, Error> {
     let key = secret_key(&key, password, fingerprint)?;
-    let signed = py
-        .detach(|| release::sign_release(&directory, &key))
-        .map_err(signature_error)?;
-    to_json(&json!({
+    let signed = py.detach(|| release::sign_release(&directory, &key))?;
+    PlainData::of(&json!({
         "manifest": signed.manifest,
         "signature": signed.signature,
         "files": signed.files,
     }))
 }
 
-/// Verifies a release directory; returns the report as JSON.
+/// Verifies a release directory; returns the report.
 #[pyfunction]
 #[pyo3(signature = (directory, key, *, fingerprint = None))]
 fn verify_release(
@@ -230,12 +196,10 @@ fn verify_release(
     directory: PathBuf,
     key: PathBuf,
     fingerprint: Option<&str>,
-) -> PyResult<String> {
+) -> Result<VerifyReport, Error> {
     let key = public_key(&key, fingerprint)?;
-    let report = py
-        .detach(|| release::verify_release(&directory, &key))
-        .map_err(signature_error)?;
-    to_json(&report)
+    let report = py.detach(|| release::verify_release(&directory, &key))?;
+    VerifyReport::from_report(py, report)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

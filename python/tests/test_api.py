@@ -178,10 +178,15 @@ def test_keygen_writes_private_secret_keys(tmp_path, keypair):
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
     assert Path(keypair.public).exists()
     assert oembeddings.key_info(keypair.public).id == keypair.id
-    with pytest.raises(SignatureError, match="exists"):
+    # An existing key is never replaced unless asked: a FileExistsError (and a FormatError),
+    # naming the file and how to replace it.
+    with pytest.raises(FileExistsError, match=r"exists; pass overwrite=True") as raised:
         oembeddings.keygen(secret, kind=keypair.algorithm)
-    with pytest.raises(SignatureError):
+    assert isinstance(raised.value, FormatError) and str(secret) in str(raised.value)
+    # A kind that does not exist is a bad argument, and nothing is written.
+    with pytest.raises(ValueError, match="kind"):
         oembeddings.keygen(tmp_path / "k", kind="rsa")
+    assert not (tmp_path / "k").exists()
 
 
 def test_sign_and_verify_a_file(tmp_path, example, keypair):
@@ -364,6 +369,125 @@ def test_exception_hierarchy():
         assert issubclass(cls, OEmbeddingsError) and issubclass(cls, Exception)
     assert oembeddings.__version__ == "0.1.0"
     assert os.path.exists(Path(oembeddings.__file__).parent / "py.typed")
+
+
+def test_a_missing_file_is_a_file_not_found_error_and_an_oembeddings_error(tmp_path, example):
+    key = oembeddings.keygen(tmp_path / "k")
+    # A data file whose signatures are there but which is not.
+    missing = tmp_path / "missing.parquet"
+    missing.write_bytes(example.read_bytes())
+    oembeddings.sign_file(missing, key.secret)
+    oembeddings.sign_records(missing, key.secret)
+    missing.unlink()
+    calls = {
+        "read": lambda: oembeddings.read(missing),
+        "stats": lambda: oembeddings.stats(missing),
+        "append_stats": lambda: oembeddings.append_stats(missing),
+        "convert": lambda: oembeddings.convert(missing, tmp_path / "out.jsonl", to="jsonl"),
+        # A missing data file, not a signature problem (these raised SignatureError before).
+        "sign_file": lambda: oembeddings.sign_file(missing, key.secret),
+        "verify_file": lambda: oembeddings.verify_file(missing, key.public),
+        "sign_records": lambda: oembeddings.sign_records(missing, key.secret),
+        "verify_records": lambda: oembeddings.verify_records(missing, key.public),
+        "sign_release": lambda: oembeddings.sign_release(tmp_path / "missing", key.secret),
+        # A missing key file.
+        "sign_file key": lambda: oembeddings.sign_file(example, tmp_path / "missing.key"),
+        "verify_records key": lambda: oembeddings.verify_records(example, tmp_path / "missing.pub"),
+        "key_info": lambda: oembeddings.key_info(tmp_path / "missing.pub"),
+    }
+    for name, call in calls.items():
+        with pytest.raises(FileNotFoundError) as raised:
+            call()
+        error = raised.value
+        assert isinstance(error, FormatError) and isinstance(error, OEmbeddingsError), name
+        assert not isinstance(error, SignatureError), name
+        assert "missing" in str(error) and "\n" not in str(error), (name, str(error))
+
+
+def test_other_os_errors_and_bad_options_keep_both_classes(tmp_path):
+    with pytest.raises(IsADirectoryError) as raised:
+        oembeddings.stats(tmp_path)
+    assert isinstance(raised.value, FormatError) and str(tmp_path) in str(raised.value)
+    with pytest.raises(ValueError, match="met cannot be written") as bad:
+        oembeddings.convert(EXAMPLE, tmp_path / "x", to="met")
+    assert isinstance(bad.value, FormatError)
+    # A record that breaks a rule every record keeps is a validation error, whichever call
+    # reads it.
+    table = pq.read_table(EXAMPLE)
+    nulls = tmp_path / "nulls.parquet"
+    pq.write_table(table.set_column(0, "provider", pa.array([None] + table.column("provider").to_pylist()[1:])), nulls)
+    with pytest.raises(ValidationError, match=r"nulls.parquet: row 0: column 'provider' is null"):
+        oembeddings.stats(nulls)
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root may read any file")
+def test_an_unreadable_file_is_a_permission_error(tmp_path, example):
+    example.chmod(0)
+    with pytest.raises(PermissionError) as raised:
+        oembeddings.stats(example)
+    assert isinstance(raised.value, FormatError) and example.name in str(raised.value)
+
+
+def test_errors_pickle_with_their_classes(tmp_path):
+    import pickle
+
+    with pytest.raises(FileNotFoundError) as raised:
+        oembeddings.read(tmp_path / "missing.parquet")
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert type(again) is type(raised.value) and str(again) == str(raised.value)
+
+
+def test_results_are_frozen_typed_objects(tmp_path, example):
+    import copy
+    import pickle
+
+    report = oembeddings.validate(CORPUS / "invalid" / "sfomuseum-oe112-4-clip-20260601.parquet")
+    assert type(report) is oembeddings.ValidationReport and type(report).__module__ == "oembeddings"
+    finding = report.findings[0]
+    assert type(finding) is oembeddings.Finding
+    assert report.findings is report.findings, "one list, not a new one per access"
+    assert repr(finding).startswith("Finding(rule='OE112', severity='error', message=")
+    with pytest.raises(AttributeError):
+        report.ok = True  # type: ignore[misc]
+    # Value equality, hashing where every field is hashable, pickling and copying.
+    assert report == oembeddings.validate(CORPUS / "invalid" / "sfomuseum-oe112-4-clip-20260601.parquet")
+    assert report != oembeddings.validate(EXAMPLE)
+    assert len({finding, copy.copy(finding), oembeddings.Finding(**report.to_dict()["findings"][0])}) == 1
+    with pytest.raises(TypeError):
+        hash(report)
+    for value in (report, finding, oembeddings.parse_name(EXAMPLE)):
+        assert pickle.loads(pickle.dumps(value)) == value
+    assert oembeddings.Finding("OE1", "error", "m") == oembeddings.Finding("OE1", "error", "m", row=None, key=None)
+
+    key = oembeddings.keygen(tmp_path / "k")
+    assert type(key) is oembeddings.KeyInfo and key.details == {}
+    described = oembeddings.key_info(key.public)
+    assert (described.secret, described.public) == (None, None)
+    assert described.details["secret"] is False and described.details["user_ids"] == []
+    assert pickle.loads(pickle.dumps(described)) == described
+    oembeddings.sign_file(example, key.secret)
+    verified = oembeddings.verify_file(example, key.public)
+    assert type(verified) is oembeddings.VerifyReport and type(verified.signer) is oembeddings.Signer
+    assert verified.to_dict()["signer"]["key"] == key.id and verified.to_dict()["ok"] is True
+    assert pickle.loads(pickle.dumps(verified)) == verified
+    summary = oembeddings.convert(EXAMPLE, tmp_path / "e.jsonl", to="jsonl")
+    assert type(summary) is oembeddings.ConvertSummary
+    assert pickle.loads(pickle.dumps(summary)) == summary
+    assert "written=24" in repr(summary)
+
+
+def test_the_public_namespace_is_the_api():
+    public = {name for name in dir(oembeddings) if not name.startswith("_")}
+    assert public == set(oembeddings.__all__)
+    assert all(hasattr(oembeddings, name) for name in oembeddings.__all__)
+
+
+def test_stubs_match_the_runtime(tmp_path):
+    """The stubs (``_native.pyi``) and annotations (``__init__.py``) agree with the installed
+    module, and the package type-checks against them."""
+    for check in (["mypy.stubtest", "oembeddings"], ["mypy", "--strict", "-p", "oembeddings"]):
+        run = subprocess.run([sys.executable, "-m", *check], cwd=tmp_path, capture_output=True, text=True)
+        assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_long_calls_release_the_gil(tmp_path):

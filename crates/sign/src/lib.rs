@@ -26,9 +26,11 @@
 //! (`oembeddings` uses the pure-Rust `crypto-rust`).
 
 mod backend;
+pub mod batch;
 pub mod error;
 pub mod file;
 mod format;
+pub mod key_pair;
 pub mod keys;
 mod profile;
 mod read;

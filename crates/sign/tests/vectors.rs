@@ -11,9 +11,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use oembeddings::Record;
 use oembeddings::json::AttributesJson;
 use oembeddings_sign::compatible::signed_bytes;
-use oembeddings_sign::digest::{
-    RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digest, signed_message,
-};
+use oembeddings_sign::digest::{RootBuilder, hex, record_digest, signed_message};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -107,8 +105,7 @@ fn compute() -> Value {
     for r in records() {
         let digest = record_digest(&r.as_ref());
         root.push(&digest);
-        let message = signed_message(&digest);
-        let message = &message[..SIGNED_MESSAGE_LEN];
+        let message = &signed_message(&digest)[..];
         native.push(json!({
             "record": record_json(&r),
             "digest": hex(&digest),

@@ -1,10 +1,11 @@
 //! `oembeddings keygen` and `oembeddings key show`.
 
-use std::io::Write;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use oembeddings::atomic::AtomicFile;
+use oembeddings_sign::SignError;
+use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::{self, describe};
 
 use crate::output::{self, CliResult};
@@ -47,35 +48,8 @@ pub fn password(file: Option<&Path>) -> Result<Option<String>, output::CliError>
     Ok(std::env::var("OEMBEDDINGS_PASSWORD").ok())
 }
 
-fn write(path: &Path, bytes: &[u8], private: bool, force: bool) -> Result<(), output::CliError> {
-    if path.exists() && !force {
-        return Err(format!(
-            "{}: already exists; give --force to replace it",
-            path.display()
-        )
-        .into());
-    }
-    let out = if private {
-        AtomicFile::create_private(path)
-    } else {
-        AtomicFile::create(path)
-    }
-    .map_err(|e| format!("{}: {e}", path.display()))?;
-    out.file()
-        .write_all(bytes)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    out.commit()
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(())
-}
-
 pub fn keygen(args: &KeygenArgs) -> CliResult {
     let password = password(args.password_file.as_deref())?;
-    let public_path = {
-        let mut s = args.output.as_os_str().to_owned();
-        s.push(".pub");
-        PathBuf::from(s)
-    };
     let (secret, public) = if args.openpgp {
         let userid = args.userid.as_deref().unwrap_or_default();
         keys::generate_openpgp(userid, password.as_deref())?
@@ -83,9 +57,14 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
         let (s, p) = keys::generate_ed25519(password.as_deref())?;
         (s.into_bytes(), p.into_bytes())
     };
-    write(&args.output, &secret, true, args.force)?;
-    write(&public_path, &public, false, args.force)?;
-    let description = describe(&public_path)?;
+    let files =
+        write_key_pair(&args.output, &secret, &public, args.force).map_err(|e| match &e {
+            SignError::Io { source, .. } if source.kind() == ErrorKind::AlreadyExists => {
+                output::CliError::from(format!("{e}; give --force to replace it"))
+            }
+            _ => e.into(),
+        })?;
+    let description = describe(&files.public)?;
     println!("{}", description.id);
     output::note(format!(
         "wrote {} secret key {} (mode 0600{}) and public key {}",
@@ -96,7 +75,7 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
         } else {
             ""
         },
-        public_path.display()
+        files.public.display()
     ));
     Ok(ExitCode::SUCCESS)
 }

@@ -125,16 +125,19 @@ fn string(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
+/// Length of the message a record signature signs: the domain tag and a digest.
+pub const SIGNED_MESSAGE_LEN: usize = SIGNATURE_DOMAIN.len() + 32;
+
+/// The message a record signature signs.
+pub type SignedMessage = [u8; SIGNED_MESSAGE_LEN];
+
 /// The message a record signature signs: `SIGNATURE_DOMAIN || digest`.
-pub fn signed_message(digest: &RecordDigest) -> [u8; 64] {
-    let mut message = [0u8; 64];
+pub fn signed_message(digest: &RecordDigest) -> SignedMessage {
+    let mut message = [0u8; SIGNED_MESSAGE_LEN];
     message[..SIGNATURE_DOMAIN.len()].copy_from_slice(SIGNATURE_DOMAIN);
-    message[SIGNATURE_DOMAIN.len()..SIGNATURE_DOMAIN.len() + 32].copy_from_slice(digest);
+    message[SIGNATURE_DOMAIN.len()..].copy_from_slice(digest);
     message
 }
-
-/// Length of [`signed_message`]'s meaningful bytes.
-pub const SIGNED_MESSAGE_LEN: usize = SIGNATURE_DOMAIN.len() + 32;
 
 /// The root over a file's record digests, in file order.
 #[derive(Debug, Clone)]

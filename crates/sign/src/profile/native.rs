@@ -12,7 +12,7 @@ use oembeddings::record::{RecordKey, RecordRef};
 
 use crate::error::SignError;
 use crate::format::digest::{
-    RecordDigest, RootBuilder, SIGNED_MESSAGE_LEN, hex, record_digests, signed_message,
+    RecordDigest, RootBuilder, SignedMessage, hex, record_digests, signed_message,
 };
 use crate::format::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
 use crate::format::sidecar::{self, NativeRow};
@@ -99,8 +99,8 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         },
         |batch: &Batch, range| -> Result<(Vec<RecordDigest>, Signatures), SignError> {
             let digests = record_digests(range.map(|row| batch.record(row)));
-            let messages: Vec<[u8; 64]> = digests.iter().map(signed_message).collect();
-            let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..SIGNED_MESSAGE_LEN]).collect();
+            let messages: Vec<SignedMessage> = digests.iter().map(signed_message).collect();
+            let refs: Vec<&[u8]> = messages.iter().map(|m| &m[..]).collect();
             Ok((digests, signing.sign(&refs)?))
         },
         |batch, chunks| {
@@ -451,11 +451,12 @@ fn check_sidecar(
         },
         |rows: &Vec<NativeRow>, range| {
             let rows = &rows[range];
-            let messages: Vec<[u8; 64]> = rows.iter().map(|r| signed_message(&r.digest)).collect();
+            let messages: Vec<SignedMessage> =
+                rows.iter().map(|r| signed_message(&r.digest)).collect();
             let items: Vec<(&[u8], &[u8])> = messages
                 .iter()
                 .zip(rows)
-                .map(|(m, r)| (&m[..SIGNED_MESSAGE_LEN], r.signature.as_slice()))
+                .map(|(m, r)| (&m[..], r.signature.as_slice()))
                 .collect();
             key.verify_record_chunk(&items)
         },
