@@ -117,30 +117,12 @@ pub fn write_lines_parallel(
             (rows.start + t * share).min(rows.end)..(rows.start + (t + 1) * share).min(rows.end)
         })
         .collect();
-    let mut buffers: Vec<(Vec<u8>, Result<(), LineError>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = parts[1..]
-            .iter()
-            .map(|part| {
-                let part = part.clone();
-                scope.spawn(move || {
-                    let mut buffer = Vec::new();
-                    let result = write_lines(&mut buffer, batch, part, attributes);
-                    (buffer, result)
-                })
-            })
-            .collect();
-        let mut first = Vec::new();
-        let result = write_lines(&mut first, batch, parts[0].clone(), attributes);
-        let mut all = vec![(first, result)];
-        for handle in handles {
-            // A worker panics only on a bug; carry the panic to the caller unchanged.
-            match handle.join() {
-                Ok(part) => all.push(part),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        all
-    });
+    let mut buffers: Vec<(Vec<u8>, Result<(), LineError>)> =
+        crate::pipeline::parallel_map(&parts, |part| {
+            let mut buffer = Vec::new();
+            let result = write_lines(&mut buffer, batch, part.clone(), attributes);
+            (buffer, result)
+        });
     for (buffer, result) in buffers.drain(..) {
         out.extend_from_slice(&buffer);
         result?;

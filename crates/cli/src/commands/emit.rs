@@ -35,7 +35,7 @@ pub fn run(args: &Args) -> CliResult {
         options = options.with_batch_size(usize::try_from(limit.max(1)).unwrap_or(1));
     }
     let mut reader = source.records(&options)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = oembeddings::pipeline::cores();
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut lines = Vec::with_capacity(16 << 20);
