@@ -2,11 +2,11 @@
 
 use std::path::PathBuf;
 
-use oembeddings::convert::duckdb::DuckdbData;
-use oembeddings::convert::met::MetOptions;
-use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
-use oembeddings::convert::{ConvertError, ConvertOptions, Format};
 use oembeddings::{FileName, ParquetSource, Statistics};
+use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::met::MetOptions;
+use oembeddings_convert::s3vectors::{DistanceMetric, S3VectorsOptions};
+use oembeddings_convert::{ConvertError, ConvertOptions, Format};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -122,7 +122,7 @@ fn convert(
             }
         });
     let summary = py
-        .detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))
+        .detach(|| oembeddings_convert::convert(&input, &output, &options, &mut |_, _| {}))
         .map_err(|e| match e {
             ConvertError::Record { .. } => validation_error(e),
             other => format_error(other),

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oembeddings::convert::duckdb::DuckdbData;
-use oembeddings::convert::met::MetOptions;
-use oembeddings::convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
-use oembeddings::convert::{ConvertOptions, ConvertSummary, Format, convert};
+use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::met::MetOptions;
+use oembeddings_convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
+use oembeddings_convert::{ConvertOptions, ConvertSummary, Format, convert};
 
 use crate::output::{self, CliResult};
 
@@ -282,7 +282,7 @@ pub fn run(args: &Args) -> CliResult {
     }
     let summary = result.map_err(|e| -> output::CliError {
         match e {
-            oembeddings::convert::ConvertError::Record { .. } => {
+            oembeddings_convert::ConvertError::Record { .. } => {
                 format!("{e} (--skip-invalid skips such records)").into()
             }
             other => other.into(),

@@ -1,3 +1,5 @@
+//! # oembeddings-convert
+//!
 //! Conversion between records files and the formats publishers and vector stores use.
 //!
 //! [`convert`] streams records from a source ([`Format::Parquet`], [`Format::Jsonl`] or the
@@ -8,17 +10,35 @@
 //! input, the row and the key, or with [`ConvertOptions::skip_invalid`] is skipped and
 //! listed. The output appears only when the whole conversion succeeded.
 //!
-//! One module per foreign format: [`jsonl`], [`met`], [`duckdb`], [`sqlite`] (feature
-//! `sqlite`), [`s3vectors`], [`qdrant`].
+//! One module per foreign format. go-embeddingsdb's own formats, Parquet (both vector
+//! layouts) and JSON Lines ([`jsonl`]), are always built; each foreign store or layout is
+//! behind a cargo feature of its own, all on by default:
+//!
+//! | feature     | format                | module          | adds                        |
+//! |-------------|-----------------------|-----------------|-----------------------------|
+//! | `met`       | [`Format::Met`] input | `met`           | `csv` (metadata joins)      |
+//! | `duckdb`    | [`Format::Duckdb`]    | `duckdb`        |                             |
+//! | `sqlite`    | [`Format::Sqlite`]    | `sqlite`        | rusqlite and sqlite-vec (C) |
+//! | `s3vectors` | [`Format::S3vectors`] | `s3vectors`     |                             |
+//! | `qdrant`    | [`Format::Qdrant`]    | `qdrant`        | `uuid`                      |
+//!
+//! A format whose feature is off keeps its name (it parses and prints) but converting to
+//! or from it fails with [`ConvertError::NotBuilt`]. The `clap` feature (off by default)
+//! implements `clap::ValueEnum` for [`Format`], `s3vectors::DistanceMetric` and
+//! `duckdb::DuckdbData`, so that a command line uses these names as they are.
 
 mod admit;
 mod dimensions;
+#[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod jsonl;
+#[cfg(feature = "met")]
 pub mod met;
 mod output;
 mod parquet;
+#[cfg(feature = "qdrant")]
 pub mod qdrant;
+#[cfg(feature = "s3vectors")]
 pub mod s3vectors;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -29,11 +49,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ParquetSource;
-use crate::batch::Batch;
-use crate::read::{Narrowing, ReadError, ReadOptions, Reader};
-use crate::record::RecordRef;
-use crate::write::{VectorOutput, WriteError};
+use oembeddings::ParquetSource;
+use oembeddings::batch::Batch;
+use oembeddings::read::{Narrowing, ReadError, ReadOptions, Reader};
+use oembeddings::record::RecordRef;
+use oembeddings::write::{VectorOutput, WriteError};
 
 pub use admit::Skip;
 pub use output::OutputDir;
@@ -101,6 +121,30 @@ impl Format {
         self != Format::Met
     }
 
+    /// The cargo feature of this crate that builds the format, if it is not always built.
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            Format::Parquet | Format::ParquetFixed | Format::Jsonl => None,
+            Format::Met => Some("met"),
+            Format::Duckdb => Some("duckdb"),
+            Format::Sqlite => Some("sqlite"),
+            Format::S3vectors => Some("s3vectors"),
+            Format::Qdrant => Some("qdrant"),
+        }
+    }
+
+    /// Whether this build can convert to or from the format (its [`Format::feature`] is on).
+    pub fn is_built(self) -> bool {
+        match self {
+            Format::Parquet | Format::ParquetFixed | Format::Jsonl => true,
+            Format::Met => cfg!(feature = "met"),
+            Format::Duckdb => cfg!(feature = "duckdb"),
+            Format::Sqlite => cfg!(feature = "sqlite"),
+            Format::S3vectors => cfg!(feature = "s3vectors"),
+            Format::Qdrant => cfg!(feature = "qdrant"),
+        }
+    }
+
     /// Whether the output is a directory rather than a file.
     pub fn writes_directory(self) -> bool {
         matches!(self, Format::Duckdb | Format::S3vectors)
@@ -118,7 +162,7 @@ impl Format {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
-            Some("parquet") if !met::is_met_file(path)? => return Ok(Format::Parquet),
+            Some("parquet") if !is_met_file(path)? => return Ok(Format::Parquet),
             _ => {}
         }
         let io = |source| ConvertError::Io {
@@ -137,7 +181,7 @@ impl Format {
         }
         let head = &head[..filled];
         if head.starts_with(b"PAR1") {
-            return Ok(if met::is_met_file(path)? {
+            return Ok(if is_met_file(path)? {
                 Format::Met
             } else {
                 Format::Parquet
@@ -153,6 +197,17 @@ impl Format {
                 path: path.to_path_buf(),
             }),
         }
+    }
+}
+
+/// Whether `path` holds the Met's layout; never, in a build without the `met` feature.
+fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
+    #[cfg(feature = "met")]
+    return met::is_met_file(path);
+    #[cfg(not(feature = "met"))]
+    {
+        let _ = path;
+        Ok(false)
     }
 }
 
@@ -188,10 +243,13 @@ pub struct ConvertOptions {
     /// Write statistics into Parquet output's footer.
     pub statistics: bool,
     /// How records are made from the Met's layout.
+    #[cfg(feature = "met")]
     pub met: met::MetOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
+    #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
     /// The rows of a DuckDB export: Parquet, or CSV for go-embeddingsdb's server.
+    #[cfg(feature = "duckdb")]
     pub duckdb_data: duckdb::DuckdbData,
 }
 
@@ -204,13 +262,17 @@ impl ConvertOptions {
             skip_invalid: false,
             force: false,
             statistics: true,
+            #[cfg(feature = "met")]
             met: met::MetOptions::default(),
+            #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
+            #[cfg(feature = "duckdb")]
             duckdb_data: duckdb::DuckdbData::default(),
         }
     }
 
     /// Sets the format of a DuckDB export's rows.
+    #[cfg(feature = "duckdb")]
     pub fn with_duckdb_data(mut self, data: duckdb::DuckdbData) -> Self {
         self.duckdb_data = data;
         self
@@ -241,12 +303,14 @@ impl ConvertOptions {
     }
 
     /// Sets how records are made from the Met's layout.
+    #[cfg(feature = "met")]
     pub fn with_met(mut self, met: met::MetOptions) -> Self {
         self.met = met;
         self
     }
 
     /// Sets the S3 Vectors options.
+    #[cfg(feature = "s3vectors")]
     pub fn with_s3vectors(mut self, s3vectors: s3vectors::S3VectorsOptions) -> Self {
         self.s3vectors = s3vectors;
         self
@@ -287,6 +351,14 @@ pub enum ConvertError {
         format: Format,
         /// `read` or `written`.
         direction: &'static str,
+    },
+    /// The format's cargo feature was off when this program was built.
+    #[error("{format} is not built into this program (feature {feature:?} of oembeddings-convert)")]
+    NotBuilt {
+        /// The format.
+        format: Format,
+        /// The cargo feature that builds it.
+        feature: &'static str,
     },
     /// A line, row or file of the input is malformed.
     #[error("{}: {location}: {message}", path.display())]
@@ -428,13 +500,17 @@ fn open_source(
     from: Format,
     options: &ConvertOptions,
 ) -> Result<Box<dyn Source>, ConvertError> {
+    #[cfg(not(feature = "met"))]
+    let _ = options;
     Ok(match from {
         Format::Parquet | Format::ParquetFixed => {
             let reader = ParquetSource::open(input)?.records(&ReadOptions::default())?;
             Box::new(ParquetInput { reader })
         }
         Format::Jsonl => Box::new(jsonl::JsonlReader::open(input)?),
+        #[cfg(feature = "met")]
         Format::Met => Box::new(met::MetReader::open(input, &options.met)?),
+        other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
                 format: other,
@@ -461,6 +537,7 @@ fn open_sink(
             options.statistics,
         )?),
         Format::Jsonl => Box::new(jsonl::JsonlSink::create(output)?),
+        #[cfg(feature = "duckdb")]
         Format::Duckdb => Box::new(duckdb::DuckdbSink::create(
             output,
             options.force,
@@ -468,12 +545,15 @@ fn open_sink(
         )?),
         #[cfg(feature = "sqlite")]
         Format::Sqlite => Box::new(sqlite::SqliteSink::create(output)?),
+        #[cfg(feature = "s3vectors")]
         Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
             output,
             options.force,
             options.s3vectors.clone(),
         )?),
+        #[cfg(feature = "qdrant")]
         Format::Qdrant => Box::new(qdrant::QdrantSink::create(output)?),
+        other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
                 format: other,
@@ -481,6 +561,13 @@ fn open_sink(
             });
         }
     })
+}
+
+fn not_built(format: Format) -> ConvertError {
+    ConvertError::NotBuilt {
+        format,
+        feature: format.feature().unwrap_or_default(),
+    }
 }
 
 /// Converts `input` into `output`, streaming. `progress` is called with the number of
@@ -503,6 +590,13 @@ pub fn convert(
             format: options.to,
             direction: "written",
         });
+    }
+    // Before the input is opened: a store this build lacks is refused by its feature's name.
+    if from.is_input() && !from.is_built() {
+        return Err(not_built(from));
+    }
+    if !options.to.is_built() {
+        return Err(not_built(options.to));
     }
     if same_file(input, output) {
         return Err(ConvertError::Options(format!(
@@ -547,6 +641,7 @@ pub fn convert(
 }
 
 /// Now, in Unix seconds: the `lastmodified` that go-embeddingsdb's tables record.
+#[cfg(any(feature = "duckdb", feature = "sqlite"))]
 pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
