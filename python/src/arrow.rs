@@ -11,12 +11,13 @@ use arrow_schema::{ArrowError, DataType};
 use oembeddings::read::ReadOptions;
 use oembeddings::{ArrowNormalizer, Batch, ParquetSource, VectorOutput, WriteOptions, Writer};
 use oembeddings_sign::digest::{self, SIGNED_MESSAGE_LEN, signed_message};
+use oembeddings_validate::DEFAULT_MAX_FINDINGS_PER_RULE;
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PyArray, PyRecordBatchReader};
 
 use crate::signing::{public_key, secret_key};
-use crate::{format_error, signature_error, to_json, validation_error};
+use crate::{format_error, named, signature_error, to_json, validation_error};
 
 /// Our reader as an Arrow `RecordBatchReader` of canonical batches.
 struct CanonicalReader {
@@ -79,15 +80,7 @@ fn write(
     vector_layout: &str,
     statistics: bool,
 ) -> PyResult<String> {
-    let vectors = match vector_layout {
-        "go" => VectorOutput::Go,
-        "fixed" => VectorOutput::FixedSizeList,
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "vector_layout {other:?}: expected \"go\" or \"fixed\""
-            )));
-        }
-    };
+    let vectors = named::<VectorOutput>("vector_layout", vector_layout)?;
     let reader = data.into_reader()?;
     let mut normalizer = ArrowNormalizer::new(&reader.schema()).map_err(format_error)?;
     let summary = py.detach(|| -> PyResult<_> {
@@ -226,7 +219,9 @@ fn verify_batch(
 
 /// The record rules over Arrow data (no file rules); returns a report as JSON.
 #[pyfunction]
-#[pyo3(signature = (batch, *, name = "<batch>", max_findings_per_rule = Some(100)))]
+#[pyo3(signature = (
+    batch, *, name = "<batch>", max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE)
+))]
 fn validate_batch(
     py: Python<'_>,
     batch: AnyRecordBatch,

@@ -7,6 +7,7 @@ mod arrow;
 mod files;
 mod signing;
 
+use oembeddings::error::one_line;
 use pyo3::prelude::*;
 
 pyo3::create_exception!(
@@ -49,11 +50,15 @@ pub(crate) fn signature_error(e: impl std::fmt::Display) -> PyErr {
     SignatureError::new_err(one_line(&e.to_string()))
 }
 
-fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join(" ")
+/// `value` as one of a library enum's names (a format, a profile); a `ValueError` naming the
+/// keyword and the accepted names otherwise.
+pub(crate) fn named<T>(keyword: &str, value: &str) -> PyResult<T>
+where
+    T: std::str::FromStr<Err = oembeddings::error::UnknownName>,
+{
+    value
+        .parse()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{keyword}: {e}")))
 }
 
 /// Serialises a result for the Python layer.

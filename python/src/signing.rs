@@ -10,7 +10,7 @@ use oembeddings_sign::{
 use pyo3::prelude::*;
 use serde_json::json;
 
-use crate::{signature_error, to_json};
+use crate::{named, signature_error, to_json};
 
 fn write_key(path: &Path, bytes: &[u8], private: bool, overwrite: bool) -> PyResult<()> {
     if !overwrite && path.exists() {
@@ -130,9 +130,10 @@ fn sign_records(
     password: Option<&str>,
     fingerprint: Option<&str>,
 ) -> PyResult<String> {
+    let profile = named::<Profile>("profile", profile)?;
     let key = secret_key(&key, password, fingerprint)?;
     match profile {
-        "native" => {
+        Profile::Native => {
             let signed = py
                 .detach(|| native::sign_records(&path, &key))
                 .map_err(signature_error)?;
@@ -144,7 +145,7 @@ fn sign_records(
                 "manifest_signature": signed.manifest_signature,
             }))
         }
-        "compatible" => {
+        Profile::Compatible => {
             let signed = py
                 .detach(|| compatible::sign_records(&path, &key))
                 .map_err(signature_error)?;
@@ -156,7 +157,7 @@ fn sign_records(
             }))
         }
         other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "profile {other:?}: expected \"native\" or \"compatible\""
+            "profile {other}: cannot sign records"
         ))),
     }
 }
@@ -181,16 +182,9 @@ fn verify_records(
 ) -> PyResult<String> {
     let key = public_key(&key, fingerprint)?;
     let mut options = RecordVerifyOptions::default();
-    options.profile = match profile {
-        None => None,
-        Some("native") => Some(Profile::Native),
-        Some("compatible") => Some(Profile::Compatible),
-        Some(other) => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "profile {other:?}: expected \"native\" or \"compatible\""
-            )));
-        }
-    };
+    options.profile = profile
+        .map(|p| named::<Profile>("profile", p))
+        .transpose()?;
     options.sidecar = sidecar;
     options.manifest = manifest;
     options.allow_missing = allow_missing;

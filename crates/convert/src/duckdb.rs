@@ -60,6 +60,11 @@ pub enum DuckdbData {
     Csv,
 }
 
+oembeddings::named_enum!(DuckdbData, "DuckDB data format",
+    Parquet => "parquet", "embeddings.parquet: smaller, faster, exact";
+    Csv => "csv", "embeddings.csv: what go-embeddingsdb's server imports";
+);
+
 impl DuckdbData {
     fn file(self) -> &'static str {
         match self {

@@ -59,8 +59,7 @@ pub use admit::Skip;
 pub use output::OutputDir;
 
 /// A format [`convert`] reads or writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
     /// Parquet in go-embeddingsdb's layout (or, as input, any layout the reader accepts).
@@ -81,33 +80,21 @@ pub enum Format {
     Qdrant,
 }
 
+oembeddings::named_enum!(Format, "format",
+    Parquet => "parquet",
+        "Parquet in go-embeddingsdb's layout (default output; any accepted layout as input)";
+    ParquetFixed => "parquet-fixed",
+        "Parquet with FixedSizeList vectors and the ARROW:schema hint (Daft, LanceDB, datasets)";
+    Jsonl => "jsonl", "go-embeddingsdb's JSON record, one per line (both ways)";
+    Met => "met", "The Met's Hugging Face layout: objectID, embedding, model, dim (input only)";
+    Duckdb => "duckdb",
+        "A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema";
+    Sqlite => "sqlite", "A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table";
+    S3vectors => "s3vectors", "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies";
+    Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key";
+);
+
 impl Format {
-    /// Every format, in the order the documentation lists them.
-    pub const ALL: [Format; 8] = [
-        Format::Parquet,
-        Format::ParquetFixed,
-        Format::Jsonl,
-        Format::Met,
-        Format::Duckdb,
-        Format::Sqlite,
-        Format::S3vectors,
-        Format::Qdrant,
-    ];
-
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Parquet => "parquet",
-            Format::ParquetFixed => "parquet-fixed",
-            Format::Jsonl => "jsonl",
-            Format::Met => "met",
-            Format::Duckdb => "duckdb",
-            Format::Sqlite => "sqlite",
-            Format::S3vectors => "s3vectors",
-            Format::Qdrant => "qdrant",
-        }
-    }
-
     /// Whether [`convert`] can read this format.
     pub fn is_input(self) -> bool {
         matches!(
@@ -208,23 +195,6 @@ fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
     {
         let _ = path;
         Ok(false)
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format {s:?}"))
     }
 }
 

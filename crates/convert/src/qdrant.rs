@@ -36,7 +36,7 @@ fn namespace() -> Uuid {
     NAMESPACE
 }
 
-/// The point id of a record: UUIDv5 of its key string in [`namespace`].
+/// The point id of a record: UUIDv5 of its key string in [`NAMESPACE`].
 pub fn point_id(key: &RecordKey<'_>) -> Uuid {
     Uuid::new_v5(&namespace(), key.to_string().as_bytes())
 }

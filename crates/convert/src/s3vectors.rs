@@ -75,15 +75,11 @@ pub enum DistanceMetric {
     Euclidean,
 }
 
-impl DistanceMetric {
-    /// The API's name for it.
-    pub fn name(self) -> &'static str {
-        match self {
-            DistanceMetric::Cosine => "cosine",
-            DistanceMetric::Euclidean => "euclidean",
-        }
-    }
-}
+// The names are the API's own.
+oembeddings::named_enum!(DistanceMetric, "distance metric",
+    Cosine => "cosine", "Cosine distance (zero vectors are refused)";
+    Euclidean => "euclidean", "Euclidean distance";
+);
 
 /// Where the vectors go and how the index is configured.
 #[derive(Debug, Clone)]

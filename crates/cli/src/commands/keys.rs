@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use oembeddings::atomic::AtomicFile;
 use oembeddings_sign::keys::{self, describe};
 
-use crate::output::{self, CliResult};
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Generate a signing key: an OpenPGP certificate (for gpg, sqv and go-embeddingsdb's record
 /// signatures) or an Ed25519 key in minisign's format.
@@ -106,9 +106,8 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
 pub struct ShowArgs {
     /// A secret or public key file (OpenPGP or minisign).
     file: PathBuf,
-    /// Print a JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArgs,
 }
 
 /// Work with key files.
@@ -122,7 +121,7 @@ pub fn key(command: &KeyCommand) -> CliResult {
     match command {
         KeyCommand::Show(args) => {
             let d = describe(&args.file)?;
-            if args.json {
+            if args.format.is_json() {
                 output::json(&d)?;
             } else {
                 println!("algorithm    {}", d.algorithm);
