@@ -12,11 +12,13 @@ use oembeddings::read::ReadOptions;
 use oembeddings::{ArrowNormalizer, Batch, ParquetSource, VectorOutput, WriteOptions, Writer};
 use oembeddings_sign::batch::{sign_digests, verify_digests};
 use oembeddings_sign::digest::{self, RecordDigest};
+use oembeddings_validate::DEFAULT_MAX_FINDINGS_PER_RULE;
 use pyo3::prelude::*;
 use pyo3_arrow::input::AnyRecordBatch;
 use pyo3_arrow::{PyArray, PyRecordBatchReader};
 
 use crate::errors::Error;
+use crate::named;
 use crate::results::{PlainData, ValidationReport};
 use crate::signing::{public_key, secret_key};
 
@@ -80,16 +82,7 @@ fn write(
     vector_layout: &str,
     statistics: bool,
 ) -> Result<PlainData, Error> {
-    let vectors = match vector_layout {
-        "go" => VectorOutput::Go,
-        "fixed" => VectorOutput::FixedSizeList,
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "vector_layout {other:?}: expected \"go\" or \"fixed\""
-            ))
-            .into());
-        }
-    };
+    let vectors = named::<VectorOutput>("vector_layout", vector_layout)?;
     let reader = data.into_reader()?;
     let mut normalizer = ArrowNormalizer::new(&reader.schema())?;
     let summary = py.detach(|| -> Result<_, Error> {
@@ -219,7 +212,9 @@ fn verify_batch(
 
 /// The record rules over Arrow data (no file rules); returns a report.
 #[pyfunction]
-#[pyo3(signature = (batch, *, name = "<batch>", max_findings_per_rule = Some(100)))]
+#[pyo3(signature = (
+    batch, *, name = "<batch>", max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE)
+))]
 fn validate_batch(
     py: Python<'_>,
     batch: AnyRecordBatch,

@@ -9,11 +9,11 @@ use std::io::ErrorKind;
 
 use arrow_schema::ArrowError;
 use oembeddings::append::AppendError;
-use oembeddings::convert::ConvertError;
 use oembeddings::layout::LayoutError;
 use oembeddings::name::NameError;
 use oembeddings::read::{NormalizeError, ReadError};
 use oembeddings::write::WriteError;
+use oembeddings_convert::ConvertError;
 use oembeddings_sign::SignError;
 use pyo3::PyErr;
 
@@ -191,7 +191,7 @@ fn convert(e: &ConvertError) -> Class {
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         let class = e.class();
-        let message = one_line(&e.to_string());
+        let message = oembeddings::error::one_line(&e.to_string());
         match e {
             Error::Python(e) => e,
             _ => match class {
@@ -210,12 +210,4 @@ impl From<Error> for PyErr {
             },
         }
     }
-}
-
-/// The message on one line: a multi-line cause (a Parquet or OpenPGP error) joined by spaces.
-fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join(" ")
 }

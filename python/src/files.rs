@@ -3,20 +3,24 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use oembeddings::convert::duckdb::DuckdbData;
-use oembeddings::convert::met::MetOptions;
-use oembeddings::convert::s3vectors::{DistanceMetric, S3VectorsOptions};
-use oembeddings::convert::{ConvertOptions, Format};
 use oembeddings::{FileName, ParquetSource, Statistics};
+use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::met::MetOptions;
+use oembeddings_convert::s3vectors::{DistanceMetric, S3VectorsOptions};
+use oembeddings_convert::{ConvertOptions, Format};
+use oembeddings_validate::DEFAULT_MAX_FINDINGS_PER_RULE;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::errors::Error;
+use crate::named;
 use crate::results::{ConvertSummary, FileName as PyFileName, PlainData, ValidationReport};
 
 /// Validates a file; returns its report.
 #[pyfunction]
-#[pyo3(signature = (path, *, metadata_only = false, max_findings_per_rule = Some(100)))]
+#[pyo3(signature = (
+    path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE)
+))]
 fn validate(
     py: Python<'_>,
     path: PathBuf,
@@ -61,11 +65,6 @@ fn parse_name(name: &str) -> Result<PyFileName, Error> {
     }
 }
 
-fn format_of(name: &str) -> PyResult<Format> {
-    name.parse::<Format>()
-        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{e}; expected one of parquet, parquet-fixed, jsonl, met, duckdb, sqlite, s3vectors, qdrant")))
-}
-
 /// Converts a file; returns its summary.
 #[pyfunction]
 #[pyo3(signature = (
@@ -90,26 +89,18 @@ fn convert(
     s3_non_filterable: Option<Vec<String>>,
     duckdb_data: &str,
 ) -> Result<ConvertSummary, Error> {
-    let mut options = ConvertOptions::new(format_of(to)?)
+    let mut options = ConvertOptions::new(named::<Format>("to", to)?)
         .with_skip_invalid(skip_invalid)
         .with_force(force)
         .with_statistics(statistics);
     if let Some(from) = from_ {
-        options = options.with_from(format_of(from)?);
+        options = options.with_from(named::<Format>("from_", from)?);
     }
     if let Some(met) = met {
         options = options.with_met(met.0);
     }
-    let mut s3 = S3VectorsOptions::default().with_distance(match s3_distance {
-        "cosine" => DistanceMetric::Cosine,
-        "euclidean" => DistanceMetric::Euclidean,
-        other => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "s3_distance {other:?}: expected \"cosine\" or \"euclidean\""
-            ))
-            .into());
-        }
-    });
+    let mut s3 = S3VectorsOptions::default()
+        .with_distance(named::<DistanceMetric>("s3_distance", s3_distance)?);
     s3.bucket = s3_bucket;
     s3.index = s3_index;
     if let Some(keys) = s3_non_filterable {
@@ -117,18 +108,9 @@ fn convert(
     }
     options = options
         .with_s3vectors(s3)
-        .with_duckdb_data(match duckdb_data {
-            "parquet" => DuckdbData::Parquet,
-            "csv" => DuckdbData::Csv,
-            other => {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "duckdb_data {other:?}: expected \"parquet\" or \"csv\""
-                ))
-                .into());
-            }
-        });
+        .with_duckdb_data(named::<DuckdbData>("duckdb_data", duckdb_data)?);
     let summary =
-        py.detach(|| oembeddings::convert::convert(&input, &output, &options, &mut |_, _| {}))?;
+        py.detach(|| oembeddings_convert::convert(&input, &output, &options, &mut |_, _| {}))?;
     ConvertSummary::from_summary(summary)
 }
 

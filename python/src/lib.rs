@@ -12,6 +12,17 @@ mod signing;
 
 use pyo3::prelude::*;
 
+/// `value` as one of a library enum's names (a format, a profile); a `ValueError` naming the
+/// keyword and the accepted names otherwise.
+pub(crate) fn named<T>(keyword: &str, value: &str) -> PyResult<T>
+where
+    T: std::str::FromStr<Err = oembeddings::error::UnknownName>,
+{
+    value
+        .parse()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("{keyword}: {e}")))
+}
+
 /// Runs the `oembeddings` command line in this process; returns its exit code.
 #[pyfunction]
 fn run_cli(py: Python<'_>, argv: Vec<String>) -> u8 {

@@ -513,7 +513,7 @@ result_class! {
 
 impl ConvertSummary {
     /// The Python view of a conversion summary.
-    pub(crate) fn from_summary(s: oembeddings::convert::ConvertSummary) -> Result<Self, Error> {
+    pub(crate) fn from_summary(s: oembeddings_convert::ConvertSummary) -> Result<Self, Error> {
         Ok(Self {
             input: s.input.to_string_lossy().into_owned(),
             output: s.output.to_string_lossy().into_owned(),

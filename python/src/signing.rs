@@ -4,6 +4,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use oembeddings_sign::key_pair::write_key_pair;
+use oembeddings_sign::keys::KeyKind;
 use oembeddings_sign::{
     Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, compatible, file, keys, native,
     release,
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 use serde_json::json;
 
 use crate::errors::Error;
+use crate::named;
 use crate::results::{KeyInfo, PlainData, VerifyReport};
 
 /// Generates a key pair: `path` (secret, mode 0600) and `path.pub`; returns the key and its
@@ -26,15 +28,9 @@ fn keygen(
     password: Option<&str>,
     overwrite: bool,
 ) -> Result<KeyInfo, Error> {
-    if !matches!(kind, "openpgp" | "ed25519") {
-        return Err(Error::Python(pyo3::exceptions::PyValueError::new_err(
-            format!("kind={kind:?}: expected \"ed25519\" or \"openpgp\""),
-        )));
-    }
-    let (secret, public) = py.detach(|| match kind {
-        "openpgp" => keys::generate_openpgp(userid.unwrap_or_default(), password),
-        _ => keys::generate_ed25519(password).map(|(s, p)| (s.into_bytes(), p.into_bytes())),
-    })?;
+    let kind = named::<KeyKind>("kind", kind)?;
+    let (secret, public) =
+        py.detach(|| keys::generate(kind, userid.unwrap_or_default(), password))?;
     let files = write_key_pair(&path, &secret, &public, overwrite).map_err(|e| match &e {
         SignError::Io { source, .. } if source.kind() == ErrorKind::AlreadyExists => {
             Error::from(e).hint("pass overwrite=True to replace it")
@@ -102,9 +98,10 @@ fn sign_records(
     password: Option<&str>,
     fingerprint: Option<&str>,
 ) -> Result<PlainData, Error> {
+    let profile = named::<Profile>("profile", profile)?;
     let key = secret_key(&key, password, fingerprint)?;
     match profile {
-        "native" => {
+        Profile::Native => {
             let signed = py.detach(|| native::sign_records(&path, &key))?;
             PlainData::of(&json!({
                 "profile": "native",
@@ -114,7 +111,7 @@ fn sign_records(
                 "manifest_signature": signed.manifest_signature,
             }))
         }
-        "compatible" => {
+        Profile::Compatible => {
             let signed = py.detach(|| compatible::sign_records(&path, &key))?;
             PlainData::of(&json!({
                 "profile": "compatible",
@@ -124,7 +121,7 @@ fn sign_records(
             }))
         }
         other => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "profile {other:?}: expected \"native\" or \"compatible\""
+            "profile {other}: cannot sign records"
         ))
         .into()),
     }
@@ -150,17 +147,9 @@ fn verify_records(
 ) -> Result<VerifyReport, Error> {
     let key = public_key(&key, fingerprint)?;
     let mut options = RecordVerifyOptions::default();
-    options.profile = match profile {
-        None => None,
-        Some("native") => Some(Profile::Native),
-        Some("compatible") => Some(Profile::Compatible),
-        Some(other) => {
-            return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                "profile {other:?}: expected \"native\" or \"compatible\""
-            ))
-            .into());
-        }
-    };
+    options.profile = profile
+        .map(|p| named::<Profile>("profile", p))
+        .transpose()?;
     options.sidecar = sidecar;
     options.manifest = manifest;
     options.allow_missing = allow_missing;

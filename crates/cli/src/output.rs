@@ -3,6 +3,7 @@
 use std::fmt::Display;
 use std::io::{self, Write};
 
+use oembeddings::error::one_line;
 use serde::Serialize;
 
 /// An error ready for the user: one line, naming the file, the record and the rule.
@@ -33,11 +34,41 @@ pub fn note(message: impl Display) {
     eprintln!("{message}");
 }
 
-fn one_line(s: &str) -> String {
-    s.split('\n')
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join(" ")
+/// How a command prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// One JSON object, for machines.
+    Json,
+}
+
+/// `--format text|json`, and `--json` for `--format json`: every command that prints a report
+/// takes these two.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FormatArgs {
+    /// How to print the report.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    format: ReportFormat,
+    /// Short for --format json.
+    #[arg(long, conflicts_with = "format")]
+    json: bool,
+}
+
+impl FormatArgs {
+    /// The format asked for.
+    pub fn get(&self) -> ReportFormat {
+        if self.json {
+            ReportFormat::Json
+        } else {
+            self.format
+        }
+    }
+
+    /// Whether the report is JSON.
+    pub fn is_json(&self) -> bool {
+        self.get() == ReportFormat::Json
+    }
 }
 
 /// Writes `value` as pretty JSON and a newline to stdout.

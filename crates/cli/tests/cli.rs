@@ -150,6 +150,47 @@ fn inspect_and_stats_json_are_machine_readable() {
 }
 
 #[test]
+fn every_report_takes_format_text_or_json_and_json_is_short_for_format_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = example();
+    let example = example.to_str().unwrap();
+    let key = dir.path().join("k");
+    let out = oe(&["keygen", "--ed25519", "-o", key.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let public = format!("{}.pub", key.display());
+    let commands: [&[&str]; 5] = [
+        &["inspect", example],
+        &["stats", example],
+        &["name", example],
+        &["validate", example],
+        &["key", "show", &public],
+    ];
+    for command in commands {
+        let run = |extra: &[&str]| {
+            let out = oe(&[command, extra].concat());
+            assert!(
+                out.status.success(),
+                "{command:?} {extra:?}: {}",
+                text(&out.stderr)
+            );
+            text(&out.stdout)
+        };
+        let json = run(&["--format", "json"]);
+        let parsed: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(parsed.is_object(), "{command:?}: {json}");
+        assert_eq!(run(&["--json"]), json, "{command:?}");
+        let text_output = run(&["--format", "text"]);
+        assert_eq!(run(&[]), text_output, "{command:?}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text_output).is_err(),
+            "{command:?}: {text_output}"
+        );
+        let both = oe(&[command, &["--json", "--format", "text"]].concat());
+        assert_eq!(both.status.code(), Some(2), "{command:?}");
+    }
+}
+
+#[test]
 fn emit_limit_and_convert_round_trip() {
     let example = example();
     let out = oe(&["emit", example.to_str().unwrap(), "--limit", "2"]);

@@ -318,9 +318,10 @@ impl Batch {
     }
 }
 
-/// Builds a canonical [`Batch`] record by record.
+/// Builds a canonical [`Batch`] record by record (for readers of other formats: JSON Lines,
+/// a publisher's own layout).
 #[derive(Debug)]
-pub(crate) struct BatchBuilder {
+pub struct BatchBuilder {
     provider: StringBuilder,
     depiction_id: StringBuilder,
     subject_id: StringBuilder,
@@ -352,7 +353,7 @@ impl Default for BatchBuilder {
 
 impl BatchBuilder {
     /// Appends one record.
-    pub(crate) fn push(&mut self, record: &RecordRef<'_>) {
+    pub fn push(&mut self, record: &RecordRef<'_>) {
         self.provider.append_value(record.provider);
         self.depiction_id.append_value(record.depiction_id);
         self.subject_id.append_value(record.subject_id);
@@ -369,7 +370,7 @@ impl BatchBuilder {
     }
 
     /// The pushed records as a batch; the builder is empty afterwards.
-    pub(crate) fn finish(&mut self, first_row: u64) -> Result<Batch, NotCanonical> {
+    pub fn finish(&mut self, first_row: u64) -> Result<Batch, NotCanonical> {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.provider.finish()),
             Arc::new(self.depiction_id.finish()),

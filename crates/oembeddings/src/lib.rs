@@ -6,20 +6,20 @@
 //! - [`Record`] and [`OEmbeddings`]: the record and its attribute convention.
 //! - [`read`] / [`ParquetSource`]: stream any accepted Parquet layout as canonical
 //!   [`Batch`]es, one bounded batch at a time.
-//! - [`convert`]: to and from the formats publishers and vector stores use.
 //! - [`footer`]: replace a file's key/value metadata without touching its data pages.
 
 pub mod append;
 pub mod atomic;
 pub mod attributes;
 pub mod batch;
-pub mod convert;
+pub mod error;
 pub mod footer;
 pub mod gojson;
 pub mod inspect;
 pub mod json;
 pub mod layout;
 pub mod name;
+mod named;
 pub mod pipeline;
 pub mod problem;
 pub mod read;

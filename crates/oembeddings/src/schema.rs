@@ -20,24 +20,13 @@ pub enum Document {
     Statistics,
 }
 
+crate::named_enum!(Document, "document",
+    Record => "record", "One line of oembeddings emit";
+    Attributes => "attributes", "The OEmbeddings attribute set";
+    Statistics => "statistics", "The object printed by oembeddings stats --json";
+);
+
 impl Document {
-    /// Every document, in a stable order.
-    pub const ALL: [Document; 3] = [Document::Record, Document::Attributes, Document::Statistics];
-
-    /// The document's name (also its file stem under `spec/schemas/`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Document::Record => "record",
-            Document::Attributes => "attributes",
-            Document::Statistics => "statistics",
-        }
-    }
-
-    /// Parses a document name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|d| d.name() == name)
-    }
-
     /// The JSON Schema (draft 2020-12).
     pub fn schema(self) -> Value {
         let mut schema = match self {
@@ -71,7 +60,7 @@ mod tests {
     #[test]
     fn committed_schemas_match_the_code() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/schemas");
-        for doc in Document::ALL {
+        for &doc in Document::ALL {
             let path = dir.join(format!("{}.json", doc.name()));
             let committed = std::fs::read_to_string(&path)
                 .unwrap_or_else(|e| panic!("{}: {e}; run scripts/update-schemas", path.display()));

@@ -26,8 +26,7 @@ use crate::batch::{Batch, COLUMNS, canonical_schema, col, vector_element_field};
 use crate::stats::{Statistics, StatisticsBuilder};
 
 /// How the writer stores vectors.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum VectorOutput {
     /// Variable-length lists, exactly as `go-embeddingsdb` writes them (the default).
@@ -37,6 +36,12 @@ pub enum VectorOutput {
     /// Hugging Face `datasets` read them as fixed-size. All vectors must share one length.
     FixedSizeList,
 }
+
+crate::named_enum!(VectorOutput, "vector layout",
+    Go => "go", "Variable-length lists, as go-embeddingsdb writes";
+    FixedSizeList => "fixed",
+        "FixedSizeList with the ARROW:schema hint; every vector must have the same length";
+);
 
 /// Writer settings.
 #[derive(Debug, Clone)]

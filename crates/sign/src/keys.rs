@@ -513,6 +513,38 @@ fn with_verifier<R>(cert: &Cert, f: impl FnOnce(&mut openpgp::Verifier) -> R) ->
     })
 }
 
+/// The kinds of key pair `keygen` makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyKind {
+    /// Ed25519 in minisign's formats.
+    Ed25519,
+    /// An OpenPGP certificate with an Ed25519 signing key.
+    OpenPgp,
+}
+
+oembeddings::named_enum!(KeyKind, "key kind",
+    Ed25519 => "ed25519", "Ed25519 in minisign's formats (minisign -V verifies its signatures)";
+    OpenPgp => "openpgp",
+        "an OpenPGP certificate with an Ed25519 signing key (gpg --verify and sqv verify its \
+         signatures)";
+);
+
+/// Generates a key pair of `kind`; returns (secret key file bytes, public key file bytes).
+/// `user_id` names an OpenPGP certificate's holder; Ed25519 keys have none.
+pub fn generate(
+    kind: KeyKind,
+    user_id: &str,
+    password: Option<&str>,
+) -> Result<(Vec<u8>, Vec<u8>), SignError> {
+    match kind {
+        KeyKind::OpenPgp => generate_openpgp(user_id, password),
+        KeyKind::Ed25519 => {
+            generate_ed25519(password).map(|(s, p)| (s.into_bytes(), p.into_bytes()))
+        }
+    }
+}
+
 /// Generates an OpenPGP key; returns (secret armored TSK, public armored certificate).
 pub fn generate_openpgp(
     user_id: &str,

@@ -39,13 +39,17 @@ pub const SPEC_VERSION: &str = "0.1";
 /// CLIP-family and SigLIP image encoders as museums publish them.
 pub const UNIT_NORM_MODELS: &[&str] = &["clip", "siglip"];
 
+/// Findings listed per rule and file by default; the rest are counted.
+pub const DEFAULT_MAX_FINDINGS_PER_RULE: usize = 100;
+
 /// Validation settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Options {
     /// Read only the footer and schema (instant on any file size); record rules are skipped.
     pub metadata_only: bool,
-    /// Findings listed per rule; the rest are counted. `None`: list every finding.
+    /// Findings listed per rule; the rest are counted. `None`: list every finding. Default
+    /// [`DEFAULT_MAX_FINDINGS_PER_RULE`].
     pub max_findings_per_rule: Option<usize>,
     /// Lowercase substrings of model names whose vectors must be unit-norm (OE114).
     pub unit_norm_models: Vec<String>,
@@ -61,7 +65,7 @@ impl Default for Options {
     fn default() -> Self {
         Self {
             metadata_only: false,
-            max_findings_per_rule: Some(100),
+            max_findings_per_rule: Some(DEFAULT_MAX_FINDINGS_PER_RULE),
             unit_norm_models: UNIT_NORM_MODELS.iter().map(|s| (*s).to_owned()).collect(),
             unit_norm_tolerance: 1e-3,
             now: None,

@@ -3,84 +3,13 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oembeddings::convert::duckdb::DuckdbData;
-use oembeddings::convert::met::MetOptions;
-use oembeddings::convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
-use oembeddings::convert::{ConvertOptions, ConvertSummary, Format, convert};
+use oembeddings::VectorOutput;
+use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::met::MetOptions;
+use oembeddings_convert::s3vectors::{DEFAULT_NON_FILTERABLE, DistanceMetric, S3VectorsOptions};
+use oembeddings_convert::{ConvertOptions, ConvertSummary, Format, convert};
 
-use crate::output::{self, CliResult};
-
-/// Formats on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FormatArg {
-    /// Parquet in go-embeddingsdb's layout (default output; any accepted layout as input).
-    Parquet,
-    /// Parquet with FixedSizeList vectors and the ARROW:schema hint (Daft, LanceDB, datasets).
-    ParquetFixed,
-    /// go-embeddingsdb's JSON record, one per line (both ways).
-    Jsonl,
-    /// The Met's Hugging Face layout: objectID, embedding, model, dim (input only).
-    Met,
-    /// A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema.
-    Duckdb,
-    /// A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table.
-    Sqlite,
-    /// A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies.
-    S3vectors,
-    /// Qdrant points as JSON Lines, ids UUIDv5 of the record key.
-    Qdrant,
-}
-
-impl From<FormatArg> for Format {
-    fn from(f: FormatArg) -> Self {
-        match f {
-            FormatArg::Parquet => Format::Parquet,
-            FormatArg::ParquetFixed => Format::ParquetFixed,
-            FormatArg::Jsonl => Format::Jsonl,
-            FormatArg::Met => Format::Met,
-            FormatArg::Duckdb => Format::Duckdb,
-            FormatArg::Sqlite => Format::Sqlite,
-            FormatArg::S3vectors => Format::S3vectors,
-            FormatArg::Qdrant => Format::Qdrant,
-        }
-    }
-}
-
-/// Vector layouts of Parquet output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum VectorLayoutArg {
-    /// Variable-length lists, as go-embeddingsdb writes.
-    Go,
-    /// FixedSizeList with the ARROW:schema hint; every vector must have the same length.
-    Fixed,
-}
-
-/// Distance metrics of an S3 Vectors index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DistanceArg {
-    /// Cosine distance (zero vectors are refused).
-    Cosine,
-    /// Euclidean distance.
-    Euclidean,
-}
-
-/// Formats of a DuckDB export's rows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum DuckdbDataArg {
-    /// embeddings.parquet: smaller, faster, exact.
-    Parquet,
-    /// embeddings.csv: what go-embeddingsdb's server imports.
-    Csv,
-}
-
-/// Summary formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SummaryFormat {
-    /// One line for people on stderr, skipped records listed.
-    Text,
-    /// One JSON object on stdout.
-    Json,
-}
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Convert records between the formats publishers and vector stores use.
 ///
@@ -114,14 +43,14 @@ pub struct Args {
     /// The file (or, for duckdb and s3vectors, the directory) to write.
     output: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value = "parquet")]
-    to: FormatArg,
+    #[arg(long, value_enum, default_value_t = Format::Parquet)]
+    to: Format,
     /// Input format (detected from the contents when not given).
     #[arg(long, value_enum)]
-    from: Option<FormatArg>,
+    from: Option<Format>,
     /// Vector layout of Parquet output (fixed is the same as --to parquet-fixed).
     #[arg(long, value_enum)]
-    vector_layout: Option<VectorLayoutArg>,
+    vector_layout: Option<VectorOutput>,
     /// Do not write statistics into Parquet output's footer.
     #[arg(long)]
     no_statistics: bool,
@@ -131,13 +60,13 @@ pub struct Args {
     /// Replace an existing, non-empty output directory (duckdb, s3vectors).
     #[arg(long)]
     force: bool,
-    /// How to print the summary.
-    #[arg(long, value_enum, default_value = "text")]
-    format: SummaryFormat,
+    // The summary: text on stderr (skipped records listed), or JSON on stdout.
+    #[command(flatten)]
+    format: FormatArgs,
     /// DuckDB output: the rows as Parquet, or as CSV (embeddings.csv), which
     /// go-embeddingsdb's server looks for when it imports a directory.
-    #[arg(long, value_enum, default_value = "parquet")]
-    duckdb_data: DuckdbDataArg,
+    #[arg(long, value_enum, default_value_t = DuckdbData::Parquet)]
+    duckdb_data: DuckdbData,
 
     /// Met input: the records' provider.
     #[arg(long, default_value = "metmuseum", help_heading = "Met input")]
@@ -187,10 +116,10 @@ pub struct Args {
     #[arg(
         long,
         value_enum,
-        default_value = "cosine",
+        default_value_t = DistanceMetric::Cosine,
         help_heading = "S3 Vectors output"
     )]
-    s3_distance: DistanceArg,
+    s3_distance: DistanceMetric,
     /// S3 Vectors output: metadata keys stored but not filterable, comma-separated (at most
     /// 10; default: subject_title, subject_creditline, subject_url, depiction_url, preview,
     /// provider_url).
@@ -215,15 +144,13 @@ fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String>
 
 pub fn run(args: &Args) -> CliResult {
     let to = match (args.vector_layout, args.to) {
-        (Some(VectorLayoutArg::Fixed), FormatArg::Parquet) => Format::ParquetFixed,
-        (Some(VectorLayoutArg::Go), FormatArg::ParquetFixed) => Format::Parquet,
-        (Some(_), FormatArg::Parquet | FormatArg::ParquetFixed) | (None, _) => args.to.into(),
+        (Some(VectorOutput::FixedSizeList), Format::Parquet) => Format::ParquetFixed,
+        (Some(VectorOutput::Go), Format::ParquetFixed) => Format::Parquet,
+        (Some(_), Format::Parquet | Format::ParquetFixed) | (None, _) => args.to,
         (Some(_), other) => {
-            return Err(format!(
-                "--vector-layout applies to Parquet output, not --to {}",
-                Format::from(other)
-            )
-            .into());
+            return Err(
+                format!("--vector-layout applies to Parquet output, not --to {other}").into(),
+            );
         }
     };
     let mut templates = pairs("template", &args.template)?;
@@ -242,10 +169,7 @@ pub fn run(args: &Args) -> CliResult {
     met.metadata = args.met_metadata.clone();
     met.metadata_key = args.met_key.clone();
     met.columns = pairs("met-column", &args.met_column)?;
-    let mut s3 = S3VectorsOptions::default().with_distance(match args.s3_distance {
-        DistanceArg::Cosine => DistanceMetric::Cosine,
-        DistanceArg::Euclidean => DistanceMetric::Euclidean,
-    });
+    let mut s3 = S3VectorsOptions::default().with_distance(args.s3_distance);
     s3.bucket = args.s3_bucket.clone();
     s3.index = args.s3_index.clone();
     s3 = s3.with_non_filterable(match &args.s3_non_filterable {
@@ -262,12 +186,9 @@ pub fn run(args: &Args) -> CliResult {
         .with_statistics(!args.no_statistics)
         .with_met(met)
         .with_s3vectors(s3)
-        .with_duckdb_data(match args.duckdb_data {
-            DuckdbDataArg::Parquet => DuckdbData::Parquet,
-            DuckdbDataArg::Csv => DuckdbData::Csv,
-        });
+        .with_duckdb_data(args.duckdb_data);
     if let Some(from) = args.from {
-        options = options.with_from(from.into());
+        options = options.with_from(from);
     }
     let mut bar: Option<indicatif::ProgressBar> = None;
     let result = convert(&args.input, &args.output, &options, &mut |done, total| {
@@ -282,18 +203,18 @@ pub fn run(args: &Args) -> CliResult {
     }
     let summary = result.map_err(|e| -> output::CliError {
         match e {
-            oembeddings::convert::ConvertError::Record { .. } => {
+            oembeddings_convert::ConvertError::Record { .. } => {
                 format!("{e} (--skip-invalid skips such records)").into()
             }
             other => other.into(),
         }
     })?;
-    report(&summary, args.format)?;
+    report(&summary, &args.format)?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn report(summary: &ConvertSummary, format: SummaryFormat) -> Result<(), output::CliError> {
-    if format == SummaryFormat::Json {
+fn report(summary: &ConvertSummary, format: &FormatArgs) -> Result<(), output::CliError> {
+    if format.is_json() {
         return output::json(summary);
     }
     for skip in &summary.skips {

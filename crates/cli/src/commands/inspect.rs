@@ -7,7 +7,7 @@ use oembeddings::ParquetSource;
 use oembeddings::inspect::Inspection;
 use oembeddings::layout::{AttributesLayout, VectorLayout};
 
-use crate::output::{self, CliResult};
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Show a file's layout, record count, row groups, column sizes and footer key/values.
 ///
@@ -18,9 +18,8 @@ use crate::output::{self, CliResult};
 pub struct Args {
     /// The Parquet file.
     file: PathBuf,
-    /// Print one JSON object instead of text.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArgs,
     /// Show footer values in full (text output cuts long values).
     #[arg(long)]
     full: bool,
@@ -29,7 +28,7 @@ pub struct Args {
 pub fn run(args: &Args) -> CliResult {
     let source = ParquetSource::open(&args.file)?;
     let inspection = Inspection::of(&source);
-    if args.json {
+    if args.format.is_json() {
         output::json(&inspection)?;
     } else {
         print_text(&inspection, args.full);

@@ -8,7 +8,7 @@ use oembeddings_sign::SignError;
 use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::{self, describe};
 
-use crate::output::{self, CliResult};
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Generate a signing key: an OpenPGP certificate (for gpg, sqv and go-embeddingsdb's record
 /// signatures) or an Ed25519 key in minisign's format.
@@ -50,13 +50,13 @@ pub fn password(file: Option<&Path>) -> Result<Option<String>, output::CliError>
 
 pub fn keygen(args: &KeygenArgs) -> CliResult {
     let password = password(args.password_file.as_deref())?;
-    let (secret, public) = if args.openpgp {
-        let userid = args.userid.as_deref().unwrap_or_default();
-        keys::generate_openpgp(userid, password.as_deref())?
+    let kind = if args.openpgp {
+        keys::KeyKind::OpenPgp
     } else {
-        let (s, p) = keys::generate_ed25519(password.as_deref())?;
-        (s.into_bytes(), p.into_bytes())
+        keys::KeyKind::Ed25519
     };
+    let userid = args.userid.as_deref().unwrap_or_default();
+    let (secret, public) = keys::generate(kind, userid, password.as_deref())?;
     let files =
         write_key_pair(&args.output, &secret, &public, args.force).map_err(|e| match &e {
             SignError::Io { source, .. } if source.kind() == ErrorKind::AlreadyExists => {
@@ -85,9 +85,8 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
 pub struct ShowArgs {
     /// A secret or public key file (OpenPGP or minisign).
     file: PathBuf,
-    /// Print a JSON object.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArgs,
 }
 
 /// Work with key files.
@@ -101,7 +100,7 @@ pub fn key(command: &KeyCommand) -> CliResult {
     match command {
         KeyCommand::Show(args) => {
             let d = describe(&args.file)?;
-            if args.json {
+            if args.format.is_json() {
                 output::json(&d)?;
             } else {
                 println!("algorithm    {}", d.algorithm);

@@ -7,7 +7,7 @@ use oembeddings::name::{self, FileName, NameMismatch};
 use oembeddings::{ParquetSource, Statistics};
 use serde::Serialize;
 
-use crate::output::{self, CliResult};
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Check a file's name against the convention and its contents, and suggest one.
 ///
@@ -34,9 +34,8 @@ pub struct Args {
     /// of the newest record).
     #[arg(long, value_parser = parse_date)]
     date: Option<time::Date>,
-    /// Print a JSON object instead of text.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArgs,
 }
 
 fn parse_date(s: &str) -> Result<time::Date, String> {
@@ -93,7 +92,7 @@ pub fn run(args: &Args) -> CliResult {
         suggestion,
     };
     let failed = !report.conventional || report.mismatches.iter().any(NameMismatch::is_error);
-    if args.json {
+    if args.format.is_json() {
         output::json(&report)?;
     } else {
         let shown = file.display();

@@ -14,12 +14,11 @@ use crate::output::CliResult;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Which schema.
-    #[arg(value_parser = ["record", "attributes", "statistics"])]
-    document: String,
+    #[arg(value_enum)]
+    document: Document,
 }
 
 pub fn run(args: &Args) -> CliResult {
-    let document = Document::from_name(&args.document).ok_or("unknown document")?;
-    print!("{}", document.schema_text());
+    print!("{}", args.document.schema_text());
     Ok(ExitCode::SUCCESS)
 }

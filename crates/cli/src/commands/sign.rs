@@ -4,32 +4,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oembeddings_sign::{
-    PublicKey, RecordVerifyOptions, SecretKey, VerifyReport, compatible, file, keys, native,
-    release,
+    Profile, PublicKey, RecordVerifyOptions, SecretKey, VerifyReport, compatible, file, keys,
+    native, release,
 };
 
 use crate::commands::keys::password;
-use crate::output::{self, CliResult};
-
-/// Record signature profiles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Profile {
-    /// Ours: per-record signatures plus a signed manifest; detects deleted, added, reordered
-    /// and moved records. Ed25519 or OpenPGP keys.
-    Native,
-    /// go-embeddingsdb's: OpenPGP signatures over each record's Go JSON, in
-    /// {root}-signatures.parquet.
-    Compatible,
-}
-
-/// Output formats of verification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// For people.
-    Text,
-    /// One JSON object with counts (valid, invalid, missing, extra) and problems.
-    Json,
-}
+use crate::output::{self, CliResult, FormatArgs, ReportFormat};
 
 /// Sign a file, or each of its records.
 ///
@@ -50,7 +30,7 @@ pub struct SignArgs {
     #[arg(long)]
     records: bool,
     /// Record signature profile.
-    #[arg(long, value_enum, default_value = "native", requires = "records")]
+    #[arg(long, value_enum, default_value_t = Profile::Native, requires = "records")]
     profile: Profile,
 }
 
@@ -120,6 +100,7 @@ pub fn sign(args: &SignArgs) -> CliResult {
                 signed.public_key.display()
             ));
         }
+        other => return Err(format!("--profile {other}: cannot sign records").into()),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -160,15 +141,14 @@ pub struct VerifyArgs {
     /// record verifies in order (a converted or re-written file).
     #[arg(long, requires = "records")]
     allow_rewritten: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArgs,
 }
 
-fn print(report: &VerifyReport, format: Format) -> CliResult {
-    match format {
-        Format::Text => print!("{}", report.to_text()),
-        Format::Json => output::json(report)?,
+fn print(report: &VerifyReport, format: &FormatArgs) -> CliResult {
+    match format.get() {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => output::json(report)?,
     }
     Ok(if report.ok {
         ExitCode::SUCCESS
@@ -181,19 +161,16 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
     let key = PublicKey::load(&args.key, args.fingerprint.as_deref())?;
     let Some(records) = &args.records else {
         let report = file::verify_file(&args.file, &key, args.signature.as_deref())?;
-        return print(&report, args.format);
+        return print(&report, &args.format);
     };
     let mut options = RecordVerifyOptions::default();
-    options.profile = args.profile.map(|p| match p {
-        Profile::Native => oembeddings_sign::Profile::Native,
-        Profile::Compatible => oembeddings_sign::Profile::Compatible,
-    });
+    options.profile = args.profile;
     options.sidecar = records.clone();
     options.manifest = args.manifest.clone();
     options.allow_missing = args.allow_missing;
     options.allow_rewritten = args.allow_rewritten;
     let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
-    print(&report, args.format)
+    print(&report, &args.format)
 }
 
 /// Sign or verify a whole release directory.
@@ -217,9 +194,8 @@ pub enum ReleaseCommand {
         /// With a keyring: the certificate to trust.
         #[arg(long, value_name = "FPR")]
         fingerprint: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        #[command(flatten)]
+        format: FormatArgs,
     },
 }
 
@@ -244,7 +220,7 @@ pub fn release(command: &ReleaseCommand) -> CliResult {
         } => {
             let key = PublicKey::load(key, fingerprint.as_deref())?;
             let report = release::verify_release(dir, &key)?;
-            print(&report, *format)
+            print(&report, format)
         }
     }
 }

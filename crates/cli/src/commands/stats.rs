@@ -8,7 +8,7 @@ use oembeddings::append::append_statistics;
 use oembeddings::stats::is_statistics_key;
 use oembeddings::{ParquetSource, Statistics};
 
-use crate::output::{self, CliResult};
+use crate::output::{self, CliResult, FormatArgs};
 
 /// Gather a file's statistics (the go-embeddingsdb footer keys plus oembeddings' own).
 ///
@@ -18,7 +18,8 @@ use crate::output::{self, CliResult};
 /// milliseconds on files of any size. -o OUT writes a copy with the new footer instead.
 ///
 /// Statistics read the provider, model and created columns and each model's first vector
-/// only; `oembeddings validate` checks that every vector of a model has that length.
+/// only; `oembeddings validate` checks that every vector of a model has that length. As JSON
+/// they are one flat object of key -> value.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The Parquet file.
@@ -29,15 +30,14 @@ pub struct Args {
     /// With --append: write a copy with the new footer to OUT and leave FILE unchanged.
     #[arg(short, long, value_name = "OUT", requires = "append")]
     output: Option<PathBuf>,
-    /// Print a flat JSON object of key -> value.
-    #[arg(long)]
-    json: bool,
+    #[command(flatten)]
+    format: FormatArgs,
 }
 
 pub fn run(args: &Args) -> CliResult {
     if args.append {
         let summary = append_statistics(&args.file, args.output.as_deref())?;
-        if args.json {
+        if args.format.is_json() {
             output::json(&summary.statistics.key_value_map())?;
         }
         if summary.unchanged {
@@ -70,7 +70,7 @@ pub fn run(args: &Args) -> CliResult {
         .collect();
     let statistics = Statistics::gather(source)?;
     let computed = statistics.key_value_map();
-    if args.json {
+    if args.format.is_json() {
         output::json(&computed)?;
     } else {
         let width = statistics

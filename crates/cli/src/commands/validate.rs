@@ -3,18 +3,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use oembeddings_validate::{Options, Report, Rule, RuleDescription, validate_with_progress};
+use oembeddings_validate::{
+    DEFAULT_MAX_FINDINGS_PER_RULE, Options, Report, Rule, RuleDescription, validate_with_progress,
+};
 
-use crate::output::{self, CliResult};
-
-/// Output formats of `validate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// For people: one line per finding, then a summary line per file.
-    Text,
-    /// For machines: one JSON object for the whole run.
-    Json,
-}
+use crate::output::{self, CliResult, FormatArgs, ReportFormat};
 
 /// Check files against the OEmbeddings specification (spec/oembeddings.md).
 ///
@@ -32,9 +25,8 @@ pub struct Args {
     /// The Parquet files.
     #[arg(required_unless_present = "rules")]
     files: Vec<PathBuf>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    #[command(flatten)]
+    format: FormatArgs,
     /// Read only the footer and schema; skip the record rules.
     #[arg(long)]
     metadata_only: bool,
@@ -42,7 +34,7 @@ pub struct Args {
     #[arg(long)]
     strict: bool,
     /// List at most N findings per rule and file, counting the rest (0: list all).
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_FINDINGS_PER_RULE)]
     max_errors: usize,
     /// Model name parts (case-insensitive) whose vectors must be unit-norm (OE114); repeat
     /// the option for several. Default: clip, siglip.
@@ -55,7 +47,7 @@ pub struct Args {
 
 pub fn run(args: &Args) -> CliResult {
     if args.rules {
-        return list_rules(args.format);
+        return list_rules(args.format.get());
     }
     let mut options = Options::default()
         .with_metadata_only(args.metadata_only)
@@ -74,9 +66,9 @@ pub fn run(args: &Args) -> CliResult {
         files.push(report);
     }
     let report = Report::new(files);
-    match args.format {
-        Format::Text => print!("{}", report.to_text()),
-        Format::Json => output::json(&report)?,
+    match args.format.get() {
+        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Json => output::json(&report)?,
     }
     Ok(if report.fails(args.strict) {
         ExitCode::from(1)
@@ -85,13 +77,13 @@ pub fn run(args: &Args) -> CliResult {
     })
 }
 
-fn list_rules(format: Format) -> CliResult {
+fn list_rules(format: ReportFormat) -> CliResult {
     match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let rules: Vec<RuleDescription> = Rule::ALL.iter().map(|&r| r.into()).collect();
             output::json(&rules)?;
         }
-        Format::Text => {
+        ReportFormat::Text => {
             for rule in Rule::ALL {
                 println!(
                     "{}  {:7}  §{:4} {}",

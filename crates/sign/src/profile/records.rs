@@ -19,6 +19,15 @@ pub enum Profile {
     Compatible,
 }
 
+oembeddings::named_enum!(Profile, "profile",
+    Native => "native",
+        "Ours: per-record signatures plus a signed manifest; detects deleted, added, reordered \
+         and moved records. Ed25519 or OpenPGP keys";
+    Compatible => "compatible",
+        "go-embeddingsdb's: OpenPGP signatures over each record's Go JSON, in \
+         {root}-signatures.parquet";
+);
+
 impl Profile {
     /// The profile of `data`'s signatures: `named` if given; else that of `sidecar`, from
     /// its columns; else native when the manifest exists, compatible when the Go tool's

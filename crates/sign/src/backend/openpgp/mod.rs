@@ -215,7 +215,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Formats a (possibly anyhow) error on one line, causes joined by ": ".
 fn one_line<E: fmt::Display>(e: E) -> String {
-    format!("{e:#}").replace('\n', " ")
+    oembeddings::error::one_line(&format!("{e:#}"))
 }
 
 /// Formats a time as `YYYY-MM-DDTHH:MM:SSZ` (UTC, RFC 3339).

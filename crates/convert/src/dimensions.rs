@@ -31,15 +31,17 @@ impl Dimensions {
     }
 
     /// The dimension, once a record has been admitted.
+    #[cfg(feature = "sqlite")]
     pub(crate) fn get(&self) -> Option<usize> {
         self.value
     }
 
     /// The dimension, or the error of an output that got no record and so cannot declare
     /// its vector column.
-    pub(crate) fn required(&self, output: &std::path::Path) -> Result<usize, super::ConvertError> {
+    #[cfg(any(feature = "duckdb", feature = "s3vectors", feature = "sqlite"))]
+    pub(crate) fn required(&self, output: &std::path::Path) -> Result<usize, crate::ConvertError> {
         self.value.ok_or_else(|| {
-            super::ConvertError::Options(format!(
+            crate::ConvertError::Options(format!(
                 "{}: no records to write; {} needs at least one vector to know its dimension",
                 output.display(),
                 self.target

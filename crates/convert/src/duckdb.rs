@@ -30,12 +30,12 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
-use super::dimensions::Dimensions;
-use super::{ConvertError, OutputDir, Sink};
-use crate::batch::{Batch, vector_element_field};
-use crate::gojson;
-use crate::json::write_attributes;
-use crate::record::RecordRef;
+use crate::dimensions::Dimensions;
+use crate::{ConvertError, OutputDir, Sink};
+use oembeddings::batch::{Batch, vector_element_field};
+use oembeddings::gojson;
+use oembeddings::json::write_attributes;
+use oembeddings::record::RecordRef;
 
 /// The table go-embeddingsdb's DuckDB database keeps its records in.
 pub const TABLE: &str = "embeddings";
@@ -59,6 +59,11 @@ pub enum DuckdbData {
     /// `embeddings.csv`, which go-embeddingsdb's server looks for.
     Csv,
 }
+
+oembeddings::named_enum!(DuckdbData, "DuckDB data format",
+    Parquet => "parquet", "embeddings.parquet: smaller, faster, exact";
+    Csv => "csv", "embeddings.csv: what go-embeddingsdb's server imports";
+);
 
 impl DuckdbData {
     fn file(self) -> &'static str {
@@ -161,7 +166,7 @@ impl DuckdbSink {
             rows,
             line: Vec::new(),
             dimensions: Dimensions::new("a DuckDB FLOAT[N] column"),
-            lastmodified: super::now_unix(),
+            lastmodified: crate::now_unix(),
             attributes: Vec::new(),
         })
     }
@@ -280,7 +285,7 @@ impl Sink for DuckdbSink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
         if self.data == DuckdbData::Csv {
             // Text cannot carry them exactly; Parquet can.
-            super::jsonl::non_finite(record.embeddings)?;
+            crate::jsonl::non_finite(record.embeddings)?;
         }
         self.dimensions.admit(record.embeddings.len())
     }

@@ -2,10 +2,10 @@
 
 use std::path::Path;
 
-use super::{ConvertError, Sink, dimensions::Dimensions};
-use crate::batch::Batch;
-use crate::record::RecordRef;
-use crate::write::{VectorOutput, WriteOptions, Writer};
+use crate::{ConvertError, Sink, dimensions::Dimensions};
+use oembeddings::batch::Batch;
+use oembeddings::record::RecordRef;
+use oembeddings::write::{VectorOutput, WriteOptions, Writer};
 
 pub(crate) struct ParquetSink {
     writer: Writer,

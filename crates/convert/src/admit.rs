@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use arrow_array::BooleanArray;
 use serde::Serialize;
 
-use super::{ConvertError, Sink};
-use crate::batch::Batch;
+use crate::{ConvertError, Sink};
+use oembeddings::batch::Batch;
 
 /// A record that was not written.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -31,6 +31,20 @@ impl Skip {
 
 /// Rule: a second record with the key of an earlier one.
 pub const DUPLICATE_KEY: &str = "duplicate-key";
+
+/// Rule: two records format to the same key string (`("a-b", "c")` and `("a", "b-c")`), which
+/// a store that keys vectors by that string cannot tell apart.
+#[cfg(any(feature = "s3vectors", feature = "qdrant"))]
+pub const KEY_COLLISION: &str = "key-collision";
+
+/// Writes `key`'s string form into `buffer` (reused: no allocation per record).
+#[cfg(any(feature = "s3vectors", feature = "qdrant"))]
+pub(crate) fn key_text<'b>(buffer: &'b mut String, key: &oembeddings::RecordKey<'_>) -> &'b str {
+    use std::fmt::Write as _;
+    buffer.clear();
+    let _ = write!(buffer, "{key}");
+    buffer
+}
 
 pub(crate) struct Admission {
     input: PathBuf,

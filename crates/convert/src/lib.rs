@@ -1,3 +1,5 @@
+//! # oembeddings-convert
+//!
 //! Conversion between records files and the formats publishers and vector stores use.
 //!
 //! [`convert`] streams records from a source ([`Format::Parquet`], [`Format::Jsonl`] or the
@@ -8,17 +10,35 @@
 //! input, the row and the key, or with [`ConvertOptions::skip_invalid`] is skipped and
 //! listed. The output appears only when the whole conversion succeeded.
 //!
-//! One module per foreign format: [`jsonl`], [`met`], [`duckdb`], [`sqlite`] (feature
-//! `sqlite`), [`s3vectors`], [`qdrant`].
+//! One module per foreign format. go-embeddingsdb's own formats, Parquet (both vector
+//! layouts) and JSON Lines ([`jsonl`]), are always built; each foreign store or layout is
+//! behind a cargo feature of its own, all on by default:
+//!
+//! | feature     | format                | module          | adds                        |
+//! |-------------|-----------------------|-----------------|-----------------------------|
+//! | `met`       | [`Format::Met`] input | `met`           | `csv` (metadata joins)      |
+//! | `duckdb`    | [`Format::Duckdb`]    | `duckdb`        |                             |
+//! | `sqlite`    | [`Format::Sqlite`]    | `sqlite`        | rusqlite and sqlite-vec (C) |
+//! | `s3vectors` | [`Format::S3vectors`] | `s3vectors`     |                             |
+//! | `qdrant`    | [`Format::Qdrant`]    | `qdrant`        | `uuid`                      |
+//!
+//! A format whose feature is off keeps its name (it parses and prints) but converting to
+//! or from it fails with [`ConvertError::NotBuilt`]. The `clap` feature (off by default)
+//! implements `clap::ValueEnum` for [`Format`], `s3vectors::DistanceMetric` and
+//! `duckdb::DuckdbData`, so that a command line uses these names as they are.
 
 mod admit;
 mod dimensions;
+#[cfg(feature = "duckdb")]
 pub mod duckdb;
 pub mod jsonl;
+#[cfg(feature = "met")]
 pub mod met;
 mod output;
 mod parquet;
+#[cfg(feature = "qdrant")]
 pub mod qdrant;
+#[cfg(feature = "s3vectors")]
 pub mod s3vectors;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
@@ -29,18 +49,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::ParquetSource;
-use crate::batch::Batch;
-use crate::read::{Narrowing, ReadError, ReadOptions, Reader};
-use crate::record::RecordRef;
-use crate::write::{VectorOutput, WriteError};
+use oembeddings::ParquetSource;
+use oembeddings::batch::Batch;
+use oembeddings::read::{Narrowing, ReadError, ReadOptions, Reader};
+use oembeddings::record::RecordRef;
+use oembeddings::write::{VectorOutput, WriteError};
 
 pub use admit::Skip;
 pub use output::OutputDir;
 
 /// A format [`convert`] reads or writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
     /// Parquet in go-embeddingsdb's layout (or, as input, any layout the reader accepts).
@@ -61,33 +80,21 @@ pub enum Format {
     Qdrant,
 }
 
+oembeddings::named_enum!(Format, "format",
+    Parquet => "parquet",
+        "Parquet in go-embeddingsdb's layout (default output; any accepted layout as input)";
+    ParquetFixed => "parquet-fixed",
+        "Parquet with FixedSizeList vectors and the ARROW:schema hint (Daft, LanceDB, datasets)";
+    Jsonl => "jsonl", "go-embeddingsdb's JSON record, one per line (both ways)";
+    Met => "met", "The Met's Hugging Face layout: objectID, embedding, model, dim (input only)";
+    Duckdb => "duckdb",
+        "A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema";
+    Sqlite => "sqlite", "A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table";
+    S3vectors => "s3vectors", "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies";
+    Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key";
+);
+
 impl Format {
-    /// Every format, in the order the documentation lists them.
-    pub const ALL: [Format; 8] = [
-        Format::Parquet,
-        Format::ParquetFixed,
-        Format::Jsonl,
-        Format::Met,
-        Format::Duckdb,
-        Format::Sqlite,
-        Format::S3vectors,
-        Format::Qdrant,
-    ];
-
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Parquet => "parquet",
-            Format::ParquetFixed => "parquet-fixed",
-            Format::Jsonl => "jsonl",
-            Format::Met => "met",
-            Format::Duckdb => "duckdb",
-            Format::Sqlite => "sqlite",
-            Format::S3vectors => "s3vectors",
-            Format::Qdrant => "qdrant",
-        }
-    }
-
     /// Whether [`convert`] can read this format.
     pub fn is_input(self) -> bool {
         matches!(
@@ -99,6 +106,30 @@ impl Format {
     /// Whether [`convert`] can write this format.
     pub fn is_output(self) -> bool {
         self != Format::Met
+    }
+
+    /// The cargo feature of this crate that builds the format, if it is not always built.
+    pub fn feature(self) -> Option<&'static str> {
+        match self {
+            Format::Parquet | Format::ParquetFixed | Format::Jsonl => None,
+            Format::Met => Some("met"),
+            Format::Duckdb => Some("duckdb"),
+            Format::Sqlite => Some("sqlite"),
+            Format::S3vectors => Some("s3vectors"),
+            Format::Qdrant => Some("qdrant"),
+        }
+    }
+
+    /// Whether this build can convert to or from the format (its [`Format::feature`] is on).
+    pub fn is_built(self) -> bool {
+        match self {
+            Format::Parquet | Format::ParquetFixed | Format::Jsonl => true,
+            Format::Met => cfg!(feature = "met"),
+            Format::Duckdb => cfg!(feature = "duckdb"),
+            Format::Sqlite => cfg!(feature = "sqlite"),
+            Format::S3vectors => cfg!(feature = "s3vectors"),
+            Format::Qdrant => cfg!(feature = "qdrant"),
+        }
     }
 
     /// Whether the output is a directory rather than a file.
@@ -118,7 +149,7 @@ impl Format {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
-            Some("parquet") if !met::is_met_file(path)? => return Ok(Format::Parquet),
+            Some("parquet") if !is_met_file(path)? => return Ok(Format::Parquet),
             _ => {}
         }
         let io = |source| ConvertError::Io {
@@ -137,7 +168,7 @@ impl Format {
         }
         let head = &head[..filled];
         if head.starts_with(b"PAR1") {
-            return Ok(if met::is_met_file(path)? {
+            return Ok(if is_met_file(path)? {
                 Format::Met
             } else {
                 Format::Parquet
@@ -156,20 +187,14 @@ impl Format {
     }
 }
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown format {s:?}"))
+/// Whether `path` holds the Met's layout; never, in a build without the `met` feature.
+fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
+    #[cfg(feature = "met")]
+    return met::is_met_file(path);
+    #[cfg(not(feature = "met"))]
+    {
+        let _ = path;
+        Ok(false)
     }
 }
 
@@ -188,10 +213,13 @@ pub struct ConvertOptions {
     /// Write statistics into Parquet output's footer.
     pub statistics: bool,
     /// How records are made from the Met's layout.
+    #[cfg(feature = "met")]
     pub met: met::MetOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
+    #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
     /// The rows of a DuckDB export: Parquet, or CSV for go-embeddingsdb's server.
+    #[cfg(feature = "duckdb")]
     pub duckdb_data: duckdb::DuckdbData,
 }
 
@@ -204,13 +232,17 @@ impl ConvertOptions {
             skip_invalid: false,
             force: false,
             statistics: true,
+            #[cfg(feature = "met")]
             met: met::MetOptions::default(),
+            #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
+            #[cfg(feature = "duckdb")]
             duckdb_data: duckdb::DuckdbData::default(),
         }
     }
 
     /// Sets the format of a DuckDB export's rows.
+    #[cfg(feature = "duckdb")]
     pub fn with_duckdb_data(mut self, data: duckdb::DuckdbData) -> Self {
         self.duckdb_data = data;
         self
@@ -241,12 +273,14 @@ impl ConvertOptions {
     }
 
     /// Sets how records are made from the Met's layout.
+    #[cfg(feature = "met")]
     pub fn with_met(mut self, met: met::MetOptions) -> Self {
         self.met = met;
         self
     }
 
     /// Sets the S3 Vectors options.
+    #[cfg(feature = "s3vectors")]
     pub fn with_s3vectors(mut self, s3vectors: s3vectors::S3VectorsOptions) -> Self {
         self.s3vectors = s3vectors;
         self
@@ -287,6 +321,14 @@ pub enum ConvertError {
         format: Format,
         /// `read` or `written`.
         direction: &'static str,
+    },
+    /// The format's cargo feature was off when this program was built.
+    #[error("{format} is not built into this program (feature {feature:?} of oembeddings-convert)")]
+    NotBuilt {
+        /// The format.
+        format: Format,
+        /// The cargo feature that builds it.
+        feature: &'static str,
     },
     /// A line, row or file of the input is malformed.
     #[error("{}: {location}: {message}", path.display())]
@@ -428,13 +470,17 @@ fn open_source(
     from: Format,
     options: &ConvertOptions,
 ) -> Result<Box<dyn Source>, ConvertError> {
+    #[cfg(not(feature = "met"))]
+    let _ = options;
     Ok(match from {
         Format::Parquet | Format::ParquetFixed => {
             let reader = ParquetSource::open(input)?.records(&ReadOptions::default())?;
             Box::new(ParquetInput { reader })
         }
         Format::Jsonl => Box::new(jsonl::JsonlReader::open(input)?),
+        #[cfg(feature = "met")]
         Format::Met => Box::new(met::MetReader::open(input, &options.met)?),
+        other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
                 format: other,
@@ -461,6 +507,7 @@ fn open_sink(
             options.statistics,
         )?),
         Format::Jsonl => Box::new(jsonl::JsonlSink::create(output)?),
+        #[cfg(feature = "duckdb")]
         Format::Duckdb => Box::new(duckdb::DuckdbSink::create(
             output,
             options.force,
@@ -468,12 +515,15 @@ fn open_sink(
         )?),
         #[cfg(feature = "sqlite")]
         Format::Sqlite => Box::new(sqlite::SqliteSink::create(output)?),
+        #[cfg(feature = "s3vectors")]
         Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
             output,
             options.force,
             options.s3vectors.clone(),
         )?),
+        #[cfg(feature = "qdrant")]
         Format::Qdrant => Box::new(qdrant::QdrantSink::create(output)?),
+        other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
                 format: other,
@@ -481,6 +531,13 @@ fn open_sink(
             });
         }
     })
+}
+
+fn not_built(format: Format) -> ConvertError {
+    ConvertError::NotBuilt {
+        format,
+        feature: format.feature().unwrap_or_default(),
+    }
 }
 
 /// Converts `input` into `output`, streaming. `progress` is called with the number of
@@ -503,6 +560,13 @@ pub fn convert(
             format: options.to,
             direction: "written",
         });
+    }
+    // Before the input is opened: a store this build lacks is refused by its feature's name.
+    if from.is_input() && !from.is_built() {
+        return Err(not_built(from));
+    }
+    if !options.to.is_built() {
+        return Err(not_built(options.to));
     }
     if same_file(input, output) {
         return Err(ConvertError::Options(format!(
@@ -547,6 +611,7 @@ pub fn convert(
 }
 
 /// Now, in Unix seconds: the `lastmodified` that go-embeddingsdb's tables record.
+#[cfg(any(feature = "duckdb", feature = "sqlite"))]
 pub(crate) fn now_unix() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use oembeddings::convert::{ConvertError, ConvertOptions, Format, convert};
 use oembeddings::{Batch, Record, WriteOptions, Writer};
+use oembeddings_convert::{ConvertError, ConvertOptions, Format, convert};
 
 fn records(n: usize, dims: usize) -> Vec<Record> {
     let specials = [
@@ -129,6 +129,7 @@ fn refused_records_fail_with_their_row_or_are_listed() {
     assert_eq!(rules, vec![(6, "non-finite"), (8, "duplicate-key")]);
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn sqlite_output_answers_knn_queries() {
     let dir = tempfile::tempdir().unwrap();
@@ -142,7 +143,7 @@ fn sqlite_output_answers_knn_queries() {
         &mut |_, _| {},
     )
     .unwrap();
-    let connection = oembeddings::convert::sqlite::open(&db).unwrap();
+    let connection = oembeddings_convert::sqlite::open(&db).unwrap();
     let count: i64 = connection
         .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
         .unwrap();
@@ -182,4 +183,33 @@ fn formats_are_detected_from_contents() {
         Format::detect(&dir.path().join("b.txt")),
         Err(ConvertError::UnknownFormat { .. })
     ));
+}
+
+/// Run with `--no-default-features`: a store left out of the build is refused by the name of
+/// its feature, before the input is read and with nothing written.
+#[cfg(not(feature = "sqlite"))]
+#[test]
+fn formats_left_out_of_the_build_name_their_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    write(&dir.path().join("a.parquet"), &records(3, 4));
+    let db = dir.path().join("a.db");
+    let e = convert(
+        &dir.path().join("a.parquet"),
+        &db,
+        &ConvertOptions::new(Format::Sqlite),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        ConvertError::NotBuilt {
+            feature: "sqlite",
+            ..
+        }
+    ));
+    assert_eq!(
+        e.to_string(),
+        "sqlite is not built into this program (feature \"sqlite\" of oembeddings-convert)"
+    );
+    assert!(!db.exists());
 }

@@ -20,9 +20,9 @@ use arrow_schema::{DataType, Field};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
-use super::{ConvertError, Source};
-use crate::batch::{Batch, BatchBuilder};
-use crate::record::{Attributes, RecordRef};
+use crate::{ConvertError, Source};
+use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
 pub const COLUMNS: [&str; 4] = ["objectID", "embedding", "model", "dim"];

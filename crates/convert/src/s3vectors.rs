@@ -21,12 +21,14 @@ use std::collections::HashSet;
 use std::io::Write;
 use std::path::Path;
 
-use super::dimensions::Dimensions;
-use super::jsonl::non_finite;
-use super::{ConvertError, OutputDir, Sink};
-use crate::batch::Batch;
-use crate::gojson;
-use crate::record::RecordRef;
+pub use crate::admit::KEY_COLLISION;
+use crate::admit::key_text;
+use crate::dimensions::Dimensions;
+use crate::jsonl::non_finite;
+use crate::{ConvertError, OutputDir, Sink};
+use oembeddings::batch::Batch;
+use oembeddings::gojson;
+use oembeddings::record::RecordRef;
 
 /// At most this many vectors per `PutVectors` request.
 pub const MAX_VECTORS_PER_REQUEST: usize = 500;
@@ -57,8 +59,6 @@ pub const DEFAULT_NON_FILTERABLE: [&str; 6] = [
 
 /// Rule: the formatted key is too short or too long.
 pub const KEY_LENGTH_RULE: &str = "key-length";
-/// Rule: two records format to the same key.
-pub const KEY_COLLISION: &str = "key-collision";
 /// Rule: a zero vector under the cosine metric.
 pub const ZERO_VECTOR: &str = "zero-vector";
 /// Rule: metadata over a size or count limit.
@@ -75,15 +75,11 @@ pub enum DistanceMetric {
     Euclidean,
 }
 
-impl DistanceMetric {
-    /// The API's name for it.
-    pub fn name(self) -> &'static str {
-        match self {
-            DistanceMetric::Cosine => "cosine",
-            DistanceMetric::Euclidean => "euclidean",
-        }
-    }
-}
+// The names are the API's own.
+oembeddings::named_enum!(DistanceMetric, "distance metric",
+    Cosine => "cosine", "Cosine distance (zero vectors are refused)";
+    Euclidean => "euclidean", "Euclidean distance";
+);
 
 /// Where the vectors go and how the index is configured.
 #[derive(Debug, Clone)]
@@ -169,14 +165,6 @@ fn decimal_len(n: i64) -> usize {
         digits += 1;
     }
     sign + digits
-}
-
-/// Writes `key`'s string form into `buffer` (reused: no allocation per record).
-pub(crate) fn key_text<'b>(buffer: &'b mut String, key: &crate::RecordKey<'_>) -> &'b str {
-    use std::fmt::Write as _;
-    buffer.clear();
-    let _ = write!(buffer, "{key}");
-    buffer
 }
 
 /// Writes the request bodies.
@@ -376,7 +364,7 @@ impl Sink for S3VectorsSink {
         }
         // The formatted key, fingerprinted as a one-part identity: collisions of the
         // formatted form are what the service would see.
-        let hash = crate::RecordKey::new(key, "", "").fingerprint();
+        let hash = oembeddings::RecordKey::new(key, "", "").fingerprint();
         if self.keys.contains(&hash) {
             return Err((
                 KEY_COLLISION,

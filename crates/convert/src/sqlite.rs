@@ -19,12 +19,12 @@ use std::sync::Once;
 
 use rusqlite::{Connection, params};
 
-use super::dimensions::Dimensions;
-use super::{ConvertError, Sink};
-use crate::atomic::AtomicFile;
-use crate::batch::Batch;
-use crate::json::write_attributes;
-use crate::record::RecordRef;
+use crate::dimensions::Dimensions;
+use crate::{ConvertError, Sink};
+use oembeddings::atomic::AtomicFile;
+use oembeddings::batch::Batch;
+use oembeddings::json::write_attributes;
+use oembeddings::record::RecordRef;
 
 /// The records table (go-embeddingsdb's `records`).
 pub const RECORDS_TABLE: &str = "records";
@@ -118,7 +118,7 @@ impl SqliteSink {
             dimensions: Dimensions::within("a sqlite-vec float[N] column", 1..=MAX_DIMENSIONS),
             created_tables: false,
             next_id: 1,
-            lastmodified: super::now_unix(),
+            lastmodified: crate::now_unix(),
             blob: Vec::new(),
             attributes: Vec::new(),
         })

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
 
-use super::ConvertError;
-use crate::atomic::AtomicFile;
+use crate::ConvertError;
+use oembeddings::atomic::AtomicFile;
 
 /// A directory being filled under a temporary name next to its final path.
 ///

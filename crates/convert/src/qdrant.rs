@@ -17,15 +17,15 @@ use std::path::Path;
 
 use uuid::Uuid;
 
-use super::dimensions::Dimensions;
-use super::jsonl::non_finite;
-use super::output::LinesFile;
-use super::s3vectors::{KEY_COLLISION, key_text};
-use super::{ConvertError, Sink};
-use crate::batch::Batch;
-use crate::gojson;
-use crate::json::write_attributes;
-use crate::record::{RecordKey, RecordRef};
+use crate::admit::{KEY_COLLISION, key_text};
+use crate::dimensions::Dimensions;
+use crate::jsonl::non_finite;
+use crate::output::LinesFile;
+use crate::{ConvertError, Sink};
+use oembeddings::batch::Batch;
+use oembeddings::gojson;
+use oembeddings::json::write_attributes;
+use oembeddings::record::{RecordKey, RecordRef};
 
 /// The UUIDv5 namespace of point ids, `4a92e283-b815-585a-b3d1-2897e6ce27da`: itself the
 /// UUIDv5 of the URL `https://github.com/oembeddings/oembeddings/spec/record-key` in the
@@ -36,7 +36,7 @@ fn namespace() -> Uuid {
     NAMESPACE
 }
 
-/// The point id of a record: UUIDv5 of its key string in [`namespace`].
+/// The point id of a record: UUIDv5 of its key string in [`NAMESPACE`].
 pub fn point_id(key: &RecordKey<'_>) -> Uuid {
     Uuid::new_v5(&namespace(), key.to_string().as_bytes())
 }

@@ -1,6 +1,6 @@
 //! go-embeddingsdb's JSON record, one per line, both ways.
 //!
-//! Written byte for byte as Go's `encoding/json` marshals the record (see [`crate::json`]).
+//! Written byte for byte as Go's `encoding/json` marshals the record (see [`oembeddings::json`]).
 //! Read strictly: every field but `attributes` is required, unknown fields are errors (they
 //! would otherwise be dropped without a word), and each vector element is parsed straight to
 //! the nearest float32, so that the shortest form Go writes comes back bit for bit.
@@ -14,11 +14,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::output::LinesFile;
-use super::{ConvertError, Sink, Source};
-use crate::batch::{Batch, BatchBuilder};
-use crate::json::{AttributesJson, write_lines_parallel};
-use crate::record::{Attributes, RecordRef};
+use crate::output::LinesFile;
+use crate::{ConvertError, Sink, Source};
+use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::json::{AttributesJson, write_lines_parallel};
+use oembeddings::record::{Attributes, RecordRef};
 
 /// Rule: a NaN or infinite element, which JSON cannot carry (never written as `null`).
 pub const NON_FINITE: &str = "non-finite";
@@ -225,7 +225,7 @@ impl JsonlSink {
         Ok(Self {
             output: LinesFile::create(path)?,
             buffer: Vec::new(),
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: oembeddings::pipeline::cores(),
         })
     }
 }
