@@ -20,8 +20,6 @@ use bytes::{Bytes, BytesMut};
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, Length};
 
-use crate::pipeline::Feed;
-
 /// Sees every byte of the file a [`Reader`](super::Reader) reads, exactly once, in order,
 /// from its first byte to its last (see [`ReadOptions::with_observer`](super::ReadOptions::with_observer)).
 ///
@@ -31,13 +29,6 @@ pub trait FileObserver: Send + Sync {
     /// The file's next bytes, which follow those observed before (the first start at offset
     /// 0). Returns false when the observer can take no more; the read then fails.
     fn observe(&self, bytes: Bytes) -> bool;
-}
-
-/// The bytes go to another stage of a pipeline (see [`crate::pipeline::Background`]).
-impl FileObserver for Feed<Bytes> {
-    fn observe(&self, bytes: Bytes) -> bool {
-        self.send(bytes)
-    }
 }
 
 /// Bytes read at a time, at most. Pages (about 1 MiB) that straddle two chunks are copied
