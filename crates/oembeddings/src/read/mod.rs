@@ -33,7 +33,7 @@ pub(crate) use normalize::Normalizer;
 pub use normalize::{ArrowNormalizer, NormalizeError};
 pub use options::ReadOptions;
 pub use reader::Reader;
-pub use sequential::FileObserver;
+pub use sequential::{FileObserver, OBSERVED_PIECE};
 pub use source::ParquetSource;
 
 /// Footer key under which Arrow writers store their schema.

@@ -8,7 +8,6 @@ use std::io::{self, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use bytes::Bytes;
 use oembeddings::FileObserver;
 use oembeddings::pipeline::hand_off;
 use sha2::{Digest, Sha256};
@@ -121,19 +120,20 @@ pub(crate) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> 
 }
 
 /// The SHA-256 of the file a reader reads, from the bytes the reader shows its observer (see
-/// [`oembeddings::ReadOptions::with_observer`]). Each chunk is hashed on the reading thread
-/// as soon as it is read, while it is in that core's cache: hashing it on another thread
-/// was measured to cost a third more CPU, every chunk crossing between the cores' caches.
+/// [`oembeddings::ReadOptions::with_observer`]). Each piece is hashed on the reading thread
+/// as soon as it is read, while it is in that core's cache (see
+/// [`oembeddings::read::OBSERVED_PIECE`]): hashing on another thread was measured to cost a
+/// third more CPU, every chunk crossing between the cores' caches.
 #[derive(Debug, Default)]
 pub(crate) struct FileHashing {
     state: Mutex<(u64, Sha256)>,
 }
 
 impl FileObserver for FileHashing {
-    fn observe(&self, bytes: Bytes) -> bool {
+    fn observe(&self, bytes: &[u8]) -> bool {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         state.0 += bytes.len() as u64;
-        state.1.update(&bytes);
+        state.1.update(bytes);
         true
     }
 }
@@ -242,7 +242,7 @@ mod tests {
         let observer: Arc<dyn FileObserver> = hashing.clone();
         let data: Vec<u8> = (0..100_000).map(|i| (i % 249) as u8).collect();
         for part in data.chunks(7_777) {
-            assert!(observer.observe(Bytes::copy_from_slice(part)));
+            assert!(observer.observe(part));
         }
         drop(observer);
         let digest = hashing.finish();
