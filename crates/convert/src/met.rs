@@ -10,7 +10,6 @@
 //! joined on a key column.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
@@ -21,6 +20,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use crate::{ConvertError, Source};
+use oembeddings::input::open_regular;
 use oembeddings::batch::{Batch, BatchBuilder};
 use oembeddings::record::{Attributes, RecordRef};
 
@@ -68,7 +68,7 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
     let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
         return Ok(false);
     };
@@ -101,7 +101,7 @@ impl Metadata {
         let is_parquet = {
             use std::io::Read;
             let mut magic = [0u8; 4];
-            let mut f = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut f = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             f.read(&mut magic).map_err(|e| ConvertError::io(path, e))? == 4 && &magic == b"PAR1"
         };
         let mut rows = HashMap::new();
@@ -111,7 +111,7 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .and_then(|b| b.build())
                 .map_err(|e| input("footer".into(), e.to_string()))?;
@@ -152,10 +152,8 @@ impl Metadata {
                 }
             }
         } else {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_path(path)
-                .map_err(|e| input("header".into(), e.to_string()))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
             let headers = reader
                 .headers()
                 .map_err(|e| input("header".into(), e.to_string()))?
@@ -226,7 +224,13 @@ fn set(map: &mut BTreeMap<String, String>, key: &str, value: &str) {
 
 impl MetReader {
     pub(crate) fn open(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
-        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| ConvertError::io(path, e))?;
+        if metadata.len() == 0 {
+            return Err(ConvertError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
@@ -234,9 +238,8 @@ impl MetReader {
         };
         let created = match options.created {
             Some(created) => created,
-            None => file
-                .metadata()
-                .and_then(|m| m.modified())
+            None => metadata
+                .modified()
                 .map_err(|e| ConvertError::io(path, e))?
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),

@@ -15,6 +15,7 @@ pub mod batch;
 pub mod error;
 pub mod footer;
 pub mod gojson;
+pub mod input;
 pub mod inspect;
 pub mod json;
 pub mod layout;

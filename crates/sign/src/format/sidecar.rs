@@ -16,6 +16,7 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
+use oembeddings::input::open_regular;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
@@ -294,10 +295,7 @@ impl<R> Iterator for SidecarReader<R> {
 }
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
-    let file = File::open(path).map_err(|source| SignError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(BATCH).build())
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
@@ -327,7 +325,7 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, 
 /// The profile of a sidecar, from its columns: `compatible` (`record_hash`) or `native`
 /// (`digest`).
 pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
-    let file = File::open(path).map_err(SignError::io(path))?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
     let schema = builder.schema();

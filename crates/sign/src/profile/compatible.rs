@@ -84,6 +84,7 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedCompatible, Si
         });
     }
     let sidecar_file = sidecar_path(data);
+    crate::check_outputs(&[&public_key_path(data)])?;
     let mut writer = sidecar::compatible_writer(&sidecar_file)?;
     let mut records = 0u64;
     crate::read::for_each_batch(data, |batch| {
