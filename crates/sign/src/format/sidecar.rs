@@ -16,6 +16,7 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
+use oembeddings::contain::contain;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
@@ -279,15 +280,27 @@ pub(crate) struct SidecarReader<R> {
     path: PathBuf,
     inner: ParquetRecordBatchReader,
     decode: fn(&Path, &RecordBatch) -> Result<Vec<R>, SignError>,
+    /// Whether a decoder's panic left `inner` unusable.
+    failed: bool,
 }
 
 impl<R> Iterator for SidecarReader<R> {
     type Item = Result<Vec<R>, SignError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let batch = match self.inner.next()? {
-            Ok(b) => b,
-            Err(e) => return Some(Err(SignError::sidecar(&self.path, e.to_string()))),
+        if self.failed {
+            return None;
+        }
+        let batch = match contain(|| self.inner.next()) {
+            Ok(next) => match next? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(SignError::sidecar(&self.path, e.to_string()))),
+            },
+            // The reader is left unusable by a decoder's panic: the sidecar is corrupt.
+            Err(panic) => {
+                self.failed = true;
+                return Some(Err(SignError::sidecar(&self.path, panic.to_string())));
+            }
         };
         Some((self.decode)(&self.path, &batch))
     }
@@ -298,9 +311,12 @@ fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
         path: path.to_path_buf(),
         source,
     })?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(BATCH).build())
-        .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
+    contain(|| {
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(BATCH).build())
+    })
+    .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
+    .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
 }
 
 fn column<'a>(path: &Path, batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, SignError> {
@@ -328,7 +344,8 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, 
 /// (`digest`).
 pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
     let file = File::open(path).map_err(SignError::io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
     let schema = builder.schema();
     if schema.field_with_name("record_hash").is_ok() {
@@ -348,6 +365,7 @@ pub(crate) fn read_compatible(path: &Path) -> Result<SidecarReader<CompatibleRow
     Ok(SidecarReader {
         path: path.to_path_buf(),
         inner: open(path)?,
+        failed: false,
         decode: |path, batch| {
             let cols: Vec<Vec<String>> = [
                 "provider",
@@ -387,6 +405,7 @@ pub(crate) fn read_native(path: &Path) -> Result<SidecarReader<NativeRow>, SignE
     Ok(SidecarReader {
         path: path.to_path_buf(),
         inner: open(path)?,
+        failed: false,
         decode: |path, batch| {
             let rows = column(path, batch, "row")?
                 .as_primitive_opt::<UInt64Type>()
