@@ -7,8 +7,10 @@
 //! hook that was there before.
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeSet;
 use std::panic::{AssertUnwindSafe, PanicHookInfo};
-use std::sync::Once;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
 
 thread_local! {
     /// How many containment boundaries this thread is inside.
@@ -18,6 +20,29 @@ thread_local! {
 }
 
 static HOOK: Once = Once::new();
+
+/// Panics contained in this process so far.
+static CONTAINED: AtomicU64 = AtomicU64::new(0);
+
+/// The distinct places (file and line in a dependency) of the panics contained so far.
+static SITES: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// How many panics [`contain`] has caught in this process (for fuzzing harnesses, which
+/// count contained decoder bugs apart from crashes).
+pub fn contained_count() -> u64 {
+    CONTAINED.load(Ordering::Relaxed)
+}
+
+/// The distinct places in the dependencies' sources where contained panics arose, in this
+/// process so far: the decoder bugs that remain upstream.
+pub fn contained_sites() -> Vec<String> {
+    SITES
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .cloned()
+        .collect()
+}
 
 /// A panic caught at a containment boundary: a bug of a decoder, reached by bad input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,6 +62,7 @@ pub fn contain<T>(f: impl FnOnce() -> T) -> Result<T, Contained> {
     let result = std::panic::catch_unwind(AssertUnwindSafe(f));
     DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
     result.map_err(|payload| {
+        CONTAINED.fetch_add(1, Ordering::Relaxed);
         let recorded = LAST.with(|last| last.borrow_mut().take());
         Contained {
             message: recorded.unwrap_or_else(|| payload_text(payload.as_ref())),
@@ -59,7 +85,14 @@ fn install_hook() {
 fn describe(info: &PanicHookInfo<'_>) -> String {
     let message = payload_text(info.payload());
     match info.location() {
-        Some(at) => format!("{message}, at {}:{}", short_path(at.file()), at.line()),
+        Some(at) => {
+            let site = format!("{}:{}", short_path(at.file()), at.line());
+            SITES
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(site.clone());
+            format!("{message}, at {site}")
+        }
         None => message,
     }
 }

@@ -164,17 +164,15 @@ impl Reader {
         roots.into_iter().find_map(|root| {
             let mask = ProjectionMask::roots(parquet_schema, [root]);
             let reader = self.source.builder().ok()?;
-            let failed = match contain(|| {
+            let failed = contain(|| {
                 reader
                     .with_projection(mask)
                     .with_row_groups(vec![row_group])
                     .build()
                     .map(|batches| batches.into_iter().any(|b| b.is_err()))
                     .unwrap_or(true)
-            }) {
-                Ok(failed) => failed,
-                Err(_) => true,
-            };
+            })
+            .unwrap_or(true);
             let field = parquet_schema.root_schema().get_fields().get(root)?;
             failed.then(|| field.name().to_owned())
         })
