@@ -62,6 +62,60 @@ fn main() {
         "chunk-past-the-data.parquet",
         &with_chunk_size(&metadata, 1 << 31),
     );
+    // A page header that claims 134 MB uncompressed for a page of a few hundred bytes:
+    // decoders allocate what it claims before decompressing.
+    std::fs::write(
+        out.join("page-claims-134-mb.parquet"),
+        page_claiming_too_much(),
+    )
+    .unwrap();
+    println!("page-claims-134-mb.parquet");
+}
+
+/// A records file whose provider column has one zstd page of a 1 MiB string (a few hundred
+/// bytes compressed), its header then patched to claim 2^27-1 bytes uncompressed (the same
+/// four varint bytes, so nothing moves).
+fn page_claiming_too_much() -> Vec<u8> {
+    use std::collections::BTreeMap;
+
+    use oembeddings::{Batch, Record};
+    use parquet::arrow::ArrowWriter;
+    use parquet::basic::{Compression, ZstdLevel};
+    use parquet::file::properties::WriterProperties;
+
+    let record = Record {
+        provider: "0".repeat(1 << 20),
+        depiction_id: "1".into(),
+        subject_id: "1".into(),
+        model: "clip".into(),
+        embeddings: vec![0.5, 0.25],
+        created: 1_780_000_000,
+        attributes: BTreeMap::new(),
+    };
+    let batch = Batch::from_records([record.as_ref()]).unwrap();
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::default()))
+        .set_dictionary_enabled(false)
+        .build();
+    let mut bytes = Vec::new();
+    let mut writer =
+        ArrowWriter::try_new(&mut bytes, batch.record_batch().schema(), Some(properties)).unwrap();
+    writer.write(batch.record_batch()).unwrap();
+    writer.close().unwrap();
+    let footer_len =
+        u32::from_le_bytes(bytes[bytes.len() - 8..bytes.len() - 4].try_into().unwrap());
+    let data_end = bytes.len() - 8 - footer_len as usize;
+    let metadata =
+        ParquetMetaDataReader::decode_metadata(&bytes[data_end..bytes.len() - 8]).unwrap();
+    let page = usize::try_from(metadata.row_group(0).column(0).data_page_offset()).unwrap();
+    // The header starts: field 1 (type), then field 2 (uncompressed size, i32 zigzag varint).
+    assert_eq!(bytes[page], 0x15);
+    let size_at = page + 3;
+    assert_eq!(bytes[size_at - 1], 0x15);
+    let varint = &mut bytes[size_at..size_at + 4];
+    assert!(varint[..3].iter().all(|b| b & 0x80 != 0) && varint[3] & 0x80 == 0);
+    varint.copy_from_slice(&[0xfe, 0xff, 0xff, 0x7f]);
+    bytes
 }
 
 /// The data pages followed by `metadata`'s footer.

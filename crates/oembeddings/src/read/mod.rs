@@ -10,6 +10,7 @@
 //! - `repair.rs`: reading on past bad values, as the Go tool would.
 
 mod claims;
+mod guard;
 mod narrowing;
 mod normalize;
 mod options;
@@ -30,6 +31,7 @@ use crate::footer::FooterError;
 use crate::layout::LayoutError;
 
 pub use crate::problem::RecordProblem;
+pub use guard::{MAX_EXPANSION, MIN_ALLOWED};
 pub use narrowing::Narrowing;
 pub(crate) use normalize::Normalizer;
 pub use normalize::{ArrowNormalizer, NormalizeError};

@@ -14,6 +14,7 @@ use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
 use super::claims;
+use super::guard::GuardedFile;
 use super::narrowing::Narrowing;
 use super::sequential::{PageSource, SequentialFile};
 use super::vectors::{self, VectorColumnReader};
@@ -412,9 +413,11 @@ impl ParquetSource {
     }
 
     /// A builder over the file for custom projections and selections.
-    pub(crate) fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
+    pub(crate) fn builder(
+        &self,
+    ) -> Result<ParquetRecordBatchReaderBuilder<GuardedFile>, ReadError> {
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
-            self.clone_file()?,
+            GuardedFile(self.clone_file()?),
             self.metadata.clone(),
         ))
     }
