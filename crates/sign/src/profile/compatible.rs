@@ -901,3 +901,58 @@ pub mod earlier_signer {
         }
     }
 }
+
+/// What a compatible-profile sidecar holds, for `inspect`: its rows, their signature schemes,
+/// and the keys named next to it (never trusted here: only described).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SidecarInspection {
+    /// Always `compatible`.
+    pub profile: &'static str,
+    /// Sidecar rows.
+    pub rows: u64,
+    /// Rows by signature scheme: `OpenPGP`, `X.509 (PEM)`, `X.509 (raw)`.
+    pub schemes: BTreeMap<&'static str, u64>,
+    /// The key embedded in the footer (`embeddingsdb:signatures:public_key`), described.
+    pub embedded_key: Option<String>,
+    /// The public key file next to the sidecar (`{root}-signatures.pub`), if present.
+    pub public_key_file: Option<PathBuf>,
+    /// That file's key, described.
+    pub public_key: Option<String>,
+}
+
+/// Describes a compatible-profile sidecar (see [`SidecarInspection`]).
+pub fn inspect_sidecar(path: &Path) -> Result<SidecarInspection, SignError> {
+    let mut schemes: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut rows = 0u64;
+    for batch in sidecar::read_compatible(path)? {
+        for row in batch? {
+            rows += 1;
+            let name = match scheme_of(&row.record_signature) {
+                Scheme::OpenPgp => "OpenPGP",
+                Scheme::X509(SignatureForm::Pem) => "X.509 (PEM)",
+                Scheme::X509(SignatureForm::Raw) => "X.509 (raw)",
+            };
+            *schemes.entry(name).or_default() += 1;
+        }
+    }
+    let embedded_key = sidecar::embedded_public_key(path)?.map(|t| describe_embedded(path, &t));
+    let public_key_file = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.strip_suffix("-signatures.parquet"))
+        .map(|root| path.with_file_name(format!("{root}-signatures.pub")))
+        .filter(|p| p.exists());
+    let public_key = public_key_file.as_deref().and_then(|p| {
+        std::fs::read_to_string(p)
+            .ok()
+            .map(|t| describe_embedded(p, &t))
+    });
+    Ok(SidecarInspection {
+        profile: "compatible",
+        rows,
+        schemes,
+        embedded_key,
+        public_key_file,
+        public_key,
+    })
+}

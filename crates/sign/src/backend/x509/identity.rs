@@ -394,3 +394,45 @@ fn chain_error(e: &webpki::Error, at: u64) -> String {
         other => format!("the chain does not verify: {other}"),
     }
 }
+
+/// Parses a time given by a user (`--at`): RFC 3339 (`2026-04-13T00:00:00Z`) or a date
+/// (`2026-04-13`, midnight UTC); returns Unix seconds.
+pub fn parse_time(text: &str) -> Result<u64, String> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| {
+            time::Date::parse(
+                text,
+                time::macros::format_description!("[year]-[month]-[day]"),
+            )
+            .map(|d| d.midnight().assume_utc())
+        })
+        .map_err(|_| format!("{text}: not a date (YYYY-MM-DD) or an RFC 3339 time"))?;
+    u64::try_from(t.unix_timestamp()).map_err(|_| format!("{text}: before 1970"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_parse_as_dates_or_rfc3339() {
+        assert_eq!(parse_time("1970-01-02"), Ok(86_400));
+        assert_eq!(parse_time("1970-01-01T00:01:00Z"), Ok(60));
+        assert!(parse_time("yesterday").is_err());
+        assert!(parse_time("1969-12-31").is_err());
+    }
+
+    #[test]
+    fn identity_checks_without_roots_are_refused() {
+        let mut policy = IdentityPolicy {
+            dns_name: Some("sfomuseum.org".into()),
+            ..Default::default()
+        };
+        assert!(policy.validate().unwrap_err().contains("--ca"));
+        policy.anchors = Some(TrustAnchors::webpki_roots());
+        assert_eq!(policy.validate(), Ok(()));
+        policy.dns_name = Some("not a name!".into());
+        assert!(policy.validate().is_err());
+    }
+}
