@@ -42,6 +42,9 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("manifest", manifest),
     ("release_manifest", release_manifest),
     ("file_name", file_name),
+    ("x509_certificate", x509_certificate),
+    ("x509_signature", x509_signature),
+    ("x509_crl", x509_crl),
 ];
 
 /// The harness named `name`.
@@ -262,7 +265,9 @@ pub fn sidecar(data: &[u8]) {
     let mut options = NativeVerifyOptions::default();
     options.sidecar = Some(path.clone());
     let _ = native::verify_records(&f.signed, &f.ed25519_public, &options);
-    let _ = compatible::verify_records(&f.signed, &f.openpgp_public, Some(&path), false);
+    let mut options = compatible::CompatibleVerifyOptions::default();
+    options.sidecar = Some(path.clone());
+    let _ = compatible::verify_records(&f.signed, &f.openpgp_public, &options);
 }
 
 /// A records manifest the publisher's key signed: its JSON and what it claims.
@@ -291,6 +296,33 @@ pub fn release_manifest(data: &[u8]) {
 /// A file name, as `name` and `validate` parse it.
 pub fn file_name(data: &[u8]) {
     let _ = oembeddings::FileName::parse(&String::from_utf8_lossy(data));
+}
+
+/// X.509 certificates and chains (PEM), as `--key`, `--ca` and a sidecar's embedded key, and
+/// a private key beside a certificate, as `sign --certificate --key` reads them.
+pub fn x509_certificate(data: &[u8]) {
+    use oembeddings_sign::x509;
+    if let Ok(chain) = x509::CertificateChain::from_pem(data) {
+        let _ = format!("{chain:?}");
+    }
+    let _ = x509::TrustAnchors::from_pem(data, "fuzz");
+    let _ = x509::pem::decode_blocks(data);
+    let _ = x509::X509SecretKey::from_pem(data, data);
+    let _ = PublicKey::from_bytes(data, Path::new("fuzz.pem"), None);
+}
+
+/// A compatible-profile record signature: PEM `SIGNATURE` or raw.
+pub fn x509_signature(data: &[u8]) {
+    use oembeddings_sign::x509;
+    let _ = x509::pem::decode_signature(data);
+    let _ = x509::pem::decode_block(data);
+}
+
+/// Certificate revocation lists (PEM or DER), and the times `--at` takes.
+pub fn x509_crl(data: &[u8]) {
+    use oembeddings_sign::x509;
+    let _ = x509::Crls::from_pem_or_der(data);
+    let _ = x509::identity::parse_time(&String::from_utf8_lossy(data));
 }
 
 /// Writes `key`'s detached signature of `bytes` next to `path`, as a signer does.

@@ -97,6 +97,7 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
 
 /// Writes `dir/release.json` listing every file of the release, and its detached signature.
 pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignError> {
+    key.require_not_x509("a release manifest signature")?;
     let names = release_files(dir)?;
     let files = names
         .iter()
@@ -129,6 +130,7 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
 /// files that are missing (in the manifest, not in the directory), extra (in the directory,
 /// not in the manifest) and changed (size or SHA-256 differs).
 pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("verifying a release")?;
     let mut report = VerifyReport::new(dir, "release");
     let manifest_file = dir.join(MANIFEST);
     let bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;

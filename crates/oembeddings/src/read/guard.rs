@@ -25,9 +25,12 @@ pub const MIN_ALLOWED: i64 = 64 << 20;
 /// third fields, within the first few bytes.
 const HEADER_PEEK: usize = 64;
 
-/// The file as the Arrow decoder reads it: every page header checked first.
+/// A file as a Parquet decoder should read it when its bytes are hostile: every page header
+/// checked first (see the module's text), reads past the end refused. It is the
+/// [`ChunkReader`] the records reader uses, for other readers of Parquet (signature
+/// sidecars) to use too.
 #[derive(Debug)]
-pub(crate) struct GuardedFile(pub(crate) File);
+pub struct GuardedFile(pub File);
 
 impl Length for GuardedFile {
     fn len(&self) -> u64 {

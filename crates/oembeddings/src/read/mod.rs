@@ -31,7 +31,7 @@ use crate::footer::FooterError;
 use crate::layout::LayoutError;
 
 pub use crate::problem::RecordProblem;
-pub use guard::{MAX_EXPANSION, MIN_ALLOWED};
+pub use guard::{GuardedFile, MAX_EXPANSION, MIN_ALLOWED};
 pub use narrowing::Narrowing;
 pub(crate) use normalize::Normalizer;
 pub use normalize::{ArrowNormalizer, NormalizeError};
