@@ -199,8 +199,11 @@ pub fn footer(data: &[u8]) {
     use oembeddings::footer;
     if let Ok(key_values) = footer::key_values(data) {
         let _ = footer::raw_fields(data);
-        let rewritten = footer::with_key_values(data, &key_values).unwrap();
-        assert_eq!(footer::key_values(&rewritten).unwrap(), key_values);
+        // A footer that cannot be rewritten (a signed one, say) is refused, not damaged; one
+        // that can keeps every key/value.
+        if let Ok(rewritten) = footer::with_key_values(data, &key_values) {
+            assert_eq!(footer::key_values(&rewritten).unwrap(), key_values);
+        }
     }
 }
 
