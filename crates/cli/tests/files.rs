@@ -91,9 +91,11 @@ impl Signed {
         let data = dir.path().join("data.parquet");
         std::fs::copy(example(), &data).unwrap();
         let key = dir.path().join("k.key");
-        assert!(oe(&["keygen", "--ed25519", "-o", key.to_str().unwrap()])
-            .status
-            .success());
+        assert!(
+            oe(&["keygen", "--ed25519", "-o", key.to_str().unwrap()])
+                .status
+                .success()
+        );
         let public = dir.path().join("k.key.pub");
         Signed {
             dir,
@@ -146,7 +148,10 @@ fn named_pipes_and_devices_are_refused_not_read() {
         ];
         for args in runs {
             let line = error_line(&oe(&args));
-            assert!(line.contains(&format!("{device}: {kind}")), "{args:?}: {line}");
+            assert!(
+                line.contains(&format!("{device}: {kind}")),
+                "{args:?}: {line}"
+            );
         }
         // validate reports it as the file's finding.
         let run = oe(&["validate", device]);
@@ -156,8 +161,16 @@ fn named_pipes_and_devices_are_refused_not_read() {
     }
 
     // Signature files, manifests and sidecars found next to the data.
-    assert!(oe(&["sign", data, "--key", key, "--records"]).status.success());
-    for name in ["data.manifest.json", "data.manifest.json.minisig", "data.sigs.parquet"] {
+    assert!(
+        oe(&["sign", data, "--key", key, "--records"])
+            .status
+            .success()
+    );
+    for name in [
+        "data.manifest.json",
+        "data.manifest.json.minisig",
+        "data.sigs.parquet",
+    ] {
         let path = s.path(name);
         let saved = std::fs::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
@@ -186,7 +199,10 @@ fn named_pipes_and_devices_are_refused_not_read() {
         "--key",
         public,
     ]));
-    assert!(line.contains("release.json: is a named pipe (FIFO)"), "{line}");
+    assert!(
+        line.contains("release.json: is a named pipe (FIFO)"),
+        "{line}"
+    );
 }
 
 #[test]
@@ -221,7 +237,14 @@ fn keys_signatures_passwords_and_manifests_are_read_under_a_cap() {
             format!("{big_key}: {key_limit}"),
         ),
         (
-            vec!["verify", data, "--key", public, "--signature", big_signature],
+            vec![
+                "verify",
+                data,
+                "--key",
+                public,
+                "--signature",
+                big_signature,
+            ],
             format!("{big_signature}: larger than 1 MiB (the limit for a signature file)"),
         ),
         (
@@ -243,7 +266,11 @@ fn keys_signatures_passwords_and_manifests_are_read_under_a_cap() {
         "{line}"
     );
     // A record manifest.
-    assert!(oe(&["sign", data, "--key", key, "--records"]).status.success());
+    assert!(
+        oe(&["sign", data, "--key", key, "--records"])
+            .status
+            .success()
+    );
     sparse(&s.path("data.manifest.json"), (1 << 20) + 1);
     let line = error_line(&oe(&["verify", data, "--key", public, "--records"]));
     assert!(
@@ -268,7 +295,10 @@ fn outputs_never_replace_a_device_or_a_pipe() {
         vec!["keygen", "--ed25519", "-o", pipe, "--force"],
     ] {
         let line = error_line(&oe(&args));
-        assert!(line.contains(&format!("{pipe}: {kind}")), "{args:?}: {line}");
+        assert!(
+            line.contains(&format!("{pipe}: {kind}")),
+            "{args:?}: {line}"
+        );
         assert!(is_fifo(&target), "{args:?} replaced the named pipe");
     }
     // A key pair whose public half cannot be written: no secret key is left alone.
@@ -286,12 +316,18 @@ fn outputs_never_replace_a_device_or_a_pipe() {
     let signature = s.path("data.parquet.minisig");
     mkfifo(&signature);
     let line = error_line(&oe(&["sign", data, "--key", key]));
-    assert!(line.contains("data.parquet.minisig: is a named pipe"), "{line}");
+    assert!(
+        line.contains("data.parquet.minisig: is a named pipe"),
+        "{line}"
+    );
     assert!(is_fifo(&signature));
     let manifest = s.path("data.manifest.json");
     mkfifo(&manifest);
     let line = error_line(&oe(&["sign", data, "--key", key, "--records"]));
-    assert!(line.contains("data.manifest.json: is a named pipe"), "{line}");
+    assert!(
+        line.contains("data.manifest.json: is a named pipe"),
+        "{line}"
+    );
     assert!(is_fifo(&manifest));
     assert!(!s.path("data.sigs.parquet").exists());
     // Only the input, the key pair and the pipes: nothing half-written is left.
@@ -384,7 +420,13 @@ fn stats_append_in_place_never_writes_to_the_input() {
     assert_ne!(after, before);
     // The new file is the old one with only the footer replaced, and reads back with the
     // statistics.
-    let data_end = before.len() - 8 - u32::from_le_bytes(before[before.len() - 8..before.len() - 4].try_into().unwrap()) as usize;
+    let data_end = before.len()
+        - 8
+        - u32::from_le_bytes(
+            before[before.len() - 8..before.len() - 4]
+                .try_into()
+                .unwrap(),
+        ) as usize;
     assert_eq!(after[..data_end], before[..data_end]);
     let run = oe(&["stats", input.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&run.stderr).contains("up to date"));

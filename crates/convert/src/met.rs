@@ -15,13 +15,14 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field};
+use arrow_schema::{ArrowError, DataType, Field};
+use oembeddings::contain::contain;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use crate::{ConvertError, Source};
-use oembeddings::input::open_regular;
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::input::open_regular;
 use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
@@ -69,7 +70,8 @@ impl Default for MetOptions {
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
     let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+    // A footer a decoder cannot read (an error, or a contained panic) is not the Met's.
+    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
     };
     let schema = builder.schema();
@@ -97,7 +99,22 @@ struct Metadata {
 }
 
 impl Metadata {
+    /// [`Metadata::load_uncontained`], with a decoder's panic on corrupt data an error.
     fn load(path: &Path, key: &str, columns: Vec<String>) -> Result<Self, ConvertError> {
+        contain(|| Self::load_uncontained(path, key, columns)).unwrap_or_else(|panic| {
+            Err(ConvertError::Input {
+                path: path.to_path_buf(),
+                location: "data".into(),
+                message: panic.to_string(),
+            })
+        })
+    }
+
+    fn load_uncontained(
+        path: &Path,
+        key: &str,
+        columns: Vec<String>,
+    ) -> Result<Self, ConvertError> {
         let is_parquet = {
             use std::io::Read;
             let mut magic = [0u8; 4];
@@ -223,7 +240,18 @@ fn set(map: &mut BTreeMap<String, String>, key: &str, value: &str) {
 }
 
 impl MetReader {
+    /// Opens the Met's file; a decoder's panic on a corrupt footer is an error.
     pub(crate) fn open(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
+        contain(|| Self::open_uncontained(path, options)).unwrap_or_else(|panic| {
+            Err(ConvertError::Input {
+                path: path.to_path_buf(),
+                location: "footer".into(),
+                message: panic.to_string(),
+            })
+        })
+    }
+
+    fn open_uncontained(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
         let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
         let metadata = file.metadata().map_err(|e| ConvertError::io(path, e))?;
         if metadata.len() == 0 {
@@ -463,7 +491,11 @@ impl Iterator for MetReader {
         if self.done {
             return None;
         }
-        let result = match self.reader.next()? {
+        let next = match contain(|| self.reader.next()) {
+            Ok(next) => next?,
+            Err(panic) => Err(ArrowError::ParquetError(panic.to_string())),
+        };
+        let result = match next {
             Ok(batch) => self.convert(&batch),
             Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),
         };

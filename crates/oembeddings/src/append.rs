@@ -192,7 +192,7 @@ fn copy_prefix(from: &File, to: &File, len: u64) -> io::Result<u64> {
         return Ok(cloned);
     }
     (&*from).seek(SeekFrom::Start(0))?;
-    io::copy(&mut (&*from).take(len), &mut &*to)
+    io::copy(&mut from.take(len), &mut &*to)
 }
 
 /// Whether two paths name the same existing file.

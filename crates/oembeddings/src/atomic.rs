@@ -436,7 +436,10 @@ mod tests {
         assert!(fresh.exists() && other.exists() && sibling.exists());
 
         let second = AtomicFile::create(&target).unwrap();
-        assert!(live.temp_path().exists(), "a locked temporary file was removed");
+        assert!(
+            live.temp_path().exists(),
+            "a locked temporary file was removed"
+        );
         second.file().write_all(b"second").unwrap();
         second.commit().unwrap();
         live.file().write_all(b"first").unwrap();

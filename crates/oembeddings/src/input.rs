@@ -59,6 +59,18 @@ pub mod limits {
         bytes: 1 << 20,
     };
 
+    /// Roots of trust for X.509 chains (PEM): Mozilla's whole set is about 200 KiB.
+    pub const CERTIFICATES_FILE: Limit = Limit {
+        what: "a certificates file",
+        bytes: 16 << 20,
+    };
+
+    /// Certificate revocation lists: the largest public CAs' CRLs run to tens of MiB.
+    pub const CRL_FILE: Limit = Limit {
+        what: "a revocation list file",
+        bytes: 256 << 20,
+    };
+
     /// A release manifest: an entry is about 250 bytes (a name, a size, two SHA-256 hex
     /// digests and a row count), so 64 MiB lists some 250,000 files, far more than any
     /// release directory holds, while parsing it stays well under a second.
@@ -278,7 +290,10 @@ mod tests {
         #[cfg(unix)]
         {
             let error = open_regular("/dev/zero").unwrap_err();
-            assert_eq!(error.to_string(), "is a character device, not a regular file");
+            assert_eq!(
+                error.to_string(),
+                "is a character device, not a regular file"
+            );
             // A named pipe with no writer: a plain open would block here forever.
             let fifo = dir.path().join("fifo");
             let made = std::process::Command::new("mkfifo")
@@ -287,7 +302,10 @@ mod tests {
                 .unwrap();
             assert!(made.success());
             let error = open_regular(&fifo).unwrap_err();
-            assert_eq!(error.to_string(), "is a named pipe (FIFO), not a regular file");
+            assert_eq!(
+                error.to_string(),
+                "is a named pipe (FIFO), not a regular file"
+            );
             assert!(read_capped(&fifo, limits::KEY_FILE).is_err());
         }
     }
@@ -304,7 +322,10 @@ mod tests {
         assert_eq!(read_capped(&file, limit).unwrap(), b"1234");
         std::fs::write(&file, b"12345").unwrap();
         let error = read_capped(&file, limit).unwrap_err();
-        assert_eq!(error.to_string(), "larger than 4 bytes (the limit for a test file)");
+        assert_eq!(
+            error.to_string(),
+            "larger than 4 bytes (the limit for a test file)"
+        );
         assert!(matches!(
             InputError::of(&error),
             Some(InputError::TooLarge { .. })

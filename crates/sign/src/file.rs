@@ -29,6 +29,7 @@ pub(crate) fn trusted_comment(path: &Path) -> String {
 
 /// Signs `path`, writing `path.asc` or `path.minisig` (by key type) atomically.
 pub fn sign_file(path: &Path, key: &SecretKey) -> Result<PathBuf, SignError> {
+    key.require_not_x509("a detached file signature")?;
     let out = signature_path(path, key.signature_extension());
     oembeddings::atomic::check_target(&out).map_err(SignError::io(&out))?;
     let file = open_regular(path).map_err(SignError::io(path))?;
@@ -76,6 +77,7 @@ pub fn verify_file(
     key: &PublicKey,
     signature: Option<&Path>,
 ) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("verifying a detached file signature")?;
     let mut report = VerifyReport::new(path, "file");
     let signature_file = match signature {
         Some(s) => s.to_path_buf(),

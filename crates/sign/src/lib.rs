@@ -40,10 +40,13 @@ pub mod report;
 use std::io::Write;
 use std::path::Path;
 
+pub use backend::x509;
 pub use backend::{minisign, openpgp};
 pub use error::SignError;
 pub use format::file_digest::FileDigest;
-pub use format::sidecar::{CompatibleRow, NativeRow, profile_of};
+pub use format::sidecar::{
+    CompatibleRow, EMBEDDED_PUBLIC_KEY, NativeRow, embedded_public_key, profile_of,
+};
 pub use format::{digest, file_digest, manifest};
 pub use keys::{PublicKey, SecretKey};
 pub use profile::records::{Profile, RecordVerifyOptions, verify_records};

@@ -116,6 +116,7 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
 /// [`oembeddings::atomic`]) makes signing fail, since a release must not bind a half-written
 /// file.
 pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignError> {
+    key.require_not_x509("a release manifest signature")?;
     let manifest_file = dir.join(MANIFEST);
     let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());
     crate::check_outputs(&[&manifest_file, &signature_file])?;
@@ -166,6 +167,7 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
 /// the signatures of it that [`sign_release`] writes, hidden and temporary files included)
 /// and changed (size or SHA-256 differs).
 pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("verifying a release")?;
     let mut report = VerifyReport::new(dir, "release");
     let manifest_file = dir.join(MANIFEST);
     let Some(manifest) = manifest::read_verified::<ReleaseManifest>(

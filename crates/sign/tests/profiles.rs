@@ -405,7 +405,7 @@ fn compatible_profile_matches_go_bytes_and_accepts_gnupg_signatures() {
         );
     }
     let key = public(&dir.join("records-signatures.pub"));
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert!(report.ok, "{:?}", messages(&report));
     assert_eq!(
         (report.valid, report.invalid, report.missing, report.extra),
@@ -424,14 +424,14 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     assert_eq!(signed.records, 12);
     let key = public(&signed.public_key);
     assert!(
-        compatible::verify_records(&data, &key, None, false)
+        compatible::verify_records(&data, &key, &Default::default())
             .unwrap()
             .ok
     );
 
     // Another key.
     let other = public(&k.other_pgp_public);
-    let report = compatible::verify_records(&data, &other, None, false).unwrap();
+    let report = compatible::verify_records(&data, &other, &Default::default()).unwrap();
     assert_fails_with(&report, "signed by unknown key");
     assert_eq!(report.valid, 0);
 
@@ -441,7 +441,7 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     changed.remove(8);
     changed.push(record(50));
     write(&data, &changed);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_fails_with(&report, "record changed since it was signed");
     assert_fails_with(&report, "signed record is absent from the file");
     assert_fails_with(&report, "record has no signature in the sidecar");
@@ -455,18 +455,20 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     added.push(record(60));
     write(&data, &added);
     assert!(
-        !compatible::verify_records(&data, &key, None, false)
+        !compatible::verify_records(&data, &key, &Default::default())
             .unwrap()
             .ok
     );
-    let report = compatible::verify_records(&data, &key, None, true).unwrap();
+    let mut allow_missing = compatible::CompatibleVerifyOptions::default();
+    allow_missing.allow_missing = true;
+    let report = compatible::verify_records(&data, &key, &allow_missing).unwrap();
     assert!(report.ok && report.missing == 1, "{:?}", messages(&report));
 
     // A record twice: the first copy claims its row and verifies, the second is named.
     let mut doubled = records.clone();
     doubled.insert(5, records[3].clone());
     write(&data, &doubled);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_eq!(
         (report.valid, report.invalid, report.missing, report.extra),
         (12, 1, 0, 0),
@@ -486,7 +488,7 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     let mut renamed = records.clone();
     renamed[0].provider = "mallory".into();
     write(&data, &renamed);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_eq!(
         (report.missing, report.extra),
         (1, 1),
@@ -670,7 +672,9 @@ fn releases_list_every_file_they_did_not_sign() {
         assert!(made.success());
         let error = release::verify_release(release_dir, &key).unwrap_err();
         assert!(
-            error.to_string().contains("sub/pipe: is a named pipe (FIFO)"),
+            error
+                .to_string()
+                .contains("sub/pipe: is a named pipe (FIFO)"),
             "{error}"
         );
         assert!(release::sign_release(release_dir, &secret(&k.ed_secret)).is_err());

@@ -280,19 +280,19 @@ fn refused() -> io::Error {
 
 /// Reads at `offset` without moving the file's cursor (which clones of the handle share).
 #[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 /// Reads at `offset` (Windows moves the cursor, which nothing here relies on).
 #[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Reads at `offset` through the cursor, where no positional read exists.
 #[cfg(not(any(unix, windows)))]
-fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::io::Seek;
     file.seek(io::SeekFrom::Start(offset))?;
     file.read(buf)
@@ -366,12 +366,23 @@ impl ChunkReader for PageSource {
     type T = PageRead;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<PageRead> {
+        // Every page header is read from here: its sizes are checked first.
         match self {
-            PageSource::File(file) => Ok(PageRead::File(file.get_read(start)?)),
-            PageSource::Sequential(sequential) => Ok(PageRead::Sequential {
-                source: sequential.clone(),
-                at: start,
-            }),
+            PageSource::File(file) => {
+                super::guard::check_page_header(file, start)?;
+                Ok(PageRead::File(file.get_read(start)?))
+            }
+            PageSource::Sequential(sequential) => {
+                let peek = sequential.len.saturating_sub(start).min(64) as usize;
+                let header = sequential
+                    .bytes(start, peek)
+                    .map_err(|e| ParquetError::External(Box::new(e)))?;
+                super::guard::check_sizes(&header, start)?;
+                Ok(PageRead::Sequential {
+                    source: sequential.clone(),
+                    at: start,
+                })
+            }
         }
     }
 

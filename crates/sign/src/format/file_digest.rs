@@ -33,10 +33,14 @@ impl FileDigest {
     /// Size and SHA-256 of the file at `path` (a regular file), streamed.
     pub fn of_file(path: &Path) -> io::Result<Self> {
         let mut size = 0u64;
-        let sha256 = hash_reader(oembeddings::input::open_regular(path)?, Sha256::new(), |hasher, chunk| {
-            size += chunk.len() as u64;
-            hasher.update(chunk);
-        })?
+        let sha256 = hash_reader(
+            oembeddings::input::open_regular(path)?,
+            Sha256::new(),
+            |hasher, chunk| {
+                size += chunk.len() as u64;
+                hasher.update(chunk);
+            },
+        )?
         .finalize()
         .into();
         Ok(Self { size, sha256 })

@@ -75,6 +75,7 @@ const SIGN_CHUNK: usize = 32;
 /// Signs every record of `data` and writes the sidecar, the manifest and its signature next
 /// to it. Each file appears whole or not at all.
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
+    key.require_not_x509("the native profile (X.509 certificates sign in the compatible profile)")?;
     let sidecar_file = sidecar_path(data);
     let manifest_file = manifest_path(data);
     let signature_file = with_suffix(&manifest_file, key.signature_extension());
@@ -198,6 +199,7 @@ pub fn verify_records(
     key: &PublicKey,
     options: &NativeVerifyOptions,
 ) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("the native profile (X.509 certificates sign in the compatible profile)")?;
     let mut report = VerifyReport::new(data, "records-native");
     let manifest_file = options
         .manifest
