@@ -235,16 +235,6 @@ fn identity_policy(
     at: Option<&str>,
     crl: &[PathBuf],
 ) -> Result<IdentityPolicy, Error> {
-    let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|source| SignError::Io {
-            path: path.clone(),
-            source,
-        })
-    };
-    let bad = |path: &PathBuf, e: x509::X509Error| SignError::Key {
-        path: path.clone(),
-        message: e.to_string(),
-    };
     let mut policy = IdentityPolicy::default();
     match (ca, webpki_roots) {
         (Some(_), true) => {
@@ -254,17 +244,14 @@ fn identity_policy(
             .into());
         }
         (Some(ca), false) => {
-            let roots =
-                TrustAnchors::from_pem(&read(&ca)?, format!("the roots in {}", ca.display()))
-                    .map_err(|e| bad(&ca, e))?;
-            policy.anchors = Some(roots);
+            policy.anchors = Some(TrustAnchors::from_file(&ca)?);
         }
         (None, true) => policy.anchors = Some(TrustAnchors::webpki_roots()),
         (None, false) => {}
     }
     policy.dns_name = identity;
     for path in crl {
-        let crls = Crls::from_pem_or_der(&read(path)?).map_err(|e| bad(path, e))?;
+        let crls = Crls::from_file(path)?;
         match &mut policy.crls {
             Some(all) => all.extend(crls),
             None => policy.crls = Some(crls),

@@ -10,7 +10,6 @@
 //! joined on a key column.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
@@ -23,6 +22,7 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::input::open_regular;
 use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
@@ -69,7 +69,7 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
     // A footer a decoder cannot read (an error, or a contained panic) is not the Met's.
     let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
@@ -118,7 +118,7 @@ impl Metadata {
         let is_parquet = {
             use std::io::Read;
             let mut magic = [0u8; 4];
-            let mut f = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut f = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             f.read(&mut magic).map_err(|e| ConvertError::io(path, e))? == 4 && &magic == b"PAR1"
         };
         let mut rows = HashMap::new();
@@ -128,7 +128,7 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .and_then(|b| b.build())
                 .map_err(|e| input("footer".into(), e.to_string()))?;
@@ -169,10 +169,8 @@ impl Metadata {
                 }
             }
         } else {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_path(path)
-                .map_err(|e| input("header".into(), e.to_string()))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
             let headers = reader
                 .headers()
                 .map_err(|e| input("header".into(), e.to_string()))?
@@ -254,7 +252,13 @@ impl MetReader {
     }
 
     fn open_uncontained(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
-        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| ConvertError::io(path, e))?;
+        if metadata.len() == 0 {
+            return Err(ConvertError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
@@ -262,9 +266,8 @@ impl MetReader {
         };
         let created = match options.created {
             Some(created) => created,
-            None => file
-                .metadata()
-                .and_then(|m| m.modified())
+            None => metadata
+                .modified()
                 .map_err(|e| ConvertError::io(path, e))?
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),

@@ -16,6 +16,7 @@ pub mod contain;
 pub mod error;
 pub mod footer;
 pub mod gojson;
+pub mod input;
 pub mod inspect;
 pub mod json;
 pub mod layout;

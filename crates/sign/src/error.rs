@@ -114,6 +114,27 @@ pub enum SignError {
         /// The link.
         path: PathBuf,
     },
+    /// A release directory holds something that is neither a regular file nor a directory
+    /// (a named pipe, a device, a socket), which a release may not.
+    #[error("{}: is {kind}; a release holds only regular files and directories", path.display())]
+    NotReleaseFile {
+        /// The entry.
+        path: PathBuf,
+        /// What it is.
+        kind: oembeddings::input::FileKind,
+    },
+    /// A release directory holds a file named like an unfinished output of this library
+    /// (`.NAME.XXXXXX.tmp`), being written or left by a killed run, which a release must not
+    /// bind.
+    #[error(
+        "{}: an unfinished temporary file (a write in progress, or left by a killed run); \
+         let the write finish or remove the file, then sign again",
+        path.display()
+    )]
+    UnfinishedFile {
+        /// The file.
+        path: PathBuf,
+    },
     /// A stage of a pipeline stopped because another failed; that failure is the one
     /// reported, so this is never seen by a caller.
     #[error("stopped early because another stage of the work failed")]

@@ -10,6 +10,7 @@ use std::time::SystemTime;
 
 use serde::Serialize;
 
+use oembeddings::input::{limits, read_capped};
 use oembeddings::pipeline::{cores, parallel_map};
 
 use crate::backend::ed25519;
@@ -18,6 +19,17 @@ use crate::backend::openpgp::{self, OpenPgpCert as Cert};
 use crate::backend::x509::{self, CertificateChain, RecordVerifier, X509SecretKey};
 use crate::error::SignError;
 use crate::report::Signer as SignerInfo;
+
+/// Extension of the detached signatures an OpenPGP key writes (armored).
+pub const OPENPGP_SIGNATURE_EXTENSION: &str = ".asc";
+/// Another extension of detached OpenPGP signatures, binary ones (`gpg --detach-sign`),
+/// which verification also looks for.
+pub const OPENPGP_BINARY_SIGNATURE_EXTENSION: &str = ".sig";
+/// Extension of the detached signatures an Ed25519 key writes (minisign's format).
+pub const MINISIGN_SIGNATURE_EXTENSION: &str = ".minisig";
+/// The extensions of every detached signature this crate writes.
+pub const WRITTEN_SIGNATURE_EXTENSIONS: [&str; 2] =
+    [OPENPGP_SIGNATURE_EXTENSION, MINISIGN_SIGNATURE_EXTENSION];
 
 /// A key that signs.
 #[derive(Debug)]
@@ -111,8 +123,9 @@ pub struct KeyDescription {
     pub encrypted: bool,
 }
 
+/// A key file's bytes: a regular file of at most [`limits::KEY_FILE`].
 fn read_text(path: &Path) -> Result<Vec<u8>, SignError> {
-    std::fs::read(path).map_err(SignError::io(path))
+    read_capped(path, limits::KEY_FILE).map_err(SignError::io(path))
 }
 
 fn is_minisign(bytes: &[u8]) -> bool {
@@ -206,8 +219,8 @@ impl SecretKey {
     /// Extension of detached signatures: `.asc` or `.minisig` (X.509 keys make none).
     pub fn signature_extension(&self) -> &'static str {
         match self {
-            SecretKey::OpenPgp { .. } => ".asc",
-            SecretKey::Ed25519(_) | SecretKey::X509(_) => ".minisig",
+            SecretKey::OpenPgp { .. } => OPENPGP_SIGNATURE_EXTENSION,
+            SecretKey::Ed25519(_) | SecretKey::X509(_) => MINISIGN_SIGNATURE_EXTENSION,
         }
     }
 
@@ -551,8 +564,11 @@ impl PublicKey {
     /// Extensions of detached signatures to look for, in order.
     pub fn signature_extensions(&self) -> &'static [&'static str] {
         match self {
-            PublicKey::OpenPgp(_) => &[".asc", ".sig"],
-            PublicKey::Ed25519(_) | PublicKey::X509(_) => &[".minisig"],
+            PublicKey::OpenPgp(_) => &[
+                OPENPGP_SIGNATURE_EXTENSION,
+                OPENPGP_BINARY_SIGNATURE_EXTENSION,
+            ],
+            PublicKey::Ed25519(_) | PublicKey::X509(_) => &[MINISIGN_SIGNATURE_EXTENSION],
         }
     }
 

@@ -53,6 +53,15 @@ pub use profile::records::{Profile, RecordVerifyOptions, verify_records};
 pub use profile::{compatible, native, records};
 pub use report::{Problem, ProblemKind, VerifyReport};
 
+/// Checks, before the work whose results they receive, that each output path may be
+/// written (absent, or a regular file; see [`oembeddings::atomic::check_target`]).
+pub(crate) fn check_outputs(paths: &[&Path]) -> Result<(), SignError> {
+    for path in paths {
+        oembeddings::atomic::check_target(path).map_err(SignError::io(path))?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignError> {
     let out = oembeddings::atomic::AtomicFile::create(path).map_err(SignError::io(path))?;

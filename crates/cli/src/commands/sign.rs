@@ -217,18 +217,13 @@ fn print(report: &VerifyReport, format: &FormatArgs) -> CliResult {
 fn identity_policy(args: &VerifyArgs) -> Result<IdentityPolicy, output::CliError> {
     let mut policy = IdentityPolicy::default();
     if let Some(ca) = &args.ca {
-        let bytes = std::fs::read(ca).map_err(|e| format!("{}: {e}", ca.display()))?;
-        policy.anchors = Some(
-            TrustAnchors::from_pem(&bytes, format!("the roots in {}", ca.display()))
-                .map_err(|e| format!("{}: {e}", ca.display()))?,
-        );
+        policy.anchors = Some(TrustAnchors::from_file(ca)?);
     } else if args.webpki_roots {
         policy.anchors = Some(TrustAnchors::webpki_roots());
     }
     policy.dns_name = args.identity.clone();
     for path in &args.crl {
-        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let crls = Crls::from_pem_or_der(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+        let crls = Crls::from_file(path)?;
         match &mut policy.crls {
             Some(all) => all.extend(crls),
             None => policy.crls = Some(crls),

@@ -50,7 +50,7 @@ impl ParquetSource {
             path: path.clone(),
             source,
         };
-        let mut file = File::open(&path).map_err(io_err)?;
+        let mut file = crate::input::open_regular(&path).map_err(io_err)?;
         if file.metadata().map_err(io_err)?.is_dir() {
             return Err(io_err(io::Error::new(
                 io::ErrorKind::IsADirectory,

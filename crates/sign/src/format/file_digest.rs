@@ -3,7 +3,6 @@
 //!
 //! Hashing is `sha2`'s (SHA-NI where the CPU has it).
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -31,13 +30,17 @@ pub struct FileDigest {
 }
 
 impl FileDigest {
-    /// Size and SHA-256 of the file at `path`, streamed.
+    /// Size and SHA-256 of the file at `path` (a regular file), streamed.
     pub fn of_file(path: &Path) -> io::Result<Self> {
         let mut size = 0u64;
-        let sha256 = hash_reader(File::open(path)?, Sha256::new(), |hasher, chunk| {
-            size += chunk.len() as u64;
-            hasher.update(chunk);
-        })?
+        let sha256 = hash_reader(
+            oembeddings::input::open_regular(path)?,
+            Sha256::new(),
+            |hasher, chunk| {
+                size += chunk.len() as u64;
+                hasher.update(chunk);
+            },
+        )?
         .finalize()
         .into();
         Ok(Self { size, sha256 })

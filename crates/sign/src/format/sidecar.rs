@@ -17,6 +17,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
 use oembeddings::contain::contain;
+use oembeddings::input::open_regular;
 use oembeddings::read::GuardedFile;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -239,8 +240,9 @@ pub(crate) fn compatible_writer(
 
 /// The public key embedded in a sidecar's footer, if any. Never trusted by itself.
 pub fn embedded_public_key(path: &Path) -> Result<Option<String>, SignError> {
-    let file = File::open(path).map_err(SignError::io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let file = open_regular(path).map_err(SignError::io(path))?;
+    let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
     Ok(builder
         .metadata()
@@ -342,10 +344,7 @@ impl<R> Iterator for SidecarReader<R> {
 }
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
-    let file = File::open(path).map_err(|source| SignError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     contain(|| {
         ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.with_batch_size(BATCH).build())
@@ -378,7 +377,7 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, 
 /// The profile of a sidecar, from its columns: `compatible` (`record_hash`) or `native`
 /// (`digest`).
 pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
-    let file = File::open(path).map_err(SignError::io(path))?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
         .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
@@ -402,7 +401,7 @@ pub(crate) fn read_compatible(path: &Path) -> Result<CompatibleReader, SignError
     let unreadable = |e: parquet::errors::ParquetError| {
         SignError::sidecar(path, format!("not a readable Parquet file: {e}"))
     };
-    let file = GuardedFile(File::open(path).map_err(SignError::io(path))?);
+    let file = GuardedFile(open_regular(path).map_err(SignError::io(path))?);
     let reader = contain(|| SerializedFileReader::new(file))
         .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(unreadable)?;

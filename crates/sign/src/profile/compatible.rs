@@ -112,6 +112,7 @@ pub fn sign_records_with(
     }
     let public = key.public_armored()?;
     let sidecar_file = sidecar_path(data);
+    crate::check_outputs(&[&public_key_path(data)])?;
     let mut writer =
         sidecar::compatible_writer(&sidecar_file, options.embed_public_key.then_some(&*public))?;
     let mut records = 0u64;
@@ -943,9 +944,9 @@ pub fn inspect_sidecar(path: &Path) -> Result<SidecarInspection, SignError> {
         .map(|root| path.with_file_name(format!("{root}-signatures.pub")))
         .filter(|p| p.exists());
     let public_key = public_key_file.as_deref().and_then(|p| {
-        std::fs::read_to_string(p)
+        oembeddings::input::read_capped(p, oembeddings::input::limits::KEY_FILE)
             .ok()
-            .map(|t| describe_embedded(p, &t))
+            .map(|t| describe_embedded(p, &String::from_utf8_lossy(&t)))
     });
     Ok(SidecarInspection {
         profile: "compatible",

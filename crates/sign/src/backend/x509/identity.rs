@@ -7,7 +7,10 @@
 //! among the verified records, which the signer chose, so a check passes for any key that was
 //! valid at some time the signer claims. [`IdentityReport`] says which time was used and why.
 
+use std::path::Path;
 use std::time::Duration;
+
+use oembeddings::input::{limits, read_capped};
 
 use rustls_pki_types::{
     CertificateDer, CertificateRevocationListDer, ServerName, TrustAnchor, UnixTime,
@@ -21,6 +24,7 @@ use webpki::{
 use super::certificate::{CertificateChain, CertificateInfo, rfc3339};
 use super::error::X509Error;
 use super::pem;
+use crate::error::SignError;
 
 /// Roots a chain must lead to.
 #[derive(Debug, Clone)]
@@ -57,6 +61,17 @@ impl TrustAnchors {
         })
     }
 
+    /// Roots from the PEM file `path` (at most [`limits::CERTIFICATES_FILE`]); errors name it.
+    pub fn from_file(path: &Path) -> Result<Self, SignError> {
+        let bytes = read_capped(path, limits::CERTIFICATES_FILE).map_err(SignError::io(path))?;
+        Self::from_pem(&bytes, format!("the roots in {}", path.display())).map_err(|e| {
+            SignError::Key {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            }
+        })
+    }
+
     /// Mozilla's roots for TLS servers, as compiled in (`webpki-roots`).
     pub fn webpki_roots() -> Self {
         Self {
@@ -78,6 +93,15 @@ pub struct Crls {
 }
 
 impl Crls {
+    /// CRLs from the file `path` (at most [`limits::CRL_FILE`]); errors name it.
+    pub fn from_file(path: &Path) -> Result<Self, SignError> {
+        let bytes = read_capped(path, limits::CRL_FILE).map_err(SignError::io(path))?;
+        Self::from_pem_or_der(&bytes).map_err(|e| SignError::Key {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
     /// CRLs from PEM `X509 CRL` blocks, or one DER CRL.
     pub fn from_pem_or_der(bytes: &[u8]) -> Result<Self, X509Error> {
         let ders: Vec<Vec<u8>> = if pem::is_pem(bytes) {
