@@ -303,6 +303,12 @@ def main() -> None:
          standard(set_field(1, "attributes", attributes(1, preview="a postcard of the terminal"))))
 
     # ---- statistics --------------------------------------------------------------------------
+    def damaged_hint(path: Path) -> None:
+        rows = records()
+        # What a damaged footer value looks like: base64 that decodes to no Arrow IPC message.
+        write(path, table(rows), {**go_statistics(rows), "ARROW:schema": "/////w=="})
+
+    case("invalid", conventional("oe007"), ["OE007"], ["OE007"], "a damaged ARROW:schema footer value (the Parquet schema suffices)", damaged_hint)
     case("invalid", conventional("oe301"), ["OE301"], ["OE301"], "no statistics in the footer", standard(records(), stats=False))
 
     def wrong_statistics(path: Path) -> None:

@@ -27,6 +27,9 @@ pub struct Inspection {
     pub layout_kind: LayoutKind,
     /// The recognised layout.
     pub layout: Layout,
+    /// Whether the footer's `ARROW:schema` hint could not be decoded and was ignored (the
+    /// columns were read by their Parquet schema).
+    pub arrow_schema_hint_ignored: bool,
     /// Every top-level column, with its sizes summed over row groups.
     pub columns: Vec<ColumnSummary>,
     /// Every row group.
@@ -209,6 +212,7 @@ impl Inspection {
             rows: source.num_rows(),
             layout_kind: source.layout().kind(),
             layout: source.layout().clone(),
+            arrow_schema_hint_ignored: source.arrow_schema_hint_ignored(),
             columns,
             row_groups,
             key_values,

@@ -125,6 +125,13 @@ pub fn validate_with_progress(
             return findings.into_report(path.to_path_buf(), mode, 0);
         }
     };
+    if source.arrow_schema_hint_ignored() {
+        findings.file(
+            Rule::DamagedArrowSchema,
+            "the footer's ARROW:schema value cannot be decoded; it was ignored and the columns \
+             read by their Parquet schema (pyarrow refuses such a file: \"Corrupted metadata length\")",
+        );
+    }
     let footer = FooterStatistics::of(&source);
     metadata::check_footer_statistics(&source, &footer, &mut findings);
     if options.metadata_only {

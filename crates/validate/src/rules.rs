@@ -74,6 +74,9 @@ rules! {
     ColumnType = ("OE005", Error, "2.2", "required column has a type no layout allows");
     /// A column name occurs twice.
     DuplicateColumn = ("OE006", Error, "2.2", "column name occurs more than once");
+    /// The footer's `ARROW:schema` hint cannot be decoded; it was ignored and the columns
+    /// read by their Parquet schema.
+    DamagedArrowSchema = ("OE007", Warning, "2.2", "ARROW:schema hint cannot be decoded and was ignored");
     /// `provider` is the empty string.
     EmptyProvider = ("OE101", Error, "1", "provider is empty");
     /// `depiction_id` is the empty string.

@@ -119,10 +119,10 @@ fn print_text(i: &Inspection, full: bool) {
     println!(
         "            vectors: {vectors} of {}; attributes: {attributes}; ARROW:schema hint: {}; column order: {}",
         format!("{:?}", layout.element).to_lowercase(),
-        if layout.arrow_schema_hint {
-            "yes"
-        } else {
-            "no"
+        match (layout.arrow_schema_hint, i.arrow_schema_hint_ignored) {
+            (_, true) => "damaged, ignored (validate: OE007)",
+            (true, false) => "yes",
+            (false, false) => "no",
         },
         if layout.conventional_order {
             "go-embeddingsdb"

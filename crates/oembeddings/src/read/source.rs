@@ -186,6 +186,12 @@ impl ParquetSource {
         self.metadata.schema()
     }
 
+    /// Whether the footer's `ARROW:schema` hint could not be decoded and was ignored: the
+    /// columns were then read by their Parquet schema alone (validation rule OE007).
+    pub fn arrow_schema_hint_ignored(&self) -> bool {
+        self.hint_ignored
+    }
+
     /// The recognised layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
