@@ -566,3 +566,19 @@ def test_x509_signatures_and_identity(example, tmp_path):
         oembeddings.verify_records(example, None)
     with pytest.raises(SignatureError, match="--ca"):
         oembeddings.verify_records(example, tmp_path / "leaf.pem", identity="sfomuseum.org")
+
+
+@pytest.mark.parametrize("entry", ["console script", "python -m"])
+@pytest.mark.parametrize("args", [["inspect", str(EXAMPLE)], ["emit", str(EXAMPLE)], ["validate", "--rules"]])
+def test_a_closed_stdout_ends_quietly_with_141(entry, args):
+    # stdout is a pipe whose reader is already closed, as after `| head` has exited.
+    reader, writer = os.pipe()
+    os.close(reader)
+    script = Path(sysconfig.get_path("scripts")) / "oembeddings"
+    command = [str(script)] if entry == "console script" else [sys.executable, "-m", "oembeddings"]
+    try:
+        done = subprocess.run([*command, *args], stdout=writer, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(writer)
+    assert done.returncode == 141, done.stderr.decode()
+    assert done.stderr == b""

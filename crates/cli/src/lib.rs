@@ -60,6 +60,8 @@ where
         0
     } else if code == ExitCode::from(2) {
         2
+    } else if code == ExitCode::from(output::CLOSED_PIPE_EXIT) {
+        output::CLOSED_PIPE_EXIT
     } else {
         1
     }
@@ -82,6 +84,7 @@ fn execute(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(error) if output::is_closed_pipe(&error) => ExitCode::from(output::CLOSED_PIPE_EXIT),
         Err(error) => {
             output::error(&error);
             ExitCode::from(1)

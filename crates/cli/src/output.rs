@@ -101,6 +101,45 @@ pub fn is_broken_pipe(error: &io::Error) -> bool {
     error.kind() == io::ErrorKind::BrokenPipe
 }
 
+/// The exit status of a command whose reader went away (`| head`): what a shell reports for
+/// a process ended by SIGPIPE (128 + 13), as `cat` or `grep` would end. Rust ignores SIGPIPE,
+/// so that the Python module can run the CLI in its own process; writes then fail with
+/// `BrokenPipe` instead, and end the command quietly with this status.
+pub const CLOSED_PIPE_EXIT: u8 = 141;
+
+/// Whether a command's error is a write to a closed stdout, however it was wrapped.
+pub fn is_closed_pipe(error: &CliError) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error.as_ref());
+    while let Some(e) = cause {
+        if e.downcast_ref::<io::Error>().is_some_and(is_broken_pipe)
+            || e.downcast_ref::<serde_json::Error>()
+                .is_some_and(|json| json.io_error_kind() == Some(io::ErrorKind::BrokenPipe))
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// `println!` that returns the write's error instead of panicking on a closed stdout.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+/// `print!` that returns the write's error instead of panicking on a closed stdout.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
+pub(crate) use {out, outln};
+
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::with_draw_target(

@@ -388,3 +388,32 @@ fn validate_lists_at_most_n_findings_per_rule_and_counts_the_rest() {
     let out = oe(&["validate", "--max-errors", "3", path.to_str().unwrap()]);
     assert!(text(&out.stdout).ends_with("INVALID: 250 errors, 250 warnings (250 records checked; 494 more not listed (OE112 247, OE200 247))\n"), "{}", text(&out.stdout));
 }
+
+/// A reader that went away (`| head`) ends every command quietly with 141, the status of a
+/// process ended by SIGPIPE, never a panic: here stdout is a pipe whose reader is already
+/// closed, so that the first write fails.
+#[test]
+fn a_closed_stdout_ends_quietly_with_141() {
+    let example = example();
+    let example = example.to_str().unwrap();
+    for args in [
+        vec!["inspect", example],
+        vec!["inspect", "--json", example],
+        vec!["stats", example],
+        vec!["emit", example],
+        vec!["validate", example],
+        vec!["name", example],
+        vec!["schema", "record"],
+        vec!["validate", "--rules"],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_oembeddings"))
+            .args(&args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(141), "{args:?}");
+        assert_eq!(text(&out.stderr), "", "{args:?}");
+    }
+}

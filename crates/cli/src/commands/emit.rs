@@ -73,10 +73,11 @@ pub fn run(args: &Args) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A reader that went away (`| head`) ends the output quietly and successfully.
+/// A reader that went away (`| head`) ends the output quietly, with the status of a process
+/// ended by SIGPIPE ([`output::CLOSED_PIPE_EXIT`]).
 fn stop_on_closed_pipe(e: io::Error) -> CliResult {
     if output::is_broken_pipe(&e) {
-        Ok(ExitCode::SUCCESS)
+        Ok(ExitCode::from(output::CLOSED_PIPE_EXIT))
     } else {
         Err(format!("writing to stdout: {e}").into())
     }

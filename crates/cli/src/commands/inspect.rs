@@ -41,8 +41,8 @@ pub fn run(args: &Args) -> CliResult {
             if args.format.is_json() {
                 output::json(s)?;
             } else {
-                println!("file        {}", args.file.display());
-                print_signatures(s);
+                output::outln!("file        {}", args.file.display())?;
+                print_signatures(s)?;
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -62,17 +62,17 @@ pub fn run(args: &Args) -> CliResult {
             signatures: signatures.as_ref(),
         })?;
     } else {
-        print_text(&inspection, args.full);
+        print_text(&inspection, args.full)?;
         if let Some(s) = &signatures {
-            print_signatures(s);
+            print_signatures(s)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_signatures(s: &compatible::SidecarInspection) {
+fn print_signatures(s: &compatible::SidecarInspection) -> std::io::Result<()> {
     let schemes: Vec<String> = s.schemes.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
+    output::outln!(
         "signatures  go-embeddingsdb sidecar (compatible profile): {} rows; scheme: {}",
         s.rows,
         if schemes.is_empty() {
@@ -80,17 +80,18 @@ fn print_signatures(s: &compatible::SidecarInspection) {
         } else {
             schemes.join(", ")
         }
-    );
+    )?;
     match &s.embedded_key {
-        Some(k) => println!("            embedded key (not trusted by itself): {k}"),
-        None => println!("            no embedded key"),
+        Some(k) => output::outln!("            embedded key (not trusted by itself): {k}")?,
+        None => output::outln!("            no embedded key")?,
     }
     if let (Some(file), Some(key)) = (&s.public_key_file, &s.public_key) {
-        println!("            {}: {key}", file.display());
+        output::outln!("            {}: {key}", file.display())?;
     }
+    Ok(())
 }
 
-fn print_text(i: &Inspection, full: bool) {
+fn print_text(i: &Inspection, full: bool) -> std::io::Result<()> {
     let layout = &i.layout;
     let vectors = match layout.vectors {
         VectorLayout::List => "list".to_owned(),
@@ -104,19 +105,19 @@ fn print_text(i: &Inspection, full: bool) {
         AttributesLayout::JsonString => "JSON string",
         _ => "other",
     };
-    println!("file        {}", i.path.display());
-    println!(
+    output::outln!("file        {}", i.path.display())?;
+    output::outln!(
         "size        {} (footer {})",
         output::bytes(i.file_bytes),
         output::bytes(u64::from(i.footer_bytes))
-    );
-    println!(
+    )?;
+    output::outln!(
         "created by  {}",
         i.created_by.as_deref().unwrap_or("(not recorded)")
-    );
-    println!("records     {}", i.rows);
-    println!("layout      {}", i.layout_kind);
-    println!(
+    )?;
+    output::outln!("records     {}", i.rows)?;
+    output::outln!("layout      {}", i.layout_kind)?;
+    output::outln!(
         "            vectors: {vectors} of {}; attributes: {attributes}; ARROW:schema hint: {}; column order: {}",
         format!("{:?}", layout.element).to_lowercase(),
         match (layout.arrow_schema_hint, i.arrow_schema_hint_ignored) {
@@ -129,25 +130,27 @@ fn print_text(i: &Inspection, full: bool) {
         } else {
             "other"
         },
-    );
+    )?;
     if !layout.extra_columns.is_empty() {
-        println!(
+        output::outln!(
             "            extra columns (ignored): {}",
             layout.extra_columns.join(", ")
-        );
+        )?;
     }
     let rows: Vec<u64> = i.row_groups.iter().map(|r| r.rows).collect();
     match (rows.iter().min(), rows.iter().max()) {
         (Some(min), Some(max)) if min == max => {
-            println!("row groups  {} of {min} rows", rows.len())
+            output::outln!("row groups  {} of {min} rows", rows.len())?
         }
-        (Some(min), Some(max)) => println!("row groups  {} of {min} to {max} rows", rows.len()),
-        _ => println!("row groups  0"),
+        (Some(min), Some(max)) => {
+            output::outln!("row groups  {} of {min} to {max} rows", rows.len())?
+        }
+        _ => output::outln!("row groups  0")?,
     }
-    println!("columns");
+    output::outln!("columns")?;
     let width = i.columns.iter().map(|c| c.name.len()).max().unwrap_or(0);
     for c in &i.columns {
-        println!(
+        output::outln!(
             "  {:width$}  {:>10} stored  {:>10} raw  {}  {}  {}",
             c.name,
             output::bytes(c.compressed_bytes),
@@ -155,9 +158,9 @@ fn print_text(i: &Inspection, full: bool) {
             c.compression.join(","),
             c.encodings.join(","),
             c.arrow_type,
-        );
+        )?;
     }
-    println!("footer key/values ({})", i.key_values.len());
+    output::outln!("footer key/values ({})", i.key_values.len())?;
     let width = i
         .key_values
         .iter()
@@ -173,7 +176,7 @@ fn print_text(i: &Inspection, full: bool) {
             let head: String = value.chars().take(60).collect();
             format!("{head}... ({} bytes; --full shows all)", value.len())
         };
-        println!(
+        output::outln!(
             "  {:width$}  {shown}{}",
             kv.key,
             if kv.escaped {
@@ -181,12 +184,13 @@ fn print_text(i: &Inspection, full: bool) {
             } else {
                 ""
             }
-        );
+        )?;
     }
     if !i.has_statistics {
-        println!(
+        output::outln!(
             "(no embeddingsdb statistics in the footer: `oembeddings stats --append {}` adds them)",
             i.path.display()
-        );
+        )?;
     }
+    Ok(())
 }

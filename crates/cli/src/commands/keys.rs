@@ -69,7 +69,7 @@ pub fn keygen(args: &KeygenArgs) -> CliResult {
             _ => e.into(),
         })?;
     let description = describe(&files.public)?;
-    println!("{}", description.id);
+    output::outln!("{}", description.id)?;
     output::note(format!(
         "wrote {} secret key {} (mode 0600{}) and public key {}",
         description.algorithm,
@@ -107,8 +107,8 @@ pub fn key(command: &KeyCommand) -> CliResult {
             if args.format.is_json() {
                 output::json(&d)?;
             } else {
-                println!("algorithm    {}", d.algorithm);
-                println!(
+                output::outln!("algorithm    {}", d.algorithm)?;
+                output::outln!(
                     "{}  {}",
                     if d.algorithm == "openpgp" {
                         "fingerprint"
@@ -120,23 +120,23 @@ pub fn key(command: &KeyCommand) -> CliResult {
                     } else {
                         &d.id
                     }
-                );
+                )?;
                 for u in &d.user_ids {
-                    println!("user id      {u}");
+                    output::outln!("user id      {u}")?;
                 }
                 if let Some(c) = &d.created {
-                    println!("created      {c}");
+                    output::outln!("created      {c}")?;
                 }
                 if let Some(e) = &d.expires {
-                    println!("expires      {e}");
+                    output::outln!("expires      {e}")?;
                 }
                 if d.revoked {
-                    println!("revoked      yes");
+                    output::outln!("revoked      yes")?;
                 }
                 for k in &d.signing_keys {
-                    println!("signing key  {k}");
+                    output::outln!("signing key  {k}")?;
                 }
-                println!(
+                output::outln!(
                     "secret       {}",
                     if d.secret {
                         if d.encrypted {
@@ -147,7 +147,7 @@ pub fn key(command: &KeyCommand) -> CliResult {
                     } else {
                         "no"
                     }
-                );
+                )?;
             }
             for w in keys::secret_file_warnings(&args.file)
                 .into_iter()

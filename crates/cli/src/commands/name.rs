@@ -97,17 +97,17 @@ pub fn run(args: &Args) -> CliResult {
     } else {
         let shown = file.display();
         match &report.name_error {
-            Some(e) => println!("{shown}: not conventional: {e}"),
+            Some(e) => output::outln!("{shown}: not conventional: {e}")?,
             None if report.mismatches.is_empty() => {
-                println!("{shown}: conventional, and it matches the contents")
+                output::outln!("{shown}: conventional, and it matches the contents")?
             }
-            None => println!("{shown}: conventional"),
+            None => output::outln!("{shown}: conventional")?,
         }
         for m in &report.mismatches {
-            println!("  {}: {m}", if m.is_error() { "error" } else { "warning" });
+            output::outln!("  {}: {m}", if m.is_error() { "error" } else { "warning" })?;
         }
         match &report.suggestion {
-            Some(s) if Some(s) != Some(&base) => println!("  suggested name: {s}"),
+            Some(s) if Some(s) != Some(&base) => output::outln!("  suggested name: {s}")?,
             _ => {}
         }
     }

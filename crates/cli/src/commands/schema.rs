@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use oembeddings::schema::Document;
 
-use crate::output::CliResult;
+use crate::output::{self, CliResult};
 
 /// Print the JSON Schema (draft 2020-12) of a document.
 ///
@@ -19,6 +19,6 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> CliResult {
-    print!("{}", args.document.schema_text());
+    output::out!("{}", args.document.schema_text())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -203,7 +203,7 @@ pub struct VerifyArgs {
 
 fn print(report: &VerifyReport, format: &FormatArgs) -> CliResult {
     match format.get() {
-        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Text => output::out!("{}", report.to_text())?,
         ReportFormat::Json => output::json(report)?,
     }
     Ok(if report.ok {

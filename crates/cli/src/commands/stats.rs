@@ -84,7 +84,7 @@ pub fn run(args: &Args) -> CliResult {
             .max()
             .unwrap_or(0);
         for (key, value) in statistics.key_values() {
-            println!("{key:width$}  {value}");
+            output::outln!("{key:width$}  {value}")?;
         }
     }
     let footer = args.file.display();

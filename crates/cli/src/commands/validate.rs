@@ -67,7 +67,7 @@ pub fn run(args: &Args) -> CliResult {
     }
     let report = Report::new(files);
     match args.format.get() {
-        ReportFormat::Text => print!("{}", report.to_text()),
+        ReportFormat::Text => output::out!("{}", report.to_text())?,
         ReportFormat::Json => output::json(&report)?,
     }
     Ok(if report.fails(args.strict) {
@@ -85,13 +85,13 @@ fn list_rules(format: ReportFormat) -> CliResult {
         }
         ReportFormat::Text => {
             for rule in Rule::ALL {
-                println!(
+                output::outln!(
                     "{}  {:7}  §{:4} {}",
                     rule.id(),
                     rule.severity().to_string(),
                     rule.section(),
                     rule.title()
-                );
+                )?;
             }
         }
     }
