@@ -30,7 +30,7 @@ fn validate(
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
         .with_max_findings_per_rule(max_findings_per_rule);
-    let report = py.detach(|| oembeddings_validate::validate(&path, &options));
+    let report = py.detach(|| oembeddings_validate::validate(&path, &options))?;
     ValidationReport::from_report(py, report)
 }
 

@@ -88,10 +88,12 @@ oembeddings::named_enum!(Format, "format",
     Jsonl => "jsonl", "go-embeddingsdb's JSON record, one per line (both ways)";
     Met => "met", "The Met's Hugging Face layout: objectID, embedding, model, dim (input only)";
     Duckdb => "duckdb",
-        "A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema";
-    Sqlite => "sqlite", "A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table";
-    S3vectors => "s3vectors", "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies";
-    Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key";
+        "A directory for DuckDB's IMPORT DATABASE, in go-embeddingsdb's DuckDB schema (output only)";
+    Sqlite => "sqlite",
+        "A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table (output only)";
+    S3vectors => "s3vectors",
+        "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies (output only)";
+    Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key (output only)";
 );
 
 impl Format {
@@ -106,6 +108,16 @@ impl Format {
     /// Whether [`convert`] can write this format.
     pub fn is_output(self) -> bool {
         self != Format::Met
+    }
+
+    /// The names of the formats that can be read (`input`) or written, comma-separated.
+    pub fn usable(input: bool) -> String {
+        Format::ALL
+            .iter()
+            .filter(|f| if input { f.is_input() } else { f.is_output() })
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// The cargo feature of this crate that builds the format, if it is not always built.
@@ -327,8 +339,14 @@ pub enum ConvertError {
         path: PathBuf,
     },
     /// The format cannot be used in this direction.
-    #[error("{format} cannot be {direction}")]
+    #[error(
+        "{}: {format} cannot be {direction} (formats that can be {direction}: {})",
+        path.display(),
+        Format::usable(*direction == "read")
+    )]
     Unsupported {
+        /// The input or output it was asked for.
+        path: PathBuf,
         /// The format.
         format: Format,
         /// `read` or `written`.
@@ -495,6 +513,7 @@ fn open_source(
         other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
+                path: input.to_path_buf(),
                 format: other,
                 direction: "read",
             });
@@ -538,6 +557,7 @@ fn open_sink(
         other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
+                path: output.to_path_buf(),
                 format: other,
                 direction: "written",
             });
@@ -569,8 +589,16 @@ pub fn convert(
     };
     if !options.to.is_output() {
         return Err(ConvertError::Unsupported {
+            path: output.to_path_buf(),
             format: options.to,
             direction: "written",
+        });
+    }
+    if !from.is_input() {
+        return Err(ConvertError::Unsupported {
+            path: input.to_path_buf(),
+            format: from,
+            direction: "read",
         });
     }
     // Before the input is opened: a store this build lacks is refused by its feature's name.

@@ -75,7 +75,8 @@ pub struct AppendSummary {
     pub footer_bytes_before: u32,
     /// Footer size after, in bytes.
     pub footer_bytes_after: u32,
-    /// Whether the footer already held exactly these statistics (nothing was written).
+    /// Whether the footer already held exactly these statistics: in place nothing was
+    /// written; with an output, an identical copy was.
     pub unchanged: bool,
 }
 

@@ -132,6 +132,12 @@ fn is_minisign(bytes: &[u8]) -> bool {
     bytes.starts_with(minisign::UNTRUSTED_COMMENT_PREFIX.as_bytes())
 }
 
+/// Why a secret key file is refused where a public key is needed: a secret key has no place
+/// in a verifier's hands or configuration, and verifying with one usually means the wrong
+/// file was named.
+const SECRET_GIVEN_TO_VERIFY: &str = "a secret key; verify with its public key (K.pub, which \
+     `oembeddings keygen -o K` writes beside K; for a gpg key, `gpg --armor --export`)";
+
 /// Warnings about a secret key file: readable by others.
 pub fn secret_file_warnings(path: &Path) -> Vec<String> {
     #[cfg(unix)]
@@ -167,9 +173,23 @@ impl SecretKey {
                 "an X.509 private key: give its certificate too (--certificate)",
             ));
         }
+        if is_certificate(&bytes) {
+            return Err(SignError::key(
+                path,
+                "an X.509 certificate, which is public: sign with --certificate CERT and --key \
+                 PRIVATE_KEY (PEM)",
+            ));
+        }
         if is_minisign(&bytes) {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
+            if minisign::PublicKey::from_file_text(text).is_ok() {
+                return Err(SignError::key(
+                    path,
+                    "a public key (minisign); signing needs the secret key file, which \
+                     `oembeddings keygen -o K` writes as K beside K.pub",
+                ));
+            }
             let key = minisign::SecretKey::from_file_text(text, password)
                 .map_err(|e| SignError::key(path, e.to_string()))?;
             return Ok(SecretKey::Ed25519(Box::new(key)));
@@ -177,6 +197,14 @@ impl SecretKey {
         let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
         let cert =
             openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
+        if !cert.is_tsk() {
+            return Err(SignError::key(
+                path,
+                "a public OpenPGP certificate (no secret key material); signing needs the \
+                 secret key (`gpg --export-secret-keys`, or the file `oembeddings keygen -o K` \
+                 writes as K)",
+            ));
+        }
         let signer = openpgp::Signer::new(&cert, password)
             .map_err(|e| SignError::key(path, e.to_string()))?;
         Ok(SecretKey::OpenPgp {
@@ -483,10 +511,14 @@ impl PublicKey {
                 .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
             let public = match minisign::PublicKey::from_file_text(text) {
                 Ok(k) => k,
-                Err(public_error) => match minisign::SecretKey::from_file_text(text, None) {
-                    Ok(secret) => secret.public_key(),
-                    Err(_) => return Err(SignError::key(path, public_error.to_string())),
-                },
+                Err(public_error) => {
+                    return Err(match minisign::SecretKey::from_file_text(text, None) {
+                        Ok(_) | Err(minisign::MinisignError::PasswordRequired) => {
+                            SignError::key(path, SECRET_GIVEN_TO_VERIFY)
+                        }
+                        Err(_) => SignError::key(path, public_error.to_string()),
+                    });
+                }
             };
             if let Some(wanted) = fingerprint
                 && !wanted.eq_ignore_ascii_case(&public.key_id_hex())
@@ -507,9 +539,10 @@ impl PublicKey {
         let certs = openpgp::load_certs(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
         let cert =
             openpgp::select(certs, fingerprint).map_err(|e| SignError::key(path, e.to_string()))?;
-        Ok(PublicKey::OpenPgp(Box::new(
-            cert.strip_secret_key_material(),
-        )))
+        if cert.is_tsk() {
+            return Err(SignError::key(path, SECRET_GIVEN_TO_VERIFY));
+        }
+        Ok(PublicKey::OpenPgp(Box::new(cert)))
     }
 
     /// `openpgp`, `ed25519` or `x509`.

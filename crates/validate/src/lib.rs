@@ -8,11 +8,12 @@
 //! let report = oembeddings_validate::validate(
 //!     "nga-opendata-1152-siglip2-20260522.parquet",
 //!     &oembeddings_validate::Options::default(),
-//! );
+//! )?;
 //! for finding in &report.findings {
 //!     println!("{} {} {}", finding.rule, finding.severity, finding.message);
 //! }
 //! assert!(report.valid);
+//! # Ok::<(), oembeddings::read::ReadError>(())
 //! ```
 
 mod keys;
@@ -23,7 +24,7 @@ pub mod rules;
 
 use std::path::Path;
 
-use oembeddings::read::{ParquetSource, ReadOptions};
+use oembeddings::read::{ParquetSource, ReadError, ReadOptions};
 
 pub use report::{FileReport, Finding, Mode, Report};
 pub use rules::{Rule, RuleDescription, Severity};
@@ -100,8 +101,11 @@ impl Options {
     }
 }
 
-/// Validates one file. Never fails: a file that cannot be read is a report with a finding.
-pub fn validate(path: impl AsRef<Path>, options: &Options) -> FileReport {
+/// Validates one file. Everything about its contents (not Parquet, truncated, undecodable,
+/// any rule) is a finding of the report; an error is returned only when the file cannot be
+/// opened at all ([`ReadError::Io`]: absent, unreadable, not a regular file), which says
+/// nothing about its contents.
+pub fn validate(path: impl AsRef<Path>, options: &Options) -> Result<FileReport, ReadError> {
     validate_with_progress(path, options, &mut |_, _| {})
 }
 
@@ -110,7 +114,7 @@ pub fn validate_with_progress(
     path: impl AsRef<Path>,
     options: &Options,
     progress: &mut dyn FnMut(u64, u64),
-) -> FileReport {
+) -> Result<FileReport, ReadError> {
     let path = path.as_ref();
     let mut findings = Findings::new(options.max_findings_per_rule);
     let mode = if options.metadata_only {
@@ -120,9 +124,12 @@ pub fn validate_with_progress(
     };
     let source = match ParquetSource::open(path) {
         Ok(source) => source,
+        // What cannot be opened (absent, unreadable, not a regular file) has no contents to
+        // judge: an I/O error, not a rule.
+        Err(e @ ReadError::Io { .. }) => return Err(e),
         Err(e) => {
             metadata::open_failure(&e, &mut findings);
-            return findings.into_report(path.to_path_buf(), mode, 0);
+            return Ok(findings.into_report(path.to_path_buf(), mode, 0));
         }
     };
     if source.arrow_schema_hint_ignored() {
@@ -142,7 +149,7 @@ pub fn validate_with_progress(
             StatisticsSource::Footer,
             &mut findings,
         );
-        return findings.into_report(path.to_path_buf(), mode, declared);
+        return Ok(findings.into_report(path.to_path_buf(), mode, declared));
     }
     let total = source.num_rows();
     let now = options
@@ -157,7 +164,7 @@ pub fn validate_with_progress(
         Ok(reader) => reader,
         Err(e) => {
             metadata::open_failure(&e, &mut findings);
-            return findings.into_report(path.to_path_buf(), mode, 0);
+            return Ok(findings.into_report(path.to_path_buf(), mode, 0));
         }
     };
     // Decoding and checking take about as long as each other: the reader runs ahead on its
@@ -202,7 +209,7 @@ pub fn validate_with_progress(
             &mut findings,
         );
     }
-    findings.into_report(path.to_path_buf(), mode, checker.records())
+    Ok(findings.into_report(path.to_path_buf(), mode, checker.records()))
 }
 
 /// The record rules over canonical batches that do not come from one file: a partition of a
@@ -242,7 +249,12 @@ impl BatchValidator {
     }
 }
 
-/// Validates several files into one report.
-pub fn validate_all<P: AsRef<Path>>(paths: &[P], options: &Options) -> Report {
-    Report::new(paths.iter().map(|p| validate(p, options)).collect())
+/// Validates several files into one report; the first file that cannot be opened is the
+/// error (see [`validate`]).
+pub fn validate_all<P: AsRef<Path>>(paths: &[P], options: &Options) -> Result<Report, ReadError> {
+    let files = paths
+        .iter()
+        .map(|p| validate(p, options))
+        .collect::<Result<_, _>>()?;
+    Ok(Report::new(files))
 }

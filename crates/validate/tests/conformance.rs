@@ -38,7 +38,7 @@ fn every_case_raises_exactly_the_listed_rules() {
                 ids(&case["metadata_only_expect"]),
             ),
         ] {
-            let report = validate(&file, &options);
+            let report = validate(&file, &options).unwrap();
             let raised: BTreeSet<String> = report
                 .findings
                 .iter()

@@ -61,15 +61,13 @@ pub struct SecretKeyArgs {
 impl SecretKeyArgs {
     /// Loads the key, warning when its file is readable by others.
     fn load(&self) -> Result<SecretKey, output::CliError> {
+        let password = password(self.password_file.as_deref())?;
+        let key = SecretKey::load(&self.key, password.as_deref(), self.fingerprint.as_deref())?;
+        // After loading: a public key named by mistake gets that error, not a chmod warning.
         for warning in keys::secret_file_warnings(&self.key) {
             output::warning(warning);
         }
-        let password = password(self.password_file.as_deref())?;
-        Ok(SecretKey::load(
-            &self.key,
-            password.as_deref(),
-            self.fingerprint.as_deref(),
-        )?)
+        Ok(key)
     }
 }
 

@@ -44,9 +44,15 @@ pub fn run(args: &Args) -> CliResult {
         if args.format.is_json() {
             output::json(&summary.statistics.key_value_map())?;
         }
-        if summary.unchanged {
+        if summary.unchanged && summary.path == args.file {
             output::note(format!(
                 "{}: footer statistics already up to date; nothing written",
+                summary.path.display()
+            ));
+        } else if summary.unchanged {
+            output::note(format!(
+                "{}: footer statistics already up to date; wrote an identical copy to {}",
+                args.file.display(),
                 summary.path.display()
             ));
         } else {

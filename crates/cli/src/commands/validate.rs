@@ -56,6 +56,7 @@ pub fn run(args: &Args) -> CliResult {
         options = options.with_unit_norm_models(args.unit_norm_models.clone());
     }
     let mut files = Vec::with_capacity(args.files.len());
+    let mut unreadable = false;
     for file in &args.files {
         let bar = output::progress(0, &format!("validating {}", file.display()));
         let report = validate_with_progress(file, &options, &mut |done, total| {
@@ -63,14 +64,21 @@ pub fn run(args: &Args) -> CliResult {
             bar.set_position(done);
         });
         bar.finish_and_clear();
-        files.push(report);
+        match report {
+            Ok(report) => files.push(report),
+            // Not a finding about contents: an error line, and the other files go on.
+            Err(e) => {
+                output::error(&e.into());
+                unreadable = true;
+            }
+        }
     }
     let report = Report::new(files);
     match args.format.get() {
         ReportFormat::Text => output::out!("{}", report.to_text())?,
         ReportFormat::Json => output::json(&report)?,
     }
-    Ok(if report.fails(args.strict) {
+    Ok(if unreadable || report.fails(args.strict) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
