@@ -155,3 +155,142 @@ fn stats_says_what_it_wrote() {
         "a.parquet: footer statistics already up to date; nothing written"
     );
 }
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn verify_finds_every_signature_beside_the_file() {
+    let dir = setup();
+    let d = dir.path();
+    // Nothing signed yet: not verified, and where it looked.
+    let run = oe(d, &["verify", "f.parquet", "--key", "m.pub"]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        stdout(&run)
+            .contains("NOT VERIFIED: no signature found beside it (looked for f.parquet.asc")
+    );
+    assert!(stderr(&run).contains("hint: if f.parquet is a renamed or converted copy"));
+
+    // Record signatures alone are found without --records.
+    assert!(
+        oe(d, &["sign", "f.parquet", "--key", "m", "--records"])
+            .status
+            .success()
+    );
+    let run = oe(d, &["verify", "f.parquet", "--key", "m.pub"]);
+    assert!(run.status.success(), "{}", stdout(&run));
+    assert!(stdout(&run).contains("VERIFIED: 1 signature checked (records-native), 0 failed"));
+
+    // A detached signature of each kind: each key checks its own and lists the other.
+    assert!(oe(d, &["sign", "f.parquet", "--key", "m"]).status.success());
+    assert!(oe(d, &["sign", "f.parquet", "--key", "p"]).status.success());
+    let run = oe(d, &["verify", "f.parquet", "--key", "m.pub", "--json"]);
+    assert!(run.status.success(), "{}", stdout(&run));
+    let report: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let checks: Vec<&str> = report["checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(checks, ["file", "records-native"]);
+    assert_eq!(report["not_checked"][0]["path"], "f.parquet.asc");
+    assert_eq!(report["not_checked"][0]["kind"], "open-pgp-file");
+    let run = oe(d, &["verify", "f.parquet", "--key", "p.pub"]);
+    assert!(run.status.success(), "{}", stdout(&run));
+    assert!(stdout(&run).contains("VERIFIED: 1 signature checked (file), 0 failed; 2 not checked"));
+
+    // One failing signature fails the file, whatever else verifies.
+    let minisig = d.join("f.parquet.minisig");
+    let good = std::fs::read(&minisig).unwrap();
+    std::fs::copy(d.join("f.parquet"), d.join("other.parquet")).unwrap();
+    let mut other = std::fs::read(d.join("other.parquet")).unwrap();
+    other[100] ^= 1;
+    std::fs::write(d.join("other.parquet"), &other).unwrap();
+    assert!(
+        oe(d, &["sign", "other.parquet", "--key", "m"])
+            .status
+            .success()
+    );
+    std::fs::copy(d.join("other.parquet.minisig"), &minisig).unwrap();
+    let run = oe(d, &["verify", "f.parquet", "--key", "m.pub"]);
+    assert_eq!(run.status.code(), Some(1), "{}", stdout(&run));
+    assert!(
+        stdout(&run)
+            .contains("NOT VERIFIED: 2 signatures checked (file, records-native), 1 failed")
+    );
+    std::fs::write(&minisig, good).unwrap();
+
+    // --signature checks only the one named; --sidecar does not swallow the file argument.
+    let run = oe(
+        d,
+        &[
+            "verify",
+            "--signature",
+            "f.parquet.minisig",
+            "f.parquet",
+            "--key",
+            "m.pub",
+        ],
+    );
+    assert!(run.status.success(), "{}", stdout(&run));
+    assert!(!stdout(&run).contains("records-native"));
+    let run = oe(
+        d,
+        &[
+            "verify",
+            "--sidecar",
+            "f.sigs.parquet",
+            "f.parquet",
+            "--key",
+            "m.pub",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(stdout(&run).contains("verified (records-native)"));
+}
+
+#[test]
+fn a_renamed_copy_verifies_by_its_manifest_when_rewriting_is_accepted() {
+    let dir = setup();
+    let d = dir.path();
+    assert!(
+        oe(d, &["sign", "f.parquet", "--key", "m", "--records"])
+            .status
+            .success()
+    );
+    let run = oe(
+        d,
+        &["convert", "f.parquet", "g.parquet", "--to", "parquet-fixed"],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    let run = oe(
+        d,
+        &[
+            "verify",
+            "g.parquet",
+            "--key",
+            "m.pub",
+            "--manifest",
+            "f.manifest.json",
+        ],
+    );
+    assert_eq!(run.status.code(), Some(1));
+    assert!(stdout(&run).contains("--allow-rewritten accepts a renamed or converted copy"));
+    let run = oe(
+        d,
+        &[
+            "verify",
+            "g.parquet",
+            "--key",
+            "m.pub",
+            "--manifest",
+            "f.manifest.json",
+            "--allow-rewritten",
+        ],
+    );
+    assert!(run.status.success(), "{}", stdout(&run));
+    assert!(stdout(&run).contains("note: the manifest signs a file named \"f.parquet\""));
+}

@@ -86,7 +86,13 @@ pub enum SignError {
         given: &'static str,
     },
     /// No record signatures were found next to a data file.
-    #[error("{}: no record signatures found ({} or {}); give the sidecar and the profile", data.display(), native.display(), compatible.display())]
+    #[error(
+        "{}: no record signatures found ({} or {}); for a renamed or converted copy, name the \
+         signed file's manifest (native profile) or its sidecar and profile",
+        data.display(),
+        native.display(),
+        compatible.display()
+    )]
     NoRecordSignatures {
         /// The data file.
         data: PathBuf,

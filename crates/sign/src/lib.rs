@@ -12,6 +12,7 @@
 //! - [`native`]: domain-separated record digests, per-record signatures and a signed manifest
 //!   that detect changed, deleted, added, reordered and moved records.
 //! - [`release`]: signed manifests of whole release directories.
+//! - [`discover`]: verifying every signature found beside a file, of whichever kind.
 //!
 //! The source is grouped by role: `backend/` (the signature algorithms and their key and
 //! signature formats: [`openpgp`], [`minisign`], raw Ed25519 for records), `format/` (what
@@ -27,6 +28,7 @@
 
 mod backend;
 pub mod batch;
+pub mod discover;
 pub mod error;
 pub mod file;
 mod format;

@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use oembeddings_sign::x509::{Crls, IdentityPolicy, TrustAnchors, identity};
 use oembeddings_sign::{
-    Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, VerifyReport, compatible, file,
-    keys, native, release,
+    Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, VerifyReport, compatible,
+    discover, file, keys, native, release,
 };
 
 use crate::commands::keys::password;
@@ -133,11 +133,16 @@ pub fn sign(args: &SignArgs) -> CliResult {
 
 /// Verify a file's signature, or each of its records, against the one key you trust.
 ///
-/// Fails closed: exit 0 only when every signature is by KEY and valid. Without --records:
-/// the detached signature (FILE.asc, FILE.sig or FILE.minisig, or --signature). With
-/// --records: every record against its sidecar; the profile is found from the files next to
-/// FILE unless --profile says. Records without a signature, signatures without a record and
-/// invalid signatures are each counted and listed.
+/// Fails closed: exit 0 only when every signature checked is by KEY and valid, and at least
+/// one was checked. By default, every signature found next to FILE is checked, as gpg and
+/// minisign find theirs: detached (FILE.asc, FILE.sig, FILE.minisig), the native profile's
+/// manifest and sidecar ({root}.manifest.json, {root}.sigs.parquet) and go-embeddingsdb's
+/// sidecar ({root}-signatures.parquet); those of another kind of key are listed as not
+/// checked. --signature SIG checks that detached signature only. --records (or --sidecar,
+/// --manifest, --profile) checks the record signatures only and requires them: every record
+/// against its sidecar, the profile found from the files unless --profile says. Records
+/// without a signature, signatures without a record and invalid signatures are each counted
+/// and listed.
 ///
 /// go-embeddingsdb's X.509 signatures (compatible profile) verify with the signer's
 /// certificate as KEY (PEM; a chain leaf first). Its identity is checked only when asked: the
@@ -156,44 +161,52 @@ pub struct VerifyArgs {
     /// With a keyring: the certificate to trust, by fingerprint or key id.
     #[arg(long, value_name = "FPR")]
     fingerprint: Option<String>,
-    /// The detached signature (default: next to FILE).
-    #[arg(long, value_name = "SIG", conflicts_with = "records")]
+    /// The detached signature to check (only it; default: every signature found next to
+    /// FILE).
+    #[arg(long, value_name = "SIG", conflicts_with_all = ["records", "sidecar", "manifest"])]
     signature: Option<PathBuf>,
-    /// Verify each record, against SIDECAR or the sidecar next to FILE.
+    /// Check the record signatures only, and require them: against SIDECAR, or the sidecar
+    /// and manifest next to FILE. Without it, every signature found next to FILE is checked.
     #[arg(long, value_name = "SIDECAR", num_args = 0..=1)]
     records: Option<Option<PathBuf>>,
-    /// Record signature profile (default: found from the files).
-    #[arg(long, value_enum, requires = "records")]
+    /// The record signatures' sidecar (implies --records; same as --records SIDECAR, which
+    /// takes the next argument as its value).
+    #[arg(long, value_name = "SIDECAR", conflicts_with = "records")]
+    sidecar: Option<PathBuf>,
+    /// Record signature profile (implies --records; default: found from the files).
+    #[arg(long, value_enum)]
     profile: Option<Profile>,
-    /// Native profile: the manifest (default {root}.manifest.json).
-    #[arg(long, value_name = "MANIFEST", requires = "records")]
+    /// Native profile: the signed manifest (implies --records; default {root}.manifest.json
+    /// next to FILE). Name it when FILE was renamed after signing, e.g. with
+    /// --allow-rewritten for a converted copy.
+    #[arg(long, value_name = "MANIFEST")]
     manifest: Option<PathBuf>,
     /// Let records without a signature pass (they are still listed).
-    #[arg(long, requires = "records")]
+    #[arg(long)]
     allow_missing: bool,
     /// Native profile: accept a file whose bytes differ from the signed one when every
     /// record verifies in order (a converted or re-written file).
-    #[arg(long, requires = "records")]
+    #[arg(long)]
     allow_rewritten: bool,
     /// X.509: the certificate chain must lead to one of these roots (PEM).
-    #[arg(long, value_name = "FILE", requires = "records")]
+    #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
     /// X.509: the certificate chain must lead to one of Mozilla's roots (compiled in).
-    #[arg(long, requires = "records", conflicts_with = "ca")]
+    #[arg(long, conflicts_with = "ca")]
     webpki_roots: bool,
     /// X.509: the certificate must be valid for this DNS name (TLS rules, wildcards too).
-    #[arg(long, value_name = "DNSNAME", requires = "records")]
+    #[arg(long, value_name = "DNSNAME")]
     identity: Option<String>,
     /// X.509: check the chain at this time (YYYY-MM-DD or RFC 3339; default: the newest
     /// `created` among the verified records).
-    #[arg(long, value_name = "DATE", requires = "records")]
+    #[arg(long, value_name = "DATE")]
     at: Option<String>,
     /// X.509: certificate revocation lists (PEM or DER) covering every certificate of the chain.
-    #[arg(long, value_name = "FILE", requires = "records")]
+    #[arg(long, value_name = "FILE")]
     crl: Vec<PathBuf>,
     /// Compatible profile: let records signed with attributes carried over by
     /// go-embeddingsdb's earlier signer pass (they are still counted and listed).
-    #[arg(long, requires = "records")]
+    #[arg(long)]
     accept_carried_attributes: bool,
     #[command(flatten)]
     format: FormatArgs,
@@ -244,20 +257,46 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
         return Err(refusal.into());
     };
     let key = PublicKey::load(key_file, args.fingerprint.as_deref())?;
-    let Some(records) = &args.records else {
-        let report = file::verify_file(&args.file, &key, args.signature.as_deref())?;
+    if let Some(signature) = &args.signature {
+        let report = file::verify_file(&args.file, &key, Some(signature))?;
         return print(&report, &args.format);
-    };
+    }
     let mut options = RecordVerifyOptions::default();
     options.profile = args.profile;
-    options.sidecar = records.clone();
+    options.sidecar = args
+        .sidecar
+        .clone()
+        .or_else(|| args.records.clone().flatten());
     options.manifest = args.manifest.clone();
     options.allow_missing = args.allow_missing;
     options.allow_rewritten = args.allow_rewritten;
     options.identity = identity_policy(args)?;
     options.accept_carried_attributes = args.accept_carried_attributes;
-    let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
-    print(&report, &args.format)
+    let records_named = args.records.is_some()
+        || args.sidecar.is_some()
+        || args.manifest.is_some()
+        || args.profile.is_some();
+    if records_named {
+        let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
+        return print(&report, &args.format);
+    }
+    let report = discover::verify_found(&args.file, &key, options)?;
+    match args.format.get() {
+        ReportFormat::Text => output::out!("{}", report.to_text())?,
+        ReportFormat::Json => output::json(&report)?,
+    }
+    if report.checked.is_empty() && report.not_checked.is_empty() {
+        output::note(format!(
+            "hint: if {} is a renamed or converted copy of a signed file, name that file's \
+             manifest with --manifest (and --allow-rewritten), or its sidecar with --sidecar",
+            args.file.display()
+        ));
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Sign or verify a whole release directory.

@@ -381,6 +381,30 @@ pub fn verify_records(
             "the record digest root differs from the manifest's",
         );
     }
+    if file_name(data) != manifest.file.name {
+        if records_intact && options.allow_rewritten {
+            report.notes.push(format!(
+                "the manifest signs a file named {:?}; every signed record verifies in order in \
+                 this one (a renamed or converted copy)",
+                manifest.file.name
+            ));
+        } else {
+            let hint = if records_intact {
+                " (--allow-rewritten accepts a renamed or converted copy whose records all verify)"
+            } else {
+                ""
+            };
+            report.problem(
+                ProblemKind::Invalid,
+                None,
+                Some(file_name(data)),
+                format!(
+                    "the manifest signs a file named {:?}{hint}",
+                    manifest.file.name
+                ),
+            );
+        }
+    }
     if !signed_bytes {
         if records_intact && options.allow_rewritten {
             report.notes.push("the file's bytes differ from the signed file's, but every signed record verifies in order (a rewritten or converted file)".into());
@@ -436,14 +460,6 @@ fn check_sidecar(
             None,
             Some(file_name(&sidecar_file)),
             "the sidecar differs from the one the manifest signs (size or SHA-256)",
-        );
-    }
-    if file_name(data) != manifest.file.name {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
-            Some(file_name(data)),
-            format!("the manifest signs a file named {:?}", manifest.file.name),
         );
     }
     // Pass A: the sidecar's signatures, and what they vouch for, by record identity.
