@@ -51,7 +51,9 @@ def test_openpgp_file_signature_verifies_with_gpg_and_sqv(tmp_path, data, gnupg)
     assert run("sqv", "--keyring", f"{key}.pub", signature, data, check=False).returncode != 0
     result = oe("verify", data, "--key", f"{key}.pub", "--format", "json", check=False)
     assert result.code == 1
-    assert result.json()["invalid"] == 1
+    report = result.json()
+    assert report["ok"] is False and [c["check"] for c in report["checked"]] == ["file"]
+    assert report["checked"][0]["invalid"] == 1
 
 
 def test_we_verify_what_gpg_signs(tmp_path, data, gnupg):

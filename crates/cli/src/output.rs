@@ -80,6 +80,11 @@ pub fn json(value: &impl Serialize) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `1 file`, `2 files`: a count and its noun, singular or plural.
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `1234567` -> `1.2 MiB`.
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

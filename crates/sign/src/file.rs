@@ -64,7 +64,7 @@ pub(crate) fn read_signature(path: &Path, key: &PublicKey) -> Result<Vec<u8>, St
         .map(|e| signature_path(path, e).display().to_string())
         .collect();
     Err(format!(
-        "no signature for a {} key: {} not found",
+        "no signature for an {} key: {} not found",
         key.algorithm(),
         looked.join(" or ")
     ))

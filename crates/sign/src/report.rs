@@ -67,8 +67,13 @@ pub struct VerifyReport {
     pub invalid: u64,
     /// Records (or files) without a signature.
     pub missing: u64,
-    /// Signatures without a record (or listed files that are absent).
+    /// Signatures without a record: deleted records (a release: files present but not
+    /// listed).
     pub extra: u64,
+    /// Problems of the file as a whole, apart from its records (record checks): bytes,
+    /// name, sidecar or record count that differ from what was signed. They fail the
+    /// verification; the other counts are records.
+    pub file_problems: u64,
     /// Records signed with attributes carried over from an earlier record by
     /// go-embeddingsdb's earlier signer (compatible profile); they fail the verification
     /// unless accepted.
@@ -95,6 +100,7 @@ impl VerifyReport {
             invalid: 0,
             missing: 0,
             extra: 0,
+            file_problems: 0,
             carried: 0,
             identity: None,
             signer: None,
@@ -130,12 +136,34 @@ impl VerifyReport {
         }
     }
 
-    /// Decides `ok`: no invalid and no extra signatures, no missing ones unless
+    /// Counts and lists a problem of the file as a whole (see
+    /// [`VerifyReport::file_problems`]), named by `name`.
+    pub(crate) fn file_problem(&mut self, name: Option<String>, message: impl Into<String>) {
+        self.file_problems += 1;
+        if self.problems.len() < LISTED_PROBLEMS {
+            self.problems.push(Problem {
+                kind: ProblemKind::Invalid,
+                row: None,
+                key: name,
+                message: message.into(),
+            });
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Whether the counts are of records (not files).
+    fn counts_records(&self) -> bool {
+        self.check.starts_with("records")
+    }
+
+    /// Decides `ok`: no invalid and no extra signatures, no problem of the file as a whole, no missing ones unless
     /// `allow_missing`, and at least one signature by the key verified (`anchored`). Fail
     /// closed: a check that verified nothing does not pass.
     pub(crate) fn conclude(&mut self, allow_missing: bool, anchored: bool) {
         self.ok = anchored
             && self.invalid == 0
+            && self.file_problems == 0
             && self.extra == 0
             && (allow_missing || self.missing == 0);
     }
@@ -162,6 +190,8 @@ impl VerifyReport {
             };
             let kind = match p.kind {
                 ProblemKind::Invalid => "invalid",
+                ProblemKind::Missing if self.counts_records() => "unsigned",
+                ProblemKind::Extra if self.counts_records() => "deleted",
                 ProblemKind::Missing => "missing",
                 ProblemKind::Extra => "extra",
                 ProblemKind::CarriedAttributes => "carried attributes",
@@ -206,16 +236,27 @@ impl VerifyReport {
         } else {
             String::new()
         };
-        let _ = writeln!(
-            out,
-            "{path}: {} ({}): {} valid, {} invalid, {} missing, {} extra{carried}",
-            if self.ok { "verified" } else { "NOT VERIFIED" },
-            self.check,
-            self.valid,
-            self.invalid,
-            self.missing,
-            self.extra
-        );
+        let verdict = if self.ok { "verified" } else { "NOT VERIFIED" };
+        let check = self.check;
+        let (valid, invalid, missing, extra) = (self.valid, self.invalid, self.missing, self.extra);
+        if self.counts_records() {
+            let file_problems = match self.file_problems {
+                0 => String::new(),
+                1 => "; 1 problem of the file as a whole".to_owned(),
+                n => format!("; {n} problems of the file as a whole"),
+            };
+            let _ = writeln!(
+                out,
+                "{path}: {verdict} ({check}): records: {valid} valid, {invalid} invalid, \
+                 {missing} unsigned, {extra} deleted{carried}{file_problems}"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{path}: {verdict} ({check}): {valid} valid, {invalid} invalid, {missing} \
+                 missing, {extra} extra{carried}"
+            );
+        }
         out
     }
 }

@@ -238,20 +238,38 @@ fn native_profile_names_every_attack() {
             .any(|m| m.contains("Missing Some(9): record is not signed")),
         "{m:#?}"
     );
+    // Of two swapped records, the one out of signed order is moved; the deletion at row 20
+    // moves none of the records after it.
+    let moved: Vec<&String> = m.iter().filter(|m| m.contains("record moved")).collect();
+    assert_eq!(moved.len(), 1, "{m:#?}");
     assert!(
-        m.iter()
-            .any(|m| m.contains("Some(10): record moved: signed at row 11")),
+        moved[0].contains("Some(11): record moved: signed at row 10"),
         "{m:#?}"
     );
     assert!(
         m.iter()
-            .any(|m| m.contains("Extra None: the record signed at row 9 is absent")),
+            .any(|m| m.contains("Extra None: signed at row 9, not in the file")),
         "{m:#?}"
     );
     assert!(
         m.iter()
-            .any(|m| m.contains("Extra None: the record signed at row 20 is absent")),
+            .any(|m| m.contains("Extra None: signed at row 20, not in the file")),
         "{m:#?}"
+    );
+    assert_eq!(report.extra, 2);
+    assert_eq!(
+        report.valid + report.invalid + report.missing,
+        changed.len() as u64
+    );
+    let deleted: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == oembeddings_sign::ProblemKind::Extra)
+        .map(|p| p.key.clone().unwrap())
+        .collect();
+    assert_eq!(
+        deleted,
+        [records[9].key().to_string(), records[20].key().to_string()]
     );
     assert!(!report.ok);
     write(&data, &records);

@@ -102,9 +102,9 @@ pub fn sign(args: &SignArgs) -> CliResult {
         Profile::Native => {
             let signed = native::sign_records(&args.file, &key)?;
             output::note(format!(
-                "{}: signed {} records with {} key {}; wrote {}, {} and {}",
+                "{}: signed {} with {} key {}; wrote {}, {} and {}",
                 args.file.display(),
-                signed.records,
+                output::count(signed.records, "record", "records"),
                 key.algorithm(),
                 key.key_id(),
                 signed.sidecar.display(),
@@ -117,9 +117,9 @@ pub fn sign(args: &SignArgs) -> CliResult {
             options.embed_public_key = args.embed_public_key;
             let signed = compatible::sign_records_with(&args.file, &key, &options)?;
             output::note(format!(
-                "{}: signed {} records (go-embeddingsdb profile) with {} key {}; wrote {} and {}",
+                "{}: signed {} (go-embeddingsdb profile) with {} key {}; wrote {} and {}",
                 args.file.display(),
-                signed.records,
+                output::count(signed.records, "record", "records"),
                 key.algorithm(),
                 key.key_id(),
                 signed.sidecar.display(),
@@ -331,9 +331,9 @@ pub fn release(command: &ReleaseCommand) -> CliResult {
             let key = key.load()?;
             let signed = release::sign_release(dir, &key)?;
             output::note(format!(
-                "{}: {} files listed; signature {}",
+                "{}: {} listed; signature {}",
                 signed.manifest.display(),
-                signed.files,
+                output::count(signed.files as u64, "file", "files"),
                 signed.signature.display()
             ));
             Ok(ExitCode::SUCCESS)

@@ -207,7 +207,7 @@ fn describe_embedded(sidecar_file: &Path, text: &str) -> String {
                 key.key_id()
             )
         }
-        Ok(other) => format!("a {} key ({})", other.algorithm(), other.key_id()),
+        Ok(other) => format!("an {} key ({})", other.algorithm(), other.key_id()),
         Err(e) => format!("a key that does not parse ({e})"),
     }
 }

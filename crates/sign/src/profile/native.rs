@@ -18,7 +18,7 @@ use crate::format::digest::{
 use crate::format::manifest::{self, FileEntry, RECORDS_FORMAT, RecordsManifest, RecordsSection};
 use crate::format::sidecar::{self, NativeRow};
 use crate::keys::{PublicKey, SecretKey, Signatures};
-use crate::report::{ProblemKind, VerifyReport};
+use crate::report::{LISTED_PROBLEMS, ProblemKind, VerifyReport};
 
 /// Digest algorithm name recorded in manifests.
 pub const DIGEST_ALGORITHM: &str = "oembeddings.record.v1";
@@ -218,9 +218,7 @@ pub fn verify_records(
     };
     // From here on the manifest is the one `key` signed: the report is anchored.
     if manifest.records.signature != key.algorithm() {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
+        report.file_problem(
             None,
             format!(
                 "records are signed with {} but the key is {}: no record can verify",
@@ -236,7 +234,7 @@ pub fn verify_records(
     // the call.
     let (pass, file_hash) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| signed_size_hash(data, manifest.file.size));
-        let pass = check_sidecar(&mut report, data, &manifest_file, &manifest, key, options);
+        let pass = check_sidecar(&mut report, &manifest_file, &manifest, key, options);
         let file_hash = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -287,6 +285,10 @@ pub fn verify_records(
     // Pass B: the file differs from the signed one; check it record by record.
     let mut root = RootBuilder::default();
     let mut row = 0u64;
+    // Records in signed order so far: a record whose signed row comes after the last one in
+    // order is in order too, however many records were deleted or added in between; one
+    // that comes before it was moved. Deleting or adding records thus moves none.
+    let mut last_in_order: Option<u64> = None;
     crate::read::for_each_batch(data, |batch| {
         let records: Vec<RecordRef<'_>> = batch.records().collect();
         let digests = parallel_chunks(&records, |chunk| record_digests(chunk.iter().copied()));
@@ -326,7 +328,7 @@ pub fn verify_records(
                             key(),
                             "record changed since it was signed (digest differs)",
                         );
-                    } else if entry.row != row {
+                    } else if last_in_order.is_some_and(|last| entry.row < last) {
                         report.problem(
                             ProblemKind::Invalid,
                             Some(row),
@@ -334,6 +336,7 @@ pub fn verify_records(
                             format!("record moved: signed at row {}", entry.row),
                         );
                     } else {
+                        last_in_order = Some(entry.row);
                         report.valid += 1;
                     }
                 }
@@ -350,21 +353,20 @@ pub fn verify_records(
         .map(|(id, s)| (s.row, *id))
         .collect();
     deleted.sort_unstable();
-    for (row, _) in deleted {
+    let keys = deleted_keys(&sidecar_file(&manifest_file, &manifest, options), &deleted)?;
+    for (row, id) in deleted {
         report.problem(
             ProblemKind::Extra,
             None,
-            None,
-            format!("the record signed at row {row} is absent (deleted)"),
+            keys.get(&id).cloned(),
+            format!("signed at row {row}, not in the file"),
         );
     }
     // Added (missing) and deleted (extra) records explain a different row count and root.
     let signed_rows = manifest.file.rows.unwrap_or(0);
     if rows + report.extra != signed_rows + report.missing {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
-            None,
+        report.file_problem(
+            Some(file_name(data)),
             format!("the file has {rows} records; the manifest signs {signed_rows}"),
         );
     }
@@ -374,10 +376,8 @@ pub fn verify_records(
         && report.missing + report.extra == 0
         && report.invalid == 0
     {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
-            None,
+        report.file_problem(
+            Some(file_name(data)),
             "the record digest root differs from the manifest's",
         );
     }
@@ -394,9 +394,7 @@ pub fn verify_records(
             } else {
                 ""
             };
-            report.problem(
-                ProblemKind::Invalid,
-                None,
+            report.file_problem(
                 Some(file_name(data)),
                 format!(
                     "the manifest signs a file named {:?}{hint}",
@@ -414,7 +412,7 @@ pub fn verify_records(
             } else {
                 "the file's bytes differ from the signed file's (size or SHA-256)"
             };
-            report.problem(ProblemKind::Invalid, None, Some(file_name(data)), message);
+            report.file_problem(Some(file_name(data)), message);
         }
     }
     report.conclude(options.allow_missing, true);
@@ -436,18 +434,12 @@ fn signed_size_hash(data: &Path, signed_size: u64) -> Result<Option<(u64, String
 /// the results are taken in order on another thread.
 fn check_sidecar(
     report: &mut VerifyReport,
-    data: &Path,
     manifest_file: &Path,
     manifest: &RecordsManifest,
     key: &PublicKey,
     options: &NativeVerifyOptions,
 ) -> Result<SidecarPass, SignError> {
-    let sidecar_file = options.sidecar.clone().unwrap_or_else(|| {
-        manifest::join(
-            manifest_file.parent().unwrap_or(Path::new(".")),
-            &manifest.records.sidecar.name,
-        )
-    });
+    let sidecar_file = sidecar_file(manifest_file, manifest, options);
     let (sidecar_size, sidecar_sha) = manifest::hash_file(&sidecar_file)?;
     if (sidecar_size, sidecar_sha.as_str())
         != (
@@ -455,9 +447,7 @@ fn check_sidecar(
             manifest.records.sidecar.sha256.as_str(),
         )
     {
-        report.problem(
-            ProblemKind::Invalid,
-            None,
+        report.file_problem(
             Some(file_name(&sidecar_file)),
             "the sidecar differs from the one the manifest signs (size or SHA-256)",
         );
@@ -496,6 +486,51 @@ fn check_sidecar(
         },
     )?;
     Ok(pass)
+}
+
+/// The sidecar: named in the options, else the one the manifest names, beside it.
+fn sidecar_file(
+    manifest_file: &Path,
+    manifest: &RecordsManifest,
+    options: &NativeVerifyOptions,
+) -> PathBuf {
+    options.sidecar.clone().unwrap_or_else(|| {
+        manifest::join(
+            manifest_file.parent().unwrap_or(Path::new(".")),
+            &manifest.records.sidecar.name,
+        )
+    })
+}
+
+/// The record keys of the deleted records that a report lists (the first
+/// [`LISTED_PROBLEMS`]), read again from the sidecar: pass A keeps only their identities, and
+/// deletions are rare enough that a second read of the small sidecar costs less than
+/// keeping every key.
+fn deleted_keys(
+    sidecar_file: &Path,
+    deleted: &[(u64, u128)],
+) -> Result<HashMap<u128, String>, SignError> {
+    let wanted: std::collections::HashSet<u128> = deleted
+        .iter()
+        .take(LISTED_PROBLEMS)
+        .map(|(_, id)| *id)
+        .collect();
+    let mut keys = HashMap::with_capacity(wanted.len());
+    if wanted.is_empty() {
+        return Ok(keys);
+    }
+    for rows in sidecar::read_native(sidecar_file)? {
+        for row in rows? {
+            let id = identity(&row.provider, &row.depiction_id, &row.model);
+            if wanted.contains(&id) {
+                keys.entry(id).or_insert_with(|| key_of(&row));
+            }
+        }
+        if keys.len() == wanted.len() {
+            break;
+        }
+    }
+    Ok(keys)
 }
 
 /// Sidecar rows verified per chunk of work: one Ed25519 batch equation.
