@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use oembeddings::{FileName, ParquetSource, Statistics};
 use oembeddings_convert::duckdb::DuckdbData;
 use oembeddings_convert::met::MetOptions;
-use oembeddings_convert::s3vectors::{DistanceMetric, S3VectorsOptions};
-use oembeddings_convert::{ConvertOptions, Format};
+use oembeddings_convert::s3vectors::S3VectorsOptions;
+use oembeddings_convert::{ConvertOptions, Distance, Format};
 use oembeddings_validate::DEFAULT_MAX_FINDINGS_PER_RULE;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -99,8 +99,8 @@ fn convert(
     if let Some(met) = met {
         options = options.with_met(met.0);
     }
-    let mut s3 = S3VectorsOptions::default()
-        .with_distance(named::<DistanceMetric>("s3_distance", s3_distance)?);
+    options = options.with_distance(named::<Distance>("s3_distance", s3_distance)?);
+    let mut s3 = S3VectorsOptions::default();
     s3.bucket = s3_bucket;
     s3.index = s3_index;
     if let Some(keys) = s3_non_filterable {

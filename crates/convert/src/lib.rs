@@ -28,9 +28,13 @@
 //! `duckdb::DuckdbData`, so that a command line uses these names as they are.
 
 mod admit;
+#[cfg(feature = "chroma")]
+pub mod chroma;
 mod dimensions;
+pub mod distance;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+pub mod inputs;
 pub mod jsonl;
 #[cfg(feature = "met")]
 pub mod met;
@@ -40,9 +44,13 @@ mod parquet;
 pub mod qdrant;
 #[cfg(feature = "s3vectors")]
 pub mod s3vectors;
+#[cfg(feature = "skypilot")]
+pub mod skypilot;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod template;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,6 +64,7 @@ use oembeddings::record::RecordRef;
 use oembeddings::write::{VectorOutput, WriteError};
 
 pub use admit::Skip;
+pub use distance::Distance;
 pub use output::OutputDir;
 
 /// A format [`convert`] reads or writes.
@@ -78,6 +87,10 @@ pub enum Format {
     S3vectors,
     /// Qdrant points as JSON Lines, with UUIDv5 ids derived from the record key.
     Qdrant,
+    /// SkyPilot's "VectorDB" parts: `idx` and a pickled `(path, vector)` per row (input only).
+    Skypilot,
+    /// A collection of a Chroma server, over its HTTP API (both ways).
+    Chroma,
 }
 
 oembeddings::named_enum!(Format, "format",
@@ -92,6 +105,9 @@ oembeddings::named_enum!(Format, "format",
     Sqlite => "sqlite", "A SQLite database in go-embeddingsdb's schema with a sqlite-vec vec0 table";
     S3vectors => "s3vectors", "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies";
     Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key";
+    Skypilot => "skypilot",
+        "SkyPilot's VectorDB parts: idx and a pickled (path, vector) per row (input only)";
+    Chroma => "chroma", "A collection of a Chroma server (http://HOST:PORT), both ways";
 );
 
 impl Format {
@@ -99,13 +115,18 @@ impl Format {
     pub fn is_input(self) -> bool {
         matches!(
             self,
-            Format::Parquet | Format::ParquetFixed | Format::Jsonl | Format::Met
+            Format::Parquet
+                | Format::ParquetFixed
+                | Format::Jsonl
+                | Format::Met
+                | Format::Skypilot
+                | Format::Chroma
         )
     }
 
     /// Whether [`convert`] can write this format.
     pub fn is_output(self) -> bool {
-        self != Format::Met
+        !matches!(self, Format::Met | Format::Skypilot)
     }
 
     /// The cargo feature of this crate that builds the format, if it is not always built.
@@ -117,6 +138,8 @@ impl Format {
             Format::Sqlite => Some("sqlite"),
             Format::S3vectors => Some("s3vectors"),
             Format::Qdrant => Some("qdrant"),
+            Format::Skypilot => Some("skypilot"),
+            Format::Chroma => Some("chroma"),
         }
     }
 
@@ -129,7 +152,14 @@ impl Format {
             Format::Sqlite => cfg!(feature = "sqlite"),
             Format::S3vectors => cfg!(feature = "s3vectors"),
             Format::Qdrant => cfg!(feature = "qdrant"),
+            Format::Skypilot => cfg!(feature = "skypilot"),
+            Format::Chroma => cfg!(feature = "chroma"),
         }
+    }
+
+    /// Whether the format is a running store, named by a URL rather than a path.
+    pub fn is_store(self) -> bool {
+        matches!(self, Format::Chroma)
     }
 
     /// Whether the output is a directory rather than a file.
@@ -138,8 +168,9 @@ impl Format {
     }
 
     /// Tells the format of an input file from its name, first bytes and, for Parquet, its
-    /// columns: Parquet with `objectID` and `embedding` columns is [`Format::Met`], other
-    /// Parquet is [`Format::Parquet`], text starting with `{` is [`Format::Jsonl`].
+    /// columns: Parquet with `objectID` and `embedding` columns is [`Format::Met`], with just
+    /// `idx` and a binary `output` [`Format::Skypilot`], other Parquet is [`Format::Parquet`],
+    /// text starting with `{` is [`Format::Jsonl`].
     ///
     /// A name ending in `.parquet` is taken as Parquet and `.jsonl`, `.ndjson` as JSON Lines
     /// whatever the bytes say, so that a damaged file gets the reader's precise error.
@@ -149,7 +180,7 @@ impl Format {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
-            Some("parquet") if !is_met_file(path)? => return Ok(Format::Parquet),
+            Some("parquet") => return Ok(parquet_format(path)?),
             _ => {}
         }
         let io = |source| ConvertError::Io {
@@ -168,11 +199,7 @@ impl Format {
         }
         let head = &head[..filled];
         if head.starts_with(b"PAR1") {
-            return Ok(if is_met_file(path)? {
-                Format::Met
-            } else {
-                Format::Parquet
-            });
+            return parquet_format(path);
         }
         let text = head
             .strip_prefix(b"\xEF\xBB\xBF".as_slice())
@@ -187,15 +214,31 @@ impl Format {
     }
 }
 
-/// Whether `path` holds the Met's layout; never, in a build without the `met` feature.
-fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
+/// The layout of a Parquet input: the Met's or SkyPilot's columns (when their features are
+/// built), else records.
+fn parquet_format(path: &Path) -> Result<Format, ConvertError> {
     #[cfg(feature = "met")]
-    return met::is_met_file(path);
-    #[cfg(not(feature = "met"))]
-    {
-        let _ = path;
-        Ok(false)
+    if met::is_met_file(path)? {
+        return Ok(Format::Met);
     }
+    #[cfg(feature = "skypilot")]
+    if skypilot::is_skypilot_file(path)? {
+        return Ok(Format::Skypilot);
+    }
+    let _ = path;
+    Ok(Format::Parquet)
+}
+
+/// The modification time of an input, in Unix seconds: the `created` of records whose input
+/// does not say.
+#[cfg(any(feature = "met", feature = "skypilot"))]
+pub(crate) fn modified_unix(path: &Path, file: &std::fs::File) -> Result<i64, ConvertError> {
+    Ok(file
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| ConvertError::io(path, e))?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
 }
 
 /// How to convert.
@@ -215,6 +258,14 @@ pub struct ConvertOptions {
     /// How records are made from the Met's layout.
     #[cfg(feature = "met")]
     pub met: met::MetOptions,
+    /// How records are made from SkyPilot's parts.
+    #[cfg(feature = "skypilot")]
+    pub skypilot: skypilot::SkypilotOptions,
+    /// The distance of a store's index (S3 Vectors, Chroma, pgvector).
+    pub distance: Distance,
+    /// The Chroma collection to write or read.
+    #[cfg(feature = "chroma")]
+    pub chroma: chroma::ChromaOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
     #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
@@ -234,6 +285,11 @@ impl ConvertOptions {
             statistics: true,
             #[cfg(feature = "met")]
             met: met::MetOptions::default(),
+            #[cfg(feature = "skypilot")]
+            skypilot: skypilot::SkypilotOptions::default(),
+            distance: Distance::default(),
+            #[cfg(feature = "chroma")]
+            chroma: chroma::ChromaOptions::default(),
             #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
             #[cfg(feature = "duckdb")]
@@ -279,7 +335,27 @@ impl ConvertOptions {
         self
     }
 
-    /// Sets the S3 Vectors options.
+    /// Sets how records are made from SkyPilot's parts.
+    #[cfg(feature = "skypilot")]
+    pub fn with_skypilot(mut self, skypilot: skypilot::SkypilotOptions) -> Self {
+        self.skypilot = skypilot;
+        self
+    }
+
+    /// Sets the Chroma collection and how records go into it.
+    #[cfg(feature = "chroma")]
+    pub fn with_chroma(mut self, chroma: chroma::ChromaOptions) -> Self {
+        self.chroma = chroma;
+        self
+    }
+
+    /// Sets the distance of a store's index.
+    pub fn with_distance(mut self, distance: Distance) -> Self {
+        self.distance = distance;
+        self
+    }
+
+    /// Sets the S3 Vectors options (their distance is [`ConvertOptions::distance`]).
     #[cfg(feature = "s3vectors")]
     pub fn with_s3vectors(mut self, s3vectors: s3vectors::S3VectorsOptions) -> Self {
         self.s3vectors = s3vectors;
@@ -340,6 +416,32 @@ pub enum ConvertError {
         /// What is wrong.
         message: String,
     },
+    /// A pickle of SkyPilot's parts is not a `(str, vector)` pair the strict reader accepts;
+    /// nothing in it was run.
+    #[cfg(feature = "skypilot")]
+    #[error("{}: row {row} (idx {idx}): column output: {source}", path.display())]
+    Pickle {
+        /// The part.
+        path: PathBuf,
+        /// The row.
+        row: u64,
+        /// The row's `idx`.
+        idx: i64,
+        /// What is wrong.
+        source: skypilot::pickle::PickleError,
+    },
+    /// A Chroma server could not be reached, refused a request or answered nonsense.
+    #[cfg(feature = "chroma")]
+    #[error(transparent)]
+    Chroma(chroma::api::ChromaError),
+    /// A glob pattern matched nothing, or a directory holds no input.
+    #[error("{pattern}: {reason}")]
+    NoInput {
+        /// The pattern or directory.
+        pattern: String,
+        /// Why nothing was found.
+        reason: &'static str,
+    },
     /// A record the target cannot carry (and `skip_invalid` was not set).
     #[error("{}: row {row} (key {key}): {rule}: {message}", path.display())]
     Record {
@@ -396,9 +498,11 @@ impl ConvertError {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct ConvertSummary {
-    /// The input.
+    /// The input, as given (the first, when there were several).
     pub input: PathBuf,
-    /// The input's format.
+    /// Every file read, in order.
+    pub inputs: Vec<PathBuf>,
+    /// The (first) input's format.
     pub from: Format,
     /// The output.
     pub output: PathBuf,
@@ -408,10 +512,12 @@ pub struct ConvertSummary {
     pub read: u64,
     /// Records written.
     pub written: u64,
+    /// Records a store already held (same id) and left as they were (Chroma's add mode).
+    pub unchanged: u64,
     /// Records skipped.
     pub skipped: u64,
     /// Skipped records by rule.
-    pub skipped_by_rule: std::collections::BTreeMap<&'static str, u64>,
+    pub skipped_by_rule: BTreeMap<&'static str, u64>,
     /// The first skipped records (at most [`Skip::LISTED`]).
     pub skips: Vec<Skip>,
     /// float64 input values that changed when narrowed to float32.
@@ -420,6 +526,29 @@ pub struct ConvertSummary {
     pub narrowed_first_row: Option<u64>,
     /// Files written (for directory outputs, relative to the output directory).
     pub files: Vec<String>,
+    /// Attribute keys a store could not take as they are, and the keys they are stored
+    /// under (read back as the original keys).
+    pub renamed: BTreeMap<String, String>,
+}
+
+/// What a sink says when it is done.
+#[derive(Debug, Default)]
+pub(crate) struct Finished {
+    /// Files written (for directory outputs, relative to the output directory).
+    pub(crate) files: Vec<String>,
+    /// Attribute keys stored under another name: attribute -> stored key.
+    pub(crate) renamed: BTreeMap<String, String>,
+    /// Records the store already held and left as they were.
+    pub(crate) unchanged: u64,
+}
+
+impl Finished {
+    pub(crate) fn files(files: Vec<String>) -> Self {
+        Self {
+            files,
+            ..Self::default()
+        }
+    }
 }
 
 /// A source of canonical batches.
@@ -439,8 +568,11 @@ pub(crate) trait Sink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)>;
     /// Writes admitted records.
     fn write(&mut self, batch: &Batch) -> Result<(), ConvertError>;
-    /// Completes the output and moves it into place; returns the files written.
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError>;
+    /// Completes the output and moves it into place; says what it wrote.
+    fn finish(self: Box<Self>) -> Result<Finished, ConvertError>;
+    /// Undoes what was written after a failure: a store removes what this conversion added
+    /// (files and directories clean up when dropped).
+    fn abort(self: Box<Self>) {}
 }
 
 struct ParquetInput {
@@ -465,12 +597,12 @@ impl Source for ParquetInput {
     }
 }
 
-fn open_source(
+pub(crate) fn open_source(
     input: &Path,
     from: Format,
     options: &ConvertOptions,
 ) -> Result<Box<dyn Source>, ConvertError> {
-    #[cfg(not(feature = "met"))]
+    #[cfg(not(any(feature = "met", feature = "skypilot", feature = "chroma")))]
     let _ = options;
     Ok(match from {
         Format::Parquet | Format::ParquetFixed => {
@@ -480,6 +612,10 @@ fn open_source(
         Format::Jsonl => Box::new(jsonl::JsonlReader::open(input)?),
         #[cfg(feature = "met")]
         Format::Met => Box::new(met::MetReader::open(input, &options.met)?),
+        #[cfg(feature = "skypilot")]
+        Format::Skypilot => Box::new(skypilot::SkypilotReader::open(input, &options.skypilot)?),
+        #[cfg(feature = "chroma")]
+        Format::Chroma => Box::new(chroma::ChromaSource::open(input, &options.chroma)?),
         other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
@@ -519,10 +655,17 @@ fn open_sink(
         Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
             output,
             options.force,
+            options.distance,
             options.s3vectors.clone(),
         )?),
         #[cfg(feature = "qdrant")]
         Format::Qdrant => Box::new(qdrant::QdrantSink::create(output)?),
+        #[cfg(feature = "chroma")]
+        Format::Chroma => Box::new(chroma::ChromaSink::create(
+            output,
+            options.distance,
+            &options.chroma,
+        )?),
         other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
@@ -540,8 +683,9 @@ fn not_built(format: Format) -> ConvertError {
     }
 }
 
-/// Converts `input` into `output`, streaming. `progress` is called with the number of
-/// records read so far and the total, when known.
+/// Converts `input` (a file, a directory or a glob pattern; see [`inputs::expand`]) into
+/// `output`, streaming. `progress` is called with the number of records read so far and the
+/// total, when known.
 ///
 /// Fails, leaving nothing at `output`, on unreadable input, a record the target cannot
 /// carry (unless [`ConvertOptions::skip_invalid`]), or a write error.
@@ -551,9 +695,20 @@ pub fn convert(
     options: &ConvertOptions,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ConvertSummary, ConvertError> {
-    let from = match options.from {
-        Some(from) => from,
-        None => Format::detect(input)?,
+    convert_inputs(&[input.to_path_buf()], output, options, progress)
+}
+
+/// Converts several inputs into one `output`, read one after another in the order
+/// [`inputs::expand`] gives; each input's format is detected unless [`ConvertOptions::from`]
+/// names it. A record key must be unique across all of them.
+pub fn convert_inputs(
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ConvertSummary, ConvertError> {
+    let Some(first) = inputs.first() else {
+        return Err(ConvertError::Options("no input given".to_owned()));
     };
     if !options.to.is_output() {
         return Err(ConvertError::Unsupported {
@@ -561,52 +716,95 @@ pub fn convert(
             direction: "written",
         });
     }
-    // Before the input is opened: a store this build lacks is refused by its feature's name.
-    if from.is_input() && !from.is_built() {
-        return Err(not_built(from));
+    if let Some(from) = options.from {
+        if !from.is_input() {
+            return Err(ConvertError::Unsupported {
+                format: from,
+                direction: "read",
+            });
+        }
+        // Before the input is opened: a store this build lacks is refused by its feature's name.
+        if !from.is_built() {
+            return Err(not_built(from));
+        }
     }
     if !options.to.is_built() {
         return Err(not_built(options.to));
     }
-    if same_file(input, output) {
-        return Err(ConvertError::Options(format!(
-            "{}: input and output are the same file",
-            input.display()
-        )));
+    // A store is named by its URL, which is neither a file nor a pattern.
+    let files = match options.from {
+        Some(from) if from.is_store() => inputs.to_vec(),
+        _ => inputs::expand(inputs)?,
+    };
+    let mut typed = Vec::with_capacity(files.len());
+    for file in &files {
+        if same_file(file, output) {
+            return Err(ConvertError::Options(format!(
+                "{}: input and output are the same file",
+                file.display()
+            )));
+        }
+        let from = match options.from {
+            Some(from) => from,
+            None => Format::detect(file)?,
+        };
+        if !from.is_built() {
+            return Err(not_built(from));
+        }
+        #[cfg(feature = "skypilot")]
+        if from == Format::Met && options.skypilot.model.is_some() {
+            return Err(ConvertError::Options(format!(
+                "{}: the Met's rows name their own model; a model is given only for SkyPilot's \
+                 parts",
+                file.display()
+            )));
+        }
+        typed.push((file.clone(), from));
     }
-    let mut source = open_source(input, from, options)?;
+    let from = typed.first().map_or(Format::Parquet, |(_, f)| *f);
+    let mut source = inputs::Chain::open(typed, options)?;
     let total = source.total();
     let mut sink = open_sink(output, options.to, options)?;
-    let mut admission = admit::Admission::new(input, options.skip_invalid);
+    let mut admission = admit::Admission::new(options.skip_invalid);
     let mut read = 0u64;
     let mut written = 0u64;
     progress(0, total);
-    for batch in source.by_ref() {
-        let batch = batch?;
-        read += batch.num_rows() as u64;
-        if let Some(admitted) = admission.filter(&batch, sink.as_mut())? {
-            written += admitted.num_rows() as u64;
-            sink.write(&admitted)?;
+    let mut run = || -> Result<(), ConvertError> {
+        while let Some(batch) = source.next() {
+            let batch = batch?;
+            read += batch.num_rows() as u64;
+            if let Some(admitted) = admission.filter(&batch, source.path(), sink.as_mut())? {
+                written += admitted.num_rows() as u64;
+                sink.write(&admitted)?;
+            }
+            progress(read, total);
         }
-        progress(read, total);
+        Ok(())
+    };
+    if let Err(e) = run() {
+        sink.abort();
+        return Err(e);
     }
     let narrowing = source.narrowing();
     drop(source);
-    let files = sink.finish()?;
+    let finished = sink.finish()?;
     let (skipped, skipped_by_rule, skips) = admission.into_skips();
     Ok(ConvertSummary {
-        input: input.to_path_buf(),
+        input: first.clone(),
+        inputs: files,
         from,
         output: output.to_path_buf(),
         to: options.to,
         read,
-        written,
+        written: written - finished.unchanged,
+        unchanged: finished.unchanged,
         skipped,
         skipped_by_rule,
         skips,
         narrowed_values: narrowing.values,
         narrowed_first_row: narrowing.first_row,
-        files,
+        files: finished.files,
+        renamed: finished.renamed,
     })
 }
 
