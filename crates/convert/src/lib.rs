@@ -40,6 +40,8 @@ pub mod jsonl;
 pub mod met;
 mod output;
 mod parquet;
+#[cfg(feature = "pgvector")]
+pub mod pgvector;
 #[cfg(feature = "qdrant")]
 pub mod qdrant;
 #[cfg(feature = "s3vectors")]
@@ -91,6 +93,8 @@ pub enum Format {
     Skypilot,
     /// A collection of a Chroma server, over its HTTP API (both ways).
     Chroma,
+    /// A table of PostgreSQL with pgvector (both ways).
+    Pgvector,
 }
 
 oembeddings::named_enum!(Format, "format",
@@ -108,6 +112,7 @@ oembeddings::named_enum!(Format, "format",
     Skypilot => "skypilot",
         "SkyPilot's VectorDB parts: idx and a pickled (path, vector) per row (input only)";
     Chroma => "chroma", "A collection of a Chroma server (http://HOST:PORT), both ways";
+    Pgvector => "pgvector", "A table of PostgreSQL with pgvector (postgresql://...), both ways";
 );
 
 impl Format {
@@ -121,6 +126,7 @@ impl Format {
                 | Format::Met
                 | Format::Skypilot
                 | Format::Chroma
+                | Format::Pgvector
         )
     }
 
@@ -140,6 +146,7 @@ impl Format {
             Format::Qdrant => Some("qdrant"),
             Format::Skypilot => Some("skypilot"),
             Format::Chroma => Some("chroma"),
+            Format::Pgvector => Some("pgvector"),
         }
     }
 
@@ -154,12 +161,13 @@ impl Format {
             Format::Qdrant => cfg!(feature = "qdrant"),
             Format::Skypilot => cfg!(feature = "skypilot"),
             Format::Chroma => cfg!(feature = "chroma"),
+            Format::Pgvector => cfg!(feature = "pgvector"),
         }
     }
 
     /// Whether the format is a running store, named by a URL rather than a path.
     pub fn is_store(self) -> bool {
-        matches!(self, Format::Chroma)
+        matches!(self, Format::Chroma | Format::Pgvector)
     }
 
     /// Whether the output is a directory rather than a file.
@@ -266,6 +274,9 @@ pub struct ConvertOptions {
     /// The Chroma collection to write or read.
     #[cfg(feature = "chroma")]
     pub chroma: chroma::ChromaOptions,
+    /// The PostgreSQL table to write or read, and its index.
+    #[cfg(feature = "pgvector")]
+    pub pgvector: pgvector::PgvectorOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
     #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
@@ -290,6 +301,8 @@ impl ConvertOptions {
             distance: Distance::default(),
             #[cfg(feature = "chroma")]
             chroma: chroma::ChromaOptions::default(),
+            #[cfg(feature = "pgvector")]
+            pgvector: pgvector::PgvectorOptions::default(),
             #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
             #[cfg(feature = "duckdb")]
@@ -346,6 +359,13 @@ impl ConvertOptions {
     #[cfg(feature = "chroma")]
     pub fn with_chroma(mut self, chroma: chroma::ChromaOptions) -> Self {
         self.chroma = chroma;
+        self
+    }
+
+    /// Sets the PostgreSQL table and its index.
+    #[cfg(feature = "pgvector")]
+    pub fn with_pgvector(mut self, pgvector: pgvector::PgvectorOptions) -> Self {
+        self.pgvector = pgvector;
         self
     }
 
@@ -434,6 +454,10 @@ pub enum ConvertError {
     #[cfg(feature = "chroma")]
     #[error(transparent)]
     Chroma(chroma::api::ChromaError),
+    /// PostgreSQL could not be reached or refused a statement; nothing was committed.
+    #[cfg(feature = "pgvector")]
+    #[error(transparent)]
+    Postgres(pgvector::PgError),
     /// A glob pattern matched nothing, or a directory holds no input.
     #[error("{pattern}: {reason}")]
     NoInput {
@@ -602,7 +626,12 @@ pub(crate) fn open_source(
     from: Format,
     options: &ConvertOptions,
 ) -> Result<Box<dyn Source>, ConvertError> {
-    #[cfg(not(any(feature = "met", feature = "skypilot", feature = "chroma")))]
+    #[cfg(not(any(
+        feature = "met",
+        feature = "skypilot",
+        feature = "chroma",
+        feature = "pgvector"
+    )))]
     let _ = options;
     Ok(match from {
         Format::Parquet | Format::ParquetFixed => {
@@ -616,6 +645,8 @@ pub(crate) fn open_source(
         Format::Skypilot => Box::new(skypilot::SkypilotReader::open(input, &options.skypilot)?),
         #[cfg(feature = "chroma")]
         Format::Chroma => Box::new(chroma::ChromaSource::open(input, &options.chroma)?),
+        #[cfg(feature = "pgvector")]
+        Format::Pgvector => Box::new(pgvector::PgvectorSource::open(input, &options.pgvector)?),
         other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
@@ -665,6 +696,13 @@ fn open_sink(
             output,
             options.distance,
             &options.chroma,
+        )?),
+        #[cfg(feature = "pgvector")]
+        Format::Pgvector => Box::new(pgvector::PgvectorSink::create(
+            output,
+            options.force,
+            options.distance,
+            &options.pgvector,
         )?),
         other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
@@ -789,11 +827,18 @@ pub fn convert_inputs(
     drop(source);
     let finished = sink.finish()?;
     let (skipped, skipped_by_rule, skips) = admission.into_skips();
+    let shown = |path: &Path, format: Format| -> PathBuf {
+        if format.is_store() {
+            redact(&path.to_string_lossy()).into()
+        } else {
+            path.to_path_buf()
+        }
+    };
     Ok(ConvertSummary {
-        input: first.clone(),
-        inputs: files,
+        input: shown(first, from),
+        inputs: files.iter().map(|f| shown(f, from)).collect(),
         from,
-        output: output.to_path_buf(),
+        output: shown(output, options.to),
         to: options.to,
         read,
         written: written - finished.unchanged,
@@ -816,9 +861,59 @@ pub(crate) fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// A store's URL or connection string without its password, for messages and summaries.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        if let Some((credentials, host)) = authority.rsplit_once('@') {
+            let user = credentials.split(':').next().unwrap_or_default();
+            return format!("{scheme}://{user}@{host}{}", redact_password(tail));
+        }
+        return format!("{scheme}://{authority}{}", redact_password(tail));
+    }
+    redact_password(url)
+}
+
+/// `password=…` (a key=value connection string, or a URL's query) with its value hidden.
+fn redact_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("password=") {
+        let (head, tail) = rest.split_at(at + "password=".len());
+        out.push_str(head);
+        out.push_str("***");
+        let end = tail.find([' ', '&']).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact("postgresql://me:s3cret@db.example:5432/museum?sslmode=disable"),
+            "postgresql://me@db.example:5432/museum?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgresql:///museum?host=/tmp&password=s3cret&user=me"),
+            "postgresql:///museum?host=/tmp&password=***&user=me"
+        );
+        assert_eq!(
+            redact("host=/tmp user=me password=s3cret dbname=museum"),
+            "host=/tmp user=me password=*** dbname=museum"
+        );
+        assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
     }
 }

@@ -7,6 +7,7 @@ use oembeddings::VectorOutput;
 use oembeddings_convert::chroma::{self, ChromaOptions, Mode as ChromaMode};
 use oembeddings_convert::duckdb::DuckdbData;
 use oembeddings_convert::met::MetOptions;
+use oembeddings_convert::pgvector::{PgIndex, PgvectorOptions};
 use oembeddings_convert::s3vectors::{DEFAULT_NON_FILTERABLE, S3VectorsOptions};
 use oembeddings_convert::skypilot::SkypilotOptions;
 use oembeddings_convert::{ConvertOptions, ConvertSummary, Distance, Format, convert_inputs};
@@ -38,6 +39,9 @@ use crate::output::{self, CliResult, FormatArgs};
 ///
 ///   oembeddings convert sfom.parquet http://localhost:8000 --to chroma --collection sfom
 ///
+///   oembeddings convert sfom.parquet postgresql://me@localhost/museum --to pgvector \
+///     --table sfom --pg-index hnsw
+///
 ///   oembeddings convert met-clip.parquet met.parquet --from met \
 ///     --provider-name "The Metropolitan Museum of Art" \
 ///     --subject-url-template 'https://www.metmuseum.org/art/collection/search/{objectID}'
@@ -67,7 +71,8 @@ pub struct Args {
     /// Skip records the target cannot carry, listing each, instead of failing.
     #[arg(long)]
     skip_invalid: bool,
-    /// Replace an existing, non-empty output directory (duckdb, s3vectors).
+    /// Replace an existing, non-empty output directory (duckdb, s3vectors, hf) or an
+    /// existing pgvector table.
     #[arg(long)]
     force: bool,
     // The summary: text on stderr (skipped records listed), or JSON on stdout.
@@ -160,6 +165,15 @@ pub struct Args {
     /// Chroma output: add (ids the collection holds are left as they are) or upsert.
     #[arg(long, value_enum, default_value_t = ChromaMode::Add, help_heading = "Chroma")]
     mode: ChromaMode,
+
+    /// pgvector: the table to write or read, NAME or SCHEMA.NAME (OUTPUT or INPUT is the
+    /// database, postgresql://USER@HOST/DB; --force replaces an existing table).
+    #[arg(long, value_name = "NAME", help_heading = "pgvector")]
+    table: Option<String>,
+    /// pgvector output: the index to build after the load, with the --distance operator
+    /// class (with an index, 2,001 to 4,000 dimensions are stored as float16 halfvec).
+    #[arg(long, value_enum, default_value_t = PgIndex::None, help_heading = "pgvector")]
+    pg_index: PgIndex,
     /// S3 Vectors output: metadata keys stored but not filterable, comma-separated (at most
     /// 10; default: subject_title, subject_creditline, subject_url, depiction_url, preview,
     /// provider_url).
@@ -239,6 +253,9 @@ pub fn run(args: &Args) -> CliResult {
     if to == Format::Chroma || args.from == Some(Format::Chroma) {
         chroma.token = chroma::token(args.chroma_token_file.as_deref())?;
     }
+    let mut pgvector = PgvectorOptions::default();
+    pgvector.table = args.table.clone();
+    pgvector.index = args.pg_index;
     let mut options = ConvertOptions::new(to)
         .with_skip_invalid(args.skip_invalid)
         .with_force(args.force)
@@ -247,6 +264,7 @@ pub fn run(args: &Args) -> CliResult {
         .with_skypilot(skypilot)
         .with_distance(args.distance)
         .with_chroma(chroma)
+        .with_pgvector(pgvector)
         .with_s3vectors(s3)
         .with_duckdb_data(args.duckdb_data);
     if let Some(from) = args.from {
