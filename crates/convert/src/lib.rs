@@ -34,6 +34,8 @@ mod dimensions;
 pub mod distance;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+#[cfg(feature = "hf")]
+pub mod hf;
 pub mod inputs;
 pub mod jsonl;
 #[cfg(feature = "met")]
@@ -95,6 +97,9 @@ pub enum Format {
     Chroma,
     /// A table of PostgreSQL with pgvector (both ways).
     Pgvector,
+    /// A Hugging Face dataset directory (a card and Parquet shards) that the Hub and
+    /// `datasets` load as it is (output; read it back as a directory of Parquet files).
+    Hf,
 }
 
 oembeddings::named_enum!(Format, "format",
@@ -113,6 +118,8 @@ oembeddings::named_enum!(Format, "format",
         "SkyPilot's VectorDB parts: idx and a pickled (path, vector) per row (input only)";
     Chroma => "chroma", "A collection of a Chroma server (http://HOST:PORT), both ways";
     Pgvector => "pgvector", "A table of PostgreSQL with pgvector (postgresql://...), both ways";
+    Hf => "hf",
+        "A Hugging Face dataset directory: README.md card and data/ shards datasets loads as is";
 );
 
 impl Format {
@@ -147,6 +154,7 @@ impl Format {
             Format::Skypilot => Some("skypilot"),
             Format::Chroma => Some("chroma"),
             Format::Pgvector => Some("pgvector"),
+            Format::Hf => Some("hf"),
         }
     }
 
@@ -162,6 +170,7 @@ impl Format {
             Format::Skypilot => cfg!(feature = "skypilot"),
             Format::Chroma => cfg!(feature = "chroma"),
             Format::Pgvector => cfg!(feature = "pgvector"),
+            Format::Hf => cfg!(feature = "hf"),
         }
     }
 
@@ -172,7 +181,7 @@ impl Format {
 
     /// Whether the output is a directory rather than a file.
     pub fn writes_directory(self) -> bool {
-        matches!(self, Format::Duckdb | Format::S3vectors)
+        matches!(self, Format::Duckdb | Format::S3vectors | Format::Hf)
     }
 
     /// Tells the format of an input file from its name, first bytes and, for Parquet, its
@@ -277,6 +286,9 @@ pub struct ConvertOptions {
     /// The PostgreSQL table to write or read, and its index.
     #[cfg(feature = "pgvector")]
     pub pgvector: pgvector::PgvectorOptions,
+    /// The dataset card of a Hugging Face dataset directory.
+    #[cfg(feature = "hf")]
+    pub hf: hf::HfOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
     #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
@@ -303,6 +315,8 @@ impl ConvertOptions {
             chroma: chroma::ChromaOptions::default(),
             #[cfg(feature = "pgvector")]
             pgvector: pgvector::PgvectorOptions::default(),
+            #[cfg(feature = "hf")]
+            hf: hf::HfOptions::default(),
             #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
             #[cfg(feature = "duckdb")]
@@ -366,6 +380,13 @@ impl ConvertOptions {
     #[cfg(feature = "pgvector")]
     pub fn with_pgvector(mut self, pgvector: pgvector::PgvectorOptions) -> Self {
         self.pgvector = pgvector;
+        self
+    }
+
+    /// Sets what a Hugging Face dataset card says.
+    #[cfg(feature = "hf")]
+    pub fn with_hf(mut self, hf: hf::HfOptions) -> Self {
+        self.hf = hf;
         self
     }
 
@@ -696,6 +717,12 @@ fn open_sink(
             output,
             options.distance,
             &options.chroma,
+        )?),
+        #[cfg(feature = "hf")]
+        Format::Hf => Box::new(hf::HfSink::create(
+            output,
+            options.force,
+            options.hf.clone(),
         )?),
         #[cfg(feature = "pgvector")]
         Format::Pgvector => Box::new(pgvector::PgvectorSink::create(

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use oembeddings::VectorOutput;
 use oembeddings_convert::chroma::{self, ChromaOptions, Mode as ChromaMode};
 use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::hf::HfOptions;
 use oembeddings_convert::met::MetOptions;
 use oembeddings_convert::pgvector::{PgIndex, PgvectorOptions};
 use oembeddings_convert::s3vectors::{DEFAULT_NON_FILTERABLE, S3VectorsOptions};
@@ -38,6 +39,8 @@ use crate::output::{self, CliResult, FormatArgs};
 ///   oembeddings convert sfom.parquet s3 --to s3vectors --s3-bucket museum --s3-index sfom
 ///
 ///   oembeddings convert sfom.parquet http://localhost:8000 --to chroma --collection sfom
+///
+///   oembeddings convert sfom.parquet sfom-dataset --to hf --license cc0-1.0
 ///
 ///   oembeddings convert sfom.parquet postgresql://me@localhost/museum --to pgvector \
 ///     --table sfom --pg-index hnsw
@@ -166,6 +169,18 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = ChromaMode::Add, help_heading = "Chroma")]
     mode: ChromaMode,
 
+    /// Hugging Face output: the dataset card's license (a Hub license id).
+    #[arg(
+        long,
+        value_name = "ID",
+        default_value = "other",
+        help_heading = "Hugging Face"
+    )]
+    license: String,
+    /// Hugging Face output: the dataset card's title (default: the directory's name).
+    #[arg(long, value_name = "TITLE", help_heading = "Hugging Face")]
+    title: Option<String>,
+
     /// pgvector: the table to write or read, NAME or SCHEMA.NAME (OUTPUT or INPUT is the
     /// database, postgresql://USER@HOST/DB; --force replaces an existing table).
     #[arg(long, value_name = "NAME", help_heading = "pgvector")]
@@ -253,6 +268,9 @@ pub fn run(args: &Args) -> CliResult {
     if to == Format::Chroma || args.from == Some(Format::Chroma) {
         chroma.token = chroma::token(args.chroma_token_file.as_deref())?;
     }
+    let mut hf = HfOptions::default();
+    hf.license = args.license.clone();
+    hf.title = args.title.clone();
     let mut pgvector = PgvectorOptions::default();
     pgvector.table = args.table.clone();
     pgvector.index = args.pg_index;
@@ -265,6 +283,7 @@ pub fn run(args: &Args) -> CliResult {
         .with_distance(args.distance)
         .with_chroma(chroma)
         .with_pgvector(pgvector)
+        .with_hf(hf)
         .with_s3vectors(s3)
         .with_duckdb_data(args.duckdb_data);
     if let Some(from) = args.from {
