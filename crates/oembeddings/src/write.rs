@@ -325,27 +325,15 @@ impl Writer {
     /// The batch with its vectors as a FixedSizeList of the first vector's length.
     fn fixed_size(&mut self, batch: &Batch) -> Result<RecordBatch, WriteError> {
         let dimensions = *self.dimensions.get_or_insert_with(|| batch.vector(0).len());
-        let vectors = batch.vectors();
-        let offsets = vectors.value_offsets();
-        if let Some(row) =
-            (0..batch.num_rows()).find(|&r| (offsets[r + 1] - offsets[r]) as usize != dimensions)
-        {
-            return Err(WriteError::MixedDimensions {
+        fixed_size_batch(batch, dimensions).map_err(|e| match e {
+            FixedSizeError::MixedDimensions { row } => WriteError::MixedDimensions {
                 path: self.output.target().to_path_buf(),
                 key: batch.record(row).key().to_string(),
                 expected: dimensions,
                 found: batch.vector(row).len(),
-            });
-        }
-        let start = offsets[0] as usize;
-        let values = vectors.values().slice(start, batch.num_rows() * dimensions);
-        let size = i32::try_from(dimensions)
-            .map_err(|_| self.io_error(std::io::Error::other("vector too long")))?;
-        let fixed = FixedSizeListArray::try_new(vector_element_field(), size, values, None)
-            .map_err(|e| self.arrow_error(e))?;
-        let mut columns: Vec<ArrayRef> = batch.record_batch().columns().to_vec();
-        columns[col::EMBEDDINGS] = Arc::new(fixed);
-        RecordBatch::try_new(fixed_schema(dimensions), columns).map_err(|e| self.arrow_error(e))
+            },
+            FixedSizeError::Arrow(e) => self.arrow_error(e),
+        })
     }
 
     fn io_error(&self, source: std::io::Error) -> WriteError {
@@ -365,6 +353,40 @@ impl Writer {
     fn arrow_error(&self, source: ArrowError) -> WriteError {
         self.parquet_error(ParquetError::ArrowError(source.to_string()))
     }
+}
+
+/// Why a batch has no FixedSizeList form of a given dimension.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FixedSizeError {
+    /// The vector at `row` (within the batch) has another length.
+    #[error("row {row} of the batch has a vector of another length")]
+    MixedDimensions {
+        /// The row within the batch.
+        row: usize,
+    },
+    /// Arrow refused the columns (a bug).
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+/// `batch` (canonical) with its vectors as a FixedSizeList of `dimensions`, in
+/// [`fixed_schema`]; the vector values are shared, not copied.
+pub fn fixed_size_batch(batch: &Batch, dimensions: usize) -> Result<RecordBatch, FixedSizeError> {
+    let vectors = batch.vectors();
+    let offsets = vectors.value_offsets();
+    if let Some(row) =
+        (0..batch.num_rows()).find(|&r| (offsets[r + 1] - offsets[r]) as usize != dimensions)
+    {
+        return Err(FixedSizeError::MixedDimensions { row });
+    }
+    let start = offsets[0] as usize;
+    let values = vectors.values().slice(start, batch.num_rows() * dimensions);
+    let size = i32::try_from(dimensions).map_err(|_| FixedSizeError::MixedDimensions { row: 0 })?;
+    let fixed = FixedSizeListArray::try_new(vector_element_field(), size, values, None)?;
+    let mut columns: Vec<ArrayRef> = batch.record_batch().columns().to_vec();
+    columns[col::EMBEDDINGS] = Arc::new(fixed);
+    Ok(RecordBatch::try_new(fixed_schema(dimensions), columns)?)
 }
 
 /// The canonical schema with FixedSizeList vectors of `dimensions`.
