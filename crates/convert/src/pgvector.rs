@@ -485,6 +485,12 @@ fn load(
     Ok(rows)
 }
 
+/// Rule: an element a `halfvec` (float16) cannot hold: beyond ±65,504.
+pub const HALFVEC_RANGE: &str = "halfvec-range";
+
+/// Largest magnitude of a float16.
+const HALF_MAX: f32 = 65_504.0;
+
 /// Rule: a text with the character U+0000, which PostgreSQL's `text` and `jsonb` refuse.
 pub const NUL_CHARACTER: &str = "nul-character";
 
@@ -517,7 +523,17 @@ impl Sink for PgvectorSink {
         non_finite(record.embeddings)?;
         no_nul(record)?;
         self.distance.admit(record.embeddings)?;
-        column_type(record.embeddings.len(), self.index)?;
+        if column_type(record.embeddings.len(), self.index)? == "halfvec" {
+            if let Some(i) = record.embeddings.iter().position(|v| v.abs() > HALF_MAX) {
+                return Err((
+                    HALFVEC_RANGE,
+                    format!(
+                        "vector element {i} is {}, beyond the ±65504 a halfvec (float16) holds",
+                        record.embeddings[i]
+                    ),
+                ));
+            }
+        }
         self.dimensions.admit(record.embeddings.len())
     }
 

@@ -22,8 +22,10 @@
 //! else the records it added. Upserted records that replaced others cannot be restored.
 //!
 //! Chroma's `cosine` space normalises what it stores: vectors read back from a cosine
-//! collection differ from those sent in the last bits of some elements. `l2` and `ip`
-//! collections keep the floats exactly; a round trip through them is lossless.
+//! collection differ from those sent in the last bits of some elements, and a vector whose
+//! float32 norm overflows would be stored as NaN (such vectors are refused, rule
+//! `norm-overflow`). `l2` and `ip` collections keep the floats exactly; a round trip through
+//! them is lossless.
 
 pub mod api;
 
@@ -338,10 +340,29 @@ impl ChromaSink {
     }
 }
 
+/// Rule: under the cosine distance, a vector whose float32 norm overflows, which Chroma's
+/// normalisation turns into NaN.
+pub const NORM_OVERFLOW: &str = "norm-overflow";
+
 impl Sink for ChromaSink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)> {
         non_finite(record.embeddings)?;
         self.distance.admit(record.embeddings)?;
+        if self.distance == Distance::Cosine
+            && !record
+                .embeddings
+                .iter()
+                .map(|v| v * v)
+                .sum::<f32>()
+                .is_finite()
+        {
+            return Err((
+                NORM_OVERFLOW,
+                "the vector's float32 norm overflows, so Chroma's cosine space would store NaN \
+                 (use --distance l2 or ip)"
+                    .to_owned(),
+            ));
+        }
         self.dimensions.admit(record.embeddings.len())
     }
 
