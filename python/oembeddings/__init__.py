@@ -123,11 +123,16 @@ def write(
 
 
 def validate(
-    path: str | PathLike[str], *, metadata_only: bool = False, max_findings_per_rule: int | None = 100
+    path: str | PathLike[str],
+    *,
+    metadata_only: bool = False,
+    max_findings_per_rule: int | None = 100,
+    target: Literal["any", "hub"] = "any",
 ) -> ValidationReport:
-    """Validates a file against the specification (every rule, or footer and schema only)."""
+    """Validates a file against the specification (every rule, or footer and schema only);
+    ``target="hub"`` also warns about what would break on the Hugging Face Hub (OE501, OE502)."""
     return _native.validate(
-        _os.fspath(path), metadata_only=metadata_only, max_findings_per_rule=max_findings_per_rule
+        _os.fspath(path), metadata_only=metadata_only, max_findings_per_rule=max_findings_per_rule, target=target
     )
 
 

@@ -23,16 +23,19 @@ use crate::results::{ConvertSummary, FileName as PyFileName, PlainData, Validati
 /// Validates a file; returns its report.
 #[pyfunction]
 #[pyo3(signature = (
-    path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE)
+    path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE),
+    target = "any"
 ))]
 fn validate(
     py: Python<'_>,
     path: PathBuf,
     metadata_only: bool,
     max_findings_per_rule: Option<usize>,
+    target: &str,
 ) -> Result<ValidationReport, Error> {
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
+        .with_target(named::<oembeddings_validate::Target>("target", target)?)
         .with_max_findings_per_rule(max_findings_per_rule);
     let report = py.detach(|| oembeddings_validate::validate(&path, &options));
     ValidationReport::from_report(py, report)

@@ -320,6 +320,14 @@ def test_hf_directory_loads_in_datasets_and_reads_back_losslessly(tmp_path, sour
     assert all(metadata.row_group(0).column(c).has_offset_index for c in range(metadata.num_columns))
     oe("convert", out, tmp_path / "back.parquet")
     assert oe("emit", tmp_path / "back.parquet").stdout == oe("emit", source).stdout
+    # validate --target hub: the Go layout's MAP would break datasets; the shards would not.
+    def hub_rules(path: Path) -> set[str]:
+        report = oe("validate", path, "--target", "hub", "--format", "json", check=False).json()
+        return {f["rule"] for f in report["files"][0]["findings"]}
+
+    assert "OE501" in hub_rules(source)
+    assert not {"OE501", "OE502"} & hub_rules(out / "data" / "train-00000-of-00001.parquet")
+    assert "OE501" not in {f["rule"] for f in oe("validate", source, "--format", "json", check=False).json()["files"][0]["findings"]}
 
 
 def test_lance_searches_what_read_streams(tmp_path, source, records):

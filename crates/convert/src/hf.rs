@@ -13,10 +13,10 @@
 //! datasets dtype equivalent"), so the shards store attributes as a list of `{key, value}`
 //! string structs (the same entries, in the same order; `datasets` reads them as a list of
 //! dicts) and vectors as FixedSizeList float32 (`List(Value('float32'), length=N)`). Row
-//! groups hold about 64 MB (the Hub's viewer refuses row groups much over 100 MB) and each
-//! shard has a page index. Every shard carries the statistics of its own records in its
-//! footer, and oembeddings reads the directory back record for record
-//! (`oembeddings convert DIR out.parquet`).
+//! groups hold about 64 MB (the Hub's viewer copies row groups up to 100 MB as they are, see
+//! `validate --target hub`) and each shard has a page index. Every shard carries the
+//! statistics of its own records in its footer, and oembeddings reads the directory back
+//! record for record (`oembeddings convert DIR out.parquet`).
 
 use std::fmt::Write as _;
 use std::path::Path;
