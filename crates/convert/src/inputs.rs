@@ -136,10 +136,10 @@ fn order_key(path: &Path) -> (String, u64, u64, u64, PathBuf) {
             .unwrap_or_default()
     };
     let mut own = name(path);
-    if own == "data.parquet" {
-        if let Some(parent) = path.parent() {
-            own = name(parent);
-        }
+    if own == "data.parquet"
+        && let Some(parent) = path.parent()
+    {
+        own = name(parent);
     }
     match part_number(&own) {
         Some((prefix, start, end, n)) => (prefix, start, end, n, path.to_path_buf()),

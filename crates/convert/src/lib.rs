@@ -197,7 +197,7 @@ impl Format {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
-            Some("parquet") => return Ok(parquet_format(path)?),
+            Some("parquet") => return parquet_format(path),
             _ => {}
         }
         let io = |source| ConvertError::Io {

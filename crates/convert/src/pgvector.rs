@@ -245,7 +245,8 @@ impl ToSql for JsonbText<'_> {
 
 /// What the loading thread is sent.
 enum Message {
-    Batch(Batch),
+    /// Boxed: a batch is large and `Commit` is empty.
+    Batch(Box<Batch>),
     /// Everything was sent: build the index and commit.
     Commit,
 }
@@ -321,16 +322,16 @@ impl PgvectorSink {
         let column = column_type(dimensions, self.index)
             .map_err(|(_, message)| ConvertError::Options(format!("{}: {message}", self.target)))?;
         let wanted = format!("{column}({dimensions})");
-        if let Some(found) = &self.existing {
-            if *found != wanted {
-                return Err(PgError::TableType {
-                    target: self.target.clone(),
-                    table: self.table.clone(),
-                    found: found.clone(),
-                    wanted,
-                }
-                .into());
+        if let Some(found) = &self.existing
+            && *found != wanted
+        {
+            return Err(PgError::TableType {
+                target: self.target.clone(),
+                table: self.table.clone(),
+                found: found.clone(),
+                wanted,
             }
+            .into());
         }
         let mut client = self
             .client
@@ -523,16 +524,16 @@ impl Sink for PgvectorSink {
         non_finite(record.embeddings)?;
         no_nul(record)?;
         self.distance.admit(record.embeddings)?;
-        if column_type(record.embeddings.len(), self.index)? == "halfvec" {
-            if let Some(i) = record.embeddings.iter().position(|v| v.abs() > HALF_MAX) {
-                return Err((
-                    HALFVEC_RANGE,
-                    format!(
-                        "vector element {i} is {}, beyond the ±65504 a halfvec (float16) holds",
-                        record.embeddings[i]
-                    ),
-                ));
-            }
+        if column_type(record.embeddings.len(), self.index)? == "halfvec"
+            && let Some(i) = record.embeddings.iter().position(|v| v.abs() > HALF_MAX)
+        {
+            return Err((
+                HALFVEC_RANGE,
+                format!(
+                    "vector element {i} is {}, beyond the ±65504 a halfvec (float16) holds",
+                    record.embeddings[i]
+                ),
+            ));
         }
         self.dimensions.admit(record.embeddings.len())
     }
@@ -547,7 +548,7 @@ impl Sink for PgvectorSink {
         let sent = self
             .loader
             .as_ref()
-            .is_some_and(|(_, feed)| feed.send(Message::Batch(batch.clone())));
+            .is_some_and(|(_, feed)| feed.send(Message::Batch(Box::new(batch.clone()))));
         if !sent {
             // The loader stopped: its error says why.
             return match self.loader.take() {

@@ -201,14 +201,14 @@ impl ChromaSink {
         let collection = client.collection(&name)?;
         let mut dimensions = Dimensions::new("the Chroma collection");
         if let Some(existing) = &collection {
-            if let Some(space) = &existing.space {
-                if space != api::space(distance) {
-                    return Err(ConvertError::Options(format!(
-                        "{}: collection {name} uses the {space} distance, not {distance}; give \
-                         --distance {space} to add to it",
-                        client.url()
-                    )));
-                }
+            if let Some(space) = &existing.space
+                && space != api::space(distance)
+            {
+                return Err(ConvertError::Options(format!(
+                    "{}: collection {name} uses the {space} distance, not {distance}; give \
+                     --distance {space} to add to it",
+                    client.url()
+                )));
             }
             if let Some(n) = existing.dimension {
                 dimensions = Dimensions::preset("the Chroma collection", n);
