@@ -453,6 +453,7 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
     compat = best([oe, "verify", str(path), "--key", f"{pgp}.pub", "--records", str(sidecar)], args.repeat, stdout=subprocess.PIPE)
     out["compatible_sign"] = {**strip(compat_sign), "records_per_second": args.records / compat_sign["seconds"]}
     out["compatible_verify"] = {**strip(compat), "records_per_second": args.records / compat["seconds"], "per_core": args.records / compat["seconds"] / cores}
+    out["compatible_x509"] = x509_benchmarks(oe, examples, path, data, args, cores, out["compatible_verify"])
 
     size = path.stat().st_size
     home = keys / "gnupg"
@@ -492,6 +493,50 @@ def signature_benchmarks(oe: str, examples: Path, path: Path, data: Path, args) 
         peer_name, work = RELEASE_STEPS[step]
         out["release"][step] = {"ours": strip(o), "peer": strip(p), "ratio": o["seconds"] / p["seconds"],
                                 "peer_name": peer_name, "work": work}
+    return out
+
+
+# X.509 certificates of go-embeddingsdb's tls:// signer, one per key kind, made with openssl.
+X509_KINDS = {
+    "RSA-2048": ["req", "-x509", "-newkey", "rsa:2048"],
+    "ECDSA P-256": ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    "Ed25519": ["req", "-x509", "-newkey", "ed25519"],
+}
+
+
+def x509_benchmarks(oe: str, examples: Path, path: Path, data: Path, args, cores: int, openpgp: dict) -> dict:
+    """Compatible verification with X.509 certificates (go-embeddingsdb's tls:// signer), per
+    core, against the OpenPGP compatible row of the same run; ECDSA also against ring's raw
+    verify rate over the same records' bytes (the ecdsa_bound example, run just before)."""
+    keys = data / "keys"
+    keys.mkdir(exist_ok=True)
+    root = path.name.removesuffix(".parquet")
+    out: dict = {}
+    for kind, newkey in X509_KINDS.items():
+        slug = kind.lower().replace(" ", "-")
+        cert, key = keys / f"{slug}.pem", keys / f"{slug}.key"
+        if not cert.exists():
+            subprocess.run(["openssl", *newkey, "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "3650",
+                            "-subj", "/CN=bench.example.org"], check=True, capture_output=True)
+        folder = data / f"x509-{slug}"
+        folder.mkdir(exist_ok=True)
+        copy = folder / path.name
+        if not copy.exists():
+            os.link(path, copy)
+        if not (folder / f"{root}-signatures.parquet").exists():
+            subprocess.run([oe, "sign", str(copy), "--records", "--profile", "compatible", "--certificate", str(cert),
+                            "--key", str(key)], check=True, capture_output=True)
+        row: dict = {}
+        if kind.startswith("ECDSA"):
+            bound = subprocess.run([str(examples / "ecdsa_bound"), str(path)], check=True, capture_output=True, text=True)
+            row["raw"] = json.loads(bound.stdout)
+        r = best([oe, "verify", str(copy), "--key", str(cert), "--records"], args.repeat, stdout=subprocess.PIPE)
+        per_core = args.records / r["seconds"] / cores
+        row.update({**strip(r), "records_per_second": args.records / r["seconds"], "per_core": per_core,
+                    "ratio_to_openpgp": per_core / openpgp["per_core"]})
+        if "raw" in row:
+            row["ratio_to_raw"] = per_core / row["raw"]["per_core"]
+        out[kind] = row
     return out
 
 
@@ -589,6 +634,16 @@ def print_signatures(s: dict, smoke: bool) -> None:
     verdict = "" if smoke else ("  meets target" if c["per_core"] >= 10_000 else "  MISSES target 10,000/s per core")
     print(f"  {'compatible verify':30} {c['records_per_second']:>10,.0f}/s  {c['per_core']:,.0f}/s per core{verdict}")
     print(f"  {'compatible sign':30} {s['compatible_sign']['records_per_second']:>10,.0f}/s")
+    for kind, r in s.get("compatible_x509", {}).items():
+        if "ratio_to_raw" in r:
+            target = r["ratio_to_raw"] >= 0.8
+            goal = f"{r['ratio_to_raw']:.0%} of ring's raw verify {r['raw']['per_core']:,.0f}/s per core on the same records"
+            verdict = "" if smoke else ("  meets target" if target else "  MISSES target 80% of raw")
+        else:
+            goal = ""
+            verdict = "" if smoke else ("  meets target" if r["per_core"] >= 10_000 else "  MISSES target 10,000/s per core")
+        print(f"  {'compatible verify X.509 ' + kind:30} {r['records_per_second']:>10,.0f}/s  {r['per_core']:,.0f}/s per core, "
+              f"{r['ratio_to_openpgp']:.2f}x the OpenPGP row{'; ' + goal if goal else ''}{verdict}")
     for step, r in s.get("release", {}).items():
         print(f"  {'release ' + step:30} {r['ours']['seconds']:>9.2f} s  {r['peer']['seconds']:.2f} s {r['peer_name']}: "
               f"ratio {r['ratio']:.2f} (ours / peer; lower is faster); {r['work']}")
@@ -641,7 +696,7 @@ def main() -> None:
     profile_dir = ROOT / "target" / ("debug" if args.smoke else "release")
     if args.bin is None:
         subprocess.run(
-            ["cargo", "build", *([] if args.smoke else ["--release"]), "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "-p", "oembeddings-sign", "--bin", "oembeddings", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"],
+            ["cargo", "build", *([] if args.smoke else ["--release"]), "--locked", "-p", "oembeddings-cli", "-p", "oembeddings", "-p", "oembeddings-sign", "--bin", "oembeddings", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound", "--example", "ecdsa_bound"],
             check=True,
             cwd=ROOT,
         )
@@ -651,7 +706,7 @@ def main() -> None:
         profile_dir = bin_path.parent
     examples = profile_dir / "examples"
     if args.smoke and not (examples / "read_all").exists():
-        subprocess.run(["cargo", "build", "--locked", "-p", "oembeddings", "-p", "oembeddings-sign", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound"], check=True, cwd=ROOT)
+        subprocess.run(["cargo", "build", "--locked", "-p", "oembeddings", "-p", "oembeddings-sign", "--example", "read_all", "--example", "generate", "--example", "ed25519_bound", "--example", "ecdsa_bound"], check=True, cwd=ROOT)
 
     data = Path(args.data_dir)
     data.mkdir(parents=True, exist_ok=True)

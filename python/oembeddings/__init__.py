@@ -306,17 +306,28 @@ def sign_records(
     profile: Literal["native", "compatible"] = "native",
     password: str | None = None,
     fingerprint: str | None = None,
+    certificate: str | PathLike[str] | None = None,
+    embed_public_key: bool = False,
 ) -> dict[str, Any]:
     """Signs every record (native profile: sidecar plus signed manifest; compatible profile:
-    go-embeddingsdb's sidecar). Returns the files written and the record count."""
+    go-embeddingsdb's sidecar). With `certificate` (compatible profile), `key` is that X.509
+    certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1), as go-embeddingsdb's tls://
+    signer; `embed_public_key` also writes the public key into the sidecar's footer. Returns
+    the files written and the record count."""
     return _native.sign_records(
-        _os.fspath(path), _os.fspath(key), profile=profile, password=password, fingerprint=fingerprint
+        _os.fspath(path),
+        _os.fspath(key),
+        profile=profile,
+        password=password,
+        fingerprint=fingerprint,
+        certificate=_path(certificate),
+        embed_public_key=embed_public_key,
     )
 
 
 def verify_records(
     path: str | PathLike[str],
-    key: str | PathLike[str],
+    key: str | PathLike[str] | None,
     *,
     sidecar: str | PathLike[str] | None = None,
     profile: Literal["native", "compatible"] | None = None,
@@ -324,17 +335,38 @@ def verify_records(
     allow_missing: bool = False,
     allow_rewritten: bool = False,
     fingerprint: str | None = None,
+    ca: str | PathLike[str] | None = None,
+    webpki_roots: bool = False,
+    identity: str | None = None,
+    at: str | None = None,
+    crl: Sequence[str | PathLike[str]] = (),
+    accept_carried_attributes: bool = False,
 ) -> VerifyReport:
-    """Verifies every record against its signatures; fails closed."""
+    """Verifies every record against its signatures; fails closed.
+
+    go-embeddingsdb's X.509 signatures verify with the signer's PEM certificate (or chain,
+    leaf first) as `key`. Its identity is checked only when asked: the chain to the roots in
+    `ca` or Mozilla's (`webpki_roots`), the DNS name `identity`, revocation by the CRL files
+    `crl`, at the time `at` (YYYY-MM-DD or RFC 3339; default: the newest `created` among the
+    verified records); `report.identity` says what was and was not checked. `key=None`
+    raises `SignatureError` naming the key embedded in the sidecar, which is never trusted
+    by itself. `accept_carried_attributes` lets records signed with attributes carried over
+    by go-embeddingsdb's earlier signer pass (`report.carried` counts them)."""
     return _native.verify_records(
         _os.fspath(path),
-        _os.fspath(key),
+        _path(key),
         sidecar=_path(sidecar),
         profile=profile,
         manifest=_path(manifest),
         allow_missing=allow_missing,
         allow_rewritten=allow_rewritten,
         fingerprint=fingerprint,
+        ca=_path(ca),
+        webpki_roots=webpki_roots,
+        identity=identity,
+        at=at,
+        crl=[_os.fspath(c) for c in crl],
+        accept_carried_attributes=accept_carried_attributes,
     )
 
 

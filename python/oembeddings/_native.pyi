@@ -209,6 +209,10 @@ class VerifyReport:
     def unlisted(self) -> int: ...
     @property
     def notes(self) -> list[str]: ...
+    @property
+    def carried(self) -> int: ...
+    @property
+    def identity(self) -> dict[str, Any] | None: ...
     def __new__(
         cls,
         path: str,
@@ -222,6 +226,8 @@ class VerifyReport:
         problems: list[Problem],
         unlisted: int,
         notes: Sequence[str],
+        carried: int = 0,
+        identity: Any = None,
     ) -> VerifyReport: ...
     def to_dict(self) -> dict[str, Any]:
         """The report as the CLI's `--format json` prints it."""
@@ -334,11 +340,18 @@ def key_info(path: str) -> KeyInfo: ...
 def sign_file(path: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> str: ...
 def verify_file(path: str, key: str, *, signature: str | None = None, fingerprint: str | None = None) -> VerifyReport: ...
 def sign_records(
-    path: str, key: str, *, profile: str = "native", password: str | None = None, fingerprint: str | None = None
+    path: str,
+    key: str,
+    *,
+    profile: str = "native",
+    password: str | None = None,
+    fingerprint: str | None = None,
+    certificate: str | None = None,
+    embed_public_key: bool = False,
 ) -> dict[str, Any]: ...
 def verify_records(
     path: str,
-    key: str,
+    key: str | None,
     *,
     sidecar: str | None = None,
     profile: str | None = None,
@@ -346,6 +359,12 @@ def verify_records(
     allow_missing: bool = False,
     allow_rewritten: bool = False,
     fingerprint: str | None = None,
+    ca: str | None = None,
+    webpki_roots: bool = False,
+    identity: str | None = None,
+    at: str | None = None,
+    crl: list[str] = ...,
+    accept_carried_attributes: bool = False,
 ) -> VerifyReport: ...
 def sign_release(directory: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> dict[str, Any]: ...
 def verify_release(directory: str, key: str, *, fingerprint: str | None = None) -> VerifyReport: ...

@@ -173,7 +173,9 @@ fn sign(e: &SignError) -> Class {
         SignError::Write(e) => write(e),
         SignError::Io { source, .. } => Class::Io(source.kind()),
         SignError::UnsignableRecord { .. } => Class::Validation,
-        SignError::SymbolicLink { .. } => Class::Format,
+        SignError::SymbolicLink { .. }
+        | SignError::NotReleaseFile { .. }
+        | SignError::UnfinishedFile { .. } => Class::Format,
         _ => Class::Signature,
     }
 }

@@ -395,8 +395,16 @@ result_class! {
         unlisted: u64,
         /// Observations that are not problems.
         notes: Vec<String>,
+        /// Records signed with attributes carried over by go-embeddingsdb's earlier signer.
+        carried: u64,
+        /// An X.509 signer's certificate and what was, and was not, checked of its identity
+        /// (a dict as `--format json` prints it).
+        identity: Option<PlainData>,
     }
-    new(path, check, ok, valid, invalid, missing, extra, signer, problems, unlisted, notes);
+    new(
+        path, check, ok, valid, invalid, missing, extra, signer, problems, unlisted, notes,
+        carried = 0, identity = None
+    );
 
     /// The report as the CLI's `--format json` prints it.
     fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -419,6 +427,8 @@ result_class! {
         d.set_item("problems", problems)?;
         d.set_item("unlisted", self.unlisted)?;
         d.set_item("notes", &self.notes)?;
+        d.set_item("carried", self.carried)?;
+        d.set_item("identity", &self.identity)?;
         Ok(d)
     }
 
@@ -450,6 +460,8 @@ impl VerifyReport {
             problems: PyList::new(py, problems)?.unbind(),
             unlisted: r.unlisted,
             notes: r.notes,
+            carried: r.carried,
+            identity: r.identity.as_ref().map(PlainData::of).transpose()?,
         })
     }
 }
@@ -472,6 +484,8 @@ impl PartialEq for VerifyReport {
             && python_eq(&self.problems, &other.problems)
             && self.unlisted == other.unlisted
             && self.notes == other.notes
+            && self.carried == other.carried
+            && self.identity == other.identity
     }
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::KeyKind;
+use oembeddings_sign::x509::{self, Crls, IdentityPolicy, TrustAnchors};
 use oembeddings_sign::{
     Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, compatible, file, keys, native,
     release,
@@ -89,7 +90,11 @@ fn verify_file(
 
 /// Signs every record; returns what was written.
 #[pyfunction]
-#[pyo3(signature = (path, key, *, profile = "native", password = None, fingerprint = None))]
+#[pyo3(signature = (
+    path, key, *, profile = "native", password = None, fingerprint = None, certificate = None,
+    embed_public_key = false
+))]
+#[allow(clippy::too_many_arguments)]
 fn sign_records(
     py: Python<'_>,
     path: PathBuf,
@@ -97,9 +102,14 @@ fn sign_records(
     profile: &str,
     password: Option<&str>,
     fingerprint: Option<&str>,
+    certificate: Option<PathBuf>,
+    embed_public_key: bool,
 ) -> Result<PlainData, Error> {
     let profile = named::<Profile>("profile", profile)?;
-    let key = secret_key(&key, password, fingerprint)?;
+    let key = match &certificate {
+        Some(certificate) => SecretKey::load_x509(certificate, &key)?,
+        None => secret_key(&key, password, fingerprint)?,
+    };
     match profile {
         Profile::Native => {
             let signed = py.detach(|| native::sign_records(&path, &key))?;
@@ -112,7 +122,9 @@ fn sign_records(
             }))
         }
         Profile::Compatible => {
-            let signed = py.detach(|| compatible::sign_records(&path, &key))?;
+            let mut options = compatible::CompatibleSignOptions::default();
+            options.embed_public_key = embed_public_key;
+            let signed = py.detach(|| compatible::sign_records_with(&path, &key, &options))?;
             PlainData::of(&json!({
                 "profile": "compatible",
                 "records": signed.records,
@@ -131,20 +143,30 @@ fn sign_records(
 #[pyfunction]
 #[pyo3(signature = (
     path, key, *, sidecar = None, profile = None, manifest = None, allow_missing = false,
-    allow_rewritten = false, fingerprint = None
+    allow_rewritten = false, fingerprint = None, ca = None, webpki_roots = false, identity = None,
+    at = None, crl = Vec::new(), accept_carried_attributes = false
 ))]
 #[allow(clippy::too_many_arguments)]
 fn verify_records(
     py: Python<'_>,
     path: PathBuf,
-    key: PathBuf,
+    key: Option<PathBuf>,
     sidecar: Option<PathBuf>,
     profile: Option<&str>,
     manifest: Option<PathBuf>,
     allow_missing: bool,
     allow_rewritten: bool,
     fingerprint: Option<&str>,
+    ca: Option<PathBuf>,
+    webpki_roots: bool,
+    identity: Option<String>,
+    at: Option<&str>,
+    crl: Vec<PathBuf>,
+    accept_carried_attributes: bool,
 ) -> Result<VerifyReport, Error> {
+    let Some(key) = key else {
+        return Err(compatible::refuse_without_key(&path, sidecar.as_deref()).into());
+    };
     let key = public_key(&key, fingerprint)?;
     let mut options = RecordVerifyOptions::default();
     options.profile = profile
@@ -154,6 +176,8 @@ fn verify_records(
     options.manifest = manifest;
     options.allow_missing = allow_missing;
     options.allow_rewritten = allow_rewritten;
+    options.accept_carried_attributes = accept_carried_attributes;
+    options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
     let report = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options))?;
     VerifyReport::from_report(py, report)
 }
@@ -201,4 +225,43 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sign_release, m)?)?;
     m.add_function(wrap_pyfunction!(verify_release, m)?)?;
     Ok(())
+}
+
+/// The identity checks of an X.509 signer asked for (see `oembeddings verify --help`).
+fn identity_policy(
+    ca: Option<PathBuf>,
+    webpki_roots: bool,
+    identity: Option<String>,
+    at: Option<&str>,
+    crl: &[PathBuf],
+) -> Result<IdentityPolicy, Error> {
+    let mut policy = IdentityPolicy::default();
+    match (ca, webpki_roots) {
+        (Some(_), true) => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "give ca or webpki_roots, not both",
+            )
+            .into());
+        }
+        (Some(ca), false) => {
+            policy.anchors = Some(TrustAnchors::from_file(&ca)?);
+        }
+        (None, true) => policy.anchors = Some(TrustAnchors::webpki_roots()),
+        (None, false) => {}
+    }
+    policy.dns_name = identity;
+    for path in crl {
+        let crls = Crls::from_file(path)?;
+        match &mut policy.crls {
+            Some(all) => all.extend(crls),
+            None => policy.crls = Some(crls),
+        }
+    }
+    if let Some(at) = at {
+        policy.at = Some(
+            x509::identity::parse_time(at)
+                .map_err(|e| pyo3::exceptions::PyValueError::new_err(format!("at: {e}")))?,
+        );
+    }
+    Ok(policy)
 }

@@ -541,3 +541,40 @@ def test_long_calls_release_the_gil(tmp_path):
     # this thread would have stalled for the whole call).
     assert span[0] > 0.05, "the call was too short to tell"
     assert longest < span[0] / 2, (longest, span[0])
+
+
+def test_x509_signatures_and_identity(example, tmp_path):
+    """go-embeddingsdb's X.509 records, signed and verified from Python, with the identity
+    checked against a CA that openssl makes here."""
+
+    def openssl(*args):
+        subprocess.run(["openssl", *map(str, args)], cwd=tmp_path, check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "ca.key",
+            "-out", "ca.pem", "-days", "3650", "-subj", "/CN=Test Root",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("genpkey", "-algorithm", "ed25519", "-out", "leaf.key")
+    openssl("req", "-new", "-key", "leaf.key", "-subj", "/CN=sfomuseum.org", "-out", "leaf.csr")
+    (tmp_path / "ext").write_text("subjectAltName=DNS:sfomuseum.org\n")
+    openssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "3650", "-extfile", "ext", "-out", "leaf.pem")
+    written = oembeddings.sign_records(example, tmp_path / "leaf.key", profile="compatible",
+                                       certificate=tmp_path / "leaf.pem", embed_public_key=True)
+    assert written["records"] == 24
+    report = oembeddings.verify_records(example, tmp_path / "leaf.pem")
+    assert report.ok and report.valid == 24 and report.carried == 0
+    assert report.identity is not None and report.identity["chain"]["status"] == "not-checked"
+    # The certificates start now; the example's records were made before: check at a later time.
+    later = "2030-01-01"
+    report = oembeddings.verify_records(example, tmp_path / "leaf.pem", ca=tmp_path / "ca.pem",
+                                        identity="sfomuseum.org", at=later)
+    assert report.ok, report.to_dict()
+    assert report.identity is not None and report.identity["name"]["status"] == "passed"
+    assert report.to_dict()["identity"] == report.identity
+    report = oembeddings.verify_records(example, tmp_path / "leaf.pem", ca=tmp_path / "ca.pem",
+                                        identity="example.org", at=later)
+    assert not report.ok
+    with pytest.raises(SignatureError, match="embeds an X.509 certificate"):
+        oembeddings.verify_records(example, None)
+    with pytest.raises(SignatureError, match="--ca"):
+        oembeddings.verify_records(example, tmp_path / "leaf.pem", identity="sfomuseum.org")

@@ -360,6 +360,19 @@ def main() -> None:
 
     case("invalid", conventional("oe406"), ["OE406"], ["OE406"], "two models in a conventionally named file", two_models)
 
+    # The name's dimensions hold for every vector of the file, whatever the models.
+    case("invalid", conventional("oe402-models", dims=8), ["OE402", "OE406"], ["OE402", "OE406"],
+         "two models, both with 4 dimensions; the name says 8", two_models)
+
+    def two_models_two_sizes(path: Path) -> None:
+        rows = records(4)
+        rows[3]["model"] = "siglip"
+        rows[3]["embeddings"] = unit(1, 2, 3, 4, 5, 6, 7, 8)
+        write(path, table(rows), go_statistics(rows))
+
+    case("invalid", conventional("oe402-sizes"), ["OE402", "OE406"], ["OE402", "OE406"],
+         "the name says 4 dimensions, as clip has, but siglip has 8", two_models_two_sizes)
+
     hub_cases()
 
     manifest = {

@@ -17,6 +17,7 @@ use serde_json::value::RawValue;
 use crate::output::LinesFile;
 use crate::{ConvertError, Sink, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::input::open_regular;
 use oembeddings::json::{AttributesJson, write_lines_parallel};
 use oembeddings::record::{Attributes, RecordRef};
 
@@ -72,7 +73,7 @@ struct Line<'a> {
 
 impl JsonlReader {
     pub(crate) fn open(path: &Path) -> Result<Self, ConvertError> {
-        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
         Ok(Self {
             path: path.to_path_buf(),
             lines: BufReader::with_capacity(1 << 20, file),
@@ -162,6 +163,14 @@ impl Iterator for JsonlReader {
         }
         match self.next_batch() {
             Ok(Some(batch)) => Some(Ok(batch)),
+            // An empty (or blank) file is not JSON Lines: a records file holds records, and
+            // a wrong path or a failed export must not pass as an empty collection.
+            Ok(None) if self.row == 0 => {
+                self.done = true;
+                Some(Err(ConvertError::EmptyInput {
+                    path: self.path.clone(),
+                }))
+            }
             Ok(None) => None,
             Err(e) => {
                 self.done = true;

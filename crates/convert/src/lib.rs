@@ -204,8 +204,9 @@ impl Format {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = std::fs::File::open(path).map_err(io)?;
-        let mut head = [0u8; 512];
+        let mut file = oembeddings::input::open_regular(path).map_err(io)?;
+        const HEAD: usize = 512;
+        let mut head = [0u8; HEAD];
         let mut filled = 0;
         while filled < head.len() {
             let n = file.read(&mut head[filled..]).map_err(io)?;
@@ -223,7 +224,10 @@ impl Format {
             .unwrap_or(head);
         match text.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Ok(Format::Jsonl),
-            None if filled == 0 => Ok(Format::Jsonl),
+            // All of the file was read, and it is blank.
+            None if filled < HEAD => Err(ConvertError::EmptyInput {
+                path: path.to_path_buf(),
+            }),
             _ => Err(ConvertError::UnknownFormat {
                 path: path.to_path_buf(),
             }),
@@ -428,6 +432,14 @@ pub enum ConvertError {
         path.display()
     )]
     UnknownFormat {
+        /// The input.
+        path: PathBuf,
+    },
+    /// The input holds nothing: an empty file, or (JSON Lines) only blank lines. No format
+    /// takes an empty file for an empty collection (a Parquet file with no rows still has
+    /// its schema and footer).
+    #[error("{}: the file is empty (or blank): no records to convert", path.display())]
+    EmptyInput {
         /// The input.
         path: PathBuf,
     },

@@ -10,19 +10,20 @@
 //! joined on a key column.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field};
+use arrow_schema::{ArrowError, DataType, Field};
+use oembeddings::contain::contain;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::input::open_regular;
 use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
@@ -69,8 +70,9 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
-    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    // A footer a decoder cannot read (an error, or a contained panic) is not the Met's.
+    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
     };
     let schema = builder.schema();
@@ -84,11 +86,26 @@ struct Metadata {
 }
 
 impl Metadata {
+    /// [`Metadata::load_uncontained`], with a decoder's panic on corrupt data an error.
     fn load(path: &Path, key: &str, columns: Vec<String>) -> Result<Self, ConvertError> {
+        contain(|| Self::load_uncontained(path, key, columns)).unwrap_or_else(|panic| {
+            Err(ConvertError::Input {
+                path: path.to_path_buf(),
+                location: "data".into(),
+                message: panic.to_string(),
+            })
+        })
+    }
+
+    fn load_uncontained(
+        path: &Path,
+        key: &str,
+        columns: Vec<String>,
+    ) -> Result<Self, ConvertError> {
         let is_parquet = {
             use std::io::Read;
             let mut magic = [0u8; 4];
-            let mut f = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut f = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             f.read(&mut magic).map_err(|e| ConvertError::io(path, e))? == 4 && &magic == b"PAR1"
         };
         let mut rows = HashMap::new();
@@ -98,7 +115,7 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
             let reader = ParquetRecordBatchReaderBuilder::try_new(file)
                 .and_then(|b| b.build())
                 .map_err(|e| input("footer".into(), e.to_string()))?;
@@ -139,10 +156,8 @@ impl Metadata {
                 }
             }
         } else {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(false)
-                .from_path(path)
-                .map_err(|e| input("header".into(), e.to_string()))?;
+            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
             let headers = reader
                 .headers()
                 .map_err(|e| input("header".into(), e.to_string()))?
@@ -200,8 +215,25 @@ pub(crate) struct MetReader {
 }
 
 impl MetReader {
+    /// Opens the Met's file; a decoder's panic on a corrupt footer is an error.
     pub(crate) fn open(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
-        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        contain(|| Self::open_uncontained(path, options)).unwrap_or_else(|panic| {
+            Err(ConvertError::Input {
+                path: path.to_path_buf(),
+                location: "footer".into(),
+                message: panic.to_string(),
+            })
+        })
+    }
+
+    fn open_uncontained(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
+        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+        let metadata = file.metadata().map_err(|e| ConvertError::io(path, e))?;
+        if metadata.len() == 0 {
+            return Err(ConvertError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
@@ -209,9 +241,8 @@ impl MetReader {
         };
         let created = match options.created {
             Some(created) => created,
-            None => file
-                .metadata()
-                .and_then(|m| m.modified())
+            None => metadata
+                .modified()
                 .map_err(|e| ConvertError::io(path, e))?
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
@@ -428,7 +459,11 @@ impl Iterator for MetReader {
         if self.done {
             return None;
         }
-        let result = match self.reader.next()? {
+        let next = match contain(|| self.reader.next()) {
+            Ok(next) => next?,
+            Err(panic) => Err(ArrowError::ParquetError(panic.to_string())),
+        };
+        let result = match next {
             Ok(batch) => self.convert(&batch),
             Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),
         };

@@ -13,12 +13,16 @@ use oembeddings::atomic::AtomicFile;
 ///
 /// [`OutputDir::commit`] renames it into place; dropping it without committing removes it.
 /// An existing target is replaced only when it is empty or the caller forces it, so a
-/// mistyped path never deletes someone's directory.
+/// mistyped path never deletes someone's directory. The temporary directory is named and
+/// locked like [`AtomicFile`]'s temporary files, so that one a killed run left behind is
+/// removed by the next write of the same target.
 #[derive(Debug)]
 pub struct OutputDir {
     target: PathBuf,
     temp: TempDir,
     force: bool,
+    /// Held open for the lock that marks the temporary directory as being written.
+    _lock: File,
 }
 
 impl OutputDir {
@@ -26,6 +30,7 @@ impl OutputDir {
     /// directory and `force` is false.
     pub fn create(target: &Path, force: bool) -> Result<Self, ConvertError> {
         check_replaceable(target, force)?;
+        oembeddings::atomic::remove_stale_temps(target);
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
@@ -39,10 +44,13 @@ impl OutputDir {
             .suffix(".tmp")
             .tempdir_in(&parent)
             .map_err(|e| ConvertError::io(target, e))?;
+        let lock =
+            oembeddings::atomic::hold_lock(temp.path()).map_err(|e| ConvertError::io(target, e))?;
         Ok(Self {
             target: target.to_path_buf(),
             temp,
             force,
+            _lock: lock,
         })
     }
 
@@ -69,6 +77,7 @@ impl OutputDir {
             target,
             temp,
             force,
+            _lock,
         } = self;
         check_replaceable(&target, force)?;
         let io = |e| ConvertError::io(&target, e);

@@ -1,10 +1,14 @@
 //! Writing statistics into an existing file by replacing only its footer.
 //!
 //! The data pages, page indexes and every footer field but the key/value list stay byte for
-//! byte as they were, so the cost is proportional to the footer, not to the file.
+//! byte as they were. The new file is written next to its target and renamed over it, also
+//! when the target is the input itself: a crash leaves either the old file or the new one,
+//! never a file with half a footer. The data is copied as a reflink where the file system
+//! has them (Btrfs, XFS, bcachefs: the copy shares the data's blocks and costs about as
+//! much as the footer), else by the kernel (`copy_file_range`), at the disk's speed.
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -14,8 +18,7 @@ use crate::footer::{self, FooterError, KeyValue};
 use crate::read::{ParquetSource, ReadError};
 use crate::stats::{Statistics, is_statistics_key};
 
-/// Why statistics could not be appended. The input is unchanged whenever this is returned
-/// (except for [`AppendError::RestoreFailed`]).
+/// Why statistics could not be appended. The input is unchanged whenever this is returned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum AppendError {
@@ -52,20 +55,6 @@ pub enum AppendError {
         /// What the check found.
         reason: String,
     },
-    /// Writing the footer in place failed and so did putting the old one back.
-    #[error(
-        "{}: writing the footer failed ({write}) and restoring the old footer failed too ({restore}); \
-         the data pages are intact, the footer must be rewritten",
-        path.display()
-    )]
-    RestoreFailed {
-        /// The file.
-        path: PathBuf,
-        /// Why the write failed.
-        write: io::Error,
-        /// Why the restore failed.
-        restore: io::Error,
-    },
 }
 
 /// What appending statistics did.
@@ -92,32 +81,35 @@ pub struct AppendSummary {
 
 /// Gathers the statistics of `input` and writes them into its footer, replacing stale
 /// statistics keys and keeping every other key. With `output`, the input is left alone and a
-/// copy with the new footer is written there (atomically).
+/// copy with the new footer is written there.
+///
+/// Either way the new file is written under a temporary name and renamed into place (see
+/// the module's documentation): the input's bytes are never written to. In place, the
+/// renamed file keeps the input's permissions but is a new file: other hard links to the
+/// input keep the old bytes, and its owner becomes the user who ran this.
 pub fn append_statistics(
     input: &Path,
     output: Option<&Path>,
 ) -> Result<AppendSummary, AppendError> {
     let source = ParquetSource::open(input)?;
     let (file_len, footer_len) = (source.file_len(), source.footer_len());
-    let statistics = Statistics::gather(source)?;
     let in_place = match output {
         None => true,
         Some(out) => same_file(input, out),
     };
-    let footer_err = |source| AppendError::Footer {
-        path: input.to_path_buf(),
-        source,
-    };
+    let out = output.unwrap_or(input);
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| AppendError::Io { path, source }
     };
-    let mut file = if in_place {
-        OpenOptions::new().read(true).write(true).open(input)
-    } else {
-        File::open(input)
-    }
-    .map_err(io_err(input))?;
+    // Before the work: an output path that cannot be written fails at once.
+    let copy = AtomicFile::create(out).map_err(io_err(out))?;
+    let statistics = Statistics::gather(source)?;
+    let footer_err = |source| AppendError::Footer {
+        path: input.to_path_buf(),
+        source,
+    };
+    let mut file = crate::input::open_regular(input).map_err(io_err(input))?;
     let location = footer::locate(&mut file).map_err(footer_err)?;
     if location.file_len != file_len || location.metadata_len != footer_len {
         return Err(AppendError::Changed {
@@ -140,24 +132,9 @@ pub fn append_statistics(
     })?;
     let footer_bytes_after = u32::try_from(rewritten.len()).unwrap_or(u32::MAX);
     let unchanged = rewritten == metadata;
-    let path = if in_place {
-        if !unchanged {
-            replace_tail_in_place(
-                &mut file,
-                input,
-                location.metadata_offset,
-                &metadata,
-                location.file_len,
-                &rewritten,
-            )?;
-        }
-        input.to_path_buf()
-    } else {
-        let out = output.unwrap_or(input);
-        let copy = AtomicFile::create(out).map_err(io_err(out))?;
-        file.seek(SeekFrom::Start(0)).map_err(io_err(input))?;
-        let mut data = (&mut file).take(location.metadata_offset);
-        let copied = io::copy(&mut data, &mut copy.file()).map_err(io_err(out))?;
+    if !(unchanged && in_place) {
+        let copied =
+            copy_prefix(&file, copy.file(), location.metadata_offset).map_err(io_err(out))?;
         if copied != location.metadata_offset {
             return Err(AppendError::Changed {
                 path: input.to_path_buf(),
@@ -165,8 +142,9 @@ pub fn append_statistics(
         }
         footer::write_tail(&mut copy.file(), &rewritten).map_err(io_err(out))?;
         copy.commit().map_err(io_err(out))?;
-        out.to_path_buf()
-    };
+    }
+    // Unchanged in place: nothing is written, and the temporary file goes with `copy`.
+    let path = if in_place { input } else { out }.to_path_buf();
     Ok(AppendSummary {
         path,
         statistics,
@@ -199,39 +177,22 @@ fn check_rewrite(old: &[u8], rewritten: &[u8], kvs: &[KeyValue]) -> Result<(), S
     Ok(())
 }
 
-/// Overwrites the footer at `offset` with `new` and truncates after it; on failure puts the
-/// old footer back so the file is as it was.
-fn replace_tail_in_place(
-    file: &mut File,
-    path: &Path,
-    offset: u64,
-    old: &[u8],
-    old_len: u64,
-    new: &[u8],
-) -> Result<(), AppendError> {
-    let write = |file: &mut File, tail: &[u8], len: u64| -> io::Result<()> {
-        file.seek(SeekFrom::Start(offset))?;
-        let mut buffered = Vec::with_capacity(tail.len() + 8);
-        footer::write_tail(&mut buffered, tail)?;
-        file.write_all(&buffered)?;
-        file.set_len(len)?;
-        file.sync_all()
-    };
-    let new_len = offset + new.len() as u64 + 8;
-    match write(file, new, new_len) {
-        Ok(()) => Ok(()),
-        Err(error) => match write(file, old, old_len) {
-            Ok(()) => Err(AppendError::Io {
-                path: path.to_path_buf(),
-                source: error,
-            }),
-            Err(restore) => Err(AppendError::RestoreFailed {
-                path: path.to_path_buf(),
-                write: error,
-                restore,
-            }),
-        },
+/// Copies the first `len` bytes of `from` into the empty file `to` and leaves `to`'s offset
+/// at their end; returns the bytes copied (fewer when `from` is shorter).
+///
+/// A reflink of the whole file, then cut to `len`, where the file system has them (Linux
+/// `FICLONE`); otherwise a copy, which `std` makes with `copy_file_range` on Linux so that
+/// the bytes do not pass through this process.
+fn copy_prefix(from: &File, to: &File, len: u64) -> io::Result<u64> {
+    #[cfg(target_os = "linux")]
+    if rustix::fs::ioctl_ficlone(to, from).is_ok() {
+        let cloned = to.metadata()?.len().min(len);
+        to.set_len(cloned)?;
+        (&*to).seek(SeekFrom::Start(cloned))?;
+        return Ok(cloned);
     }
+    (&*from).seek(SeekFrom::Start(0))?;
+    io::copy(&mut from.take(len), &mut &*to)
 }
 
 /// Whether two paths name the same existing file.

@@ -506,6 +506,29 @@ fn read_key_values<'a>(
     Ok(())
 }
 
+/// The sizes the Parquet page header at the start of `bytes` claims, `(uncompressed,
+/// compressed)`, read with the same hostile-input cursor as footers; `None` when they cannot
+/// be read from these bytes (the decoder then reads the header itself and says what is
+/// wrong). A reader checks them before a decoder allocates what they claim.
+pub(crate) fn page_header_sizes(bytes: &[u8]) -> Option<(i64, i64)> {
+    let zigzag = |v: u64| ((v >> 1) as i64) ^ -((v & 1) as i64);
+    let mut r = Reader::at(bytes, 0);
+    let (mut uncompressed, mut compressed) = (None, None);
+    let mut last_id = 0i16;
+    while let Ok(Some((id, field_type))) = r.field_header(last_id) {
+        last_id = id;
+        match (id, field_type) {
+            (2, ct::I32) => uncompressed = Some(zigzag(r.varint().ok()?)),
+            (3, ct::I32) => compressed = Some(zigzag(r.varint().ok()?)),
+            _ => r.skip_field_value(field_type, 1).ok()?,
+        }
+        if let (Some(u), Some(c)) = (uncompressed, compressed) {
+            return Some((u, c));
+        }
+    }
+    None
+}
+
 /// A cursor over untrusted compact-protocol bytes.
 struct Reader<'a> {
     buf: &'a [u8],

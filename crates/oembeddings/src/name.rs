@@ -187,12 +187,15 @@ pub enum NameMismatch {
         /// The models, `;`-joined.
         models: String,
     },
-    /// The name's dimensions differ from the vectors'.
-    #[error("name says {name} dimensions but the vectors have {data}")]
+    /// The name's dimensions differ from those of a model's vectors (in a file of several
+    /// models, one mismatch per model whose vectors differ).
+    #[error("name says {name} dimensions but the vectors of model '{model}' have {data}")]
     Dimensions {
         /// Dimensions in the name.
         name: usize,
-        /// Dimensions of the data.
+        /// The model whose vectors differ.
+        model: String,
+        /// Dimensions of that model's vectors.
         data: usize,
     },
     /// The name's model slug is not the slug of the data's model.
@@ -233,17 +236,24 @@ impl NameMismatch {
 }
 
 /// Every way in which `name` disagrees with statistics of the file's contents.
+///
+/// The name's dimensions are a claim about every vector of the file: each model whose
+/// vectors have other dimensions contradicts it ([`NameMismatch::Dimensions`], one per such
+/// model), whether the file holds one model or several.
 pub fn check(name: &FileName, statistics: &Statistics) -> Vec<NameMismatch> {
     let mut found = Vec::new();
+    for model in &statistics.models {
+        if model.dimensions != name.dimensions {
+            found.push(NameMismatch::Dimensions {
+                name: name.dimensions,
+                model: model.name.clone(),
+                data: model.dimensions,
+            });
+        }
+    }
     match statistics.models.as_slice() {
         [] => found.push(NameMismatch::NoRecords),
         [model] => {
-            if model.dimensions != name.dimensions {
-                found.push(NameMismatch::Dimensions {
-                    name: name.dimensions,
-                    data: model.dimensions,
-                });
-            }
             let model_slug = slug(&model.name);
             if model_slug != name.model {
                 found.push(NameMismatch::Model {
@@ -398,6 +408,57 @@ mod tests {
         }
         assert!(FileName::parse("nga-opendata-512-mobileclip-20240229.parquet").is_ok());
         assert!(FileName::parse("nga-opendata-512-mobileclip-20230229.parquet").is_err());
+    }
+
+    #[test]
+    fn dimensions_are_checked_for_every_model() {
+        use crate::stats::{ModelStatistics, ProviderStatistics};
+        let model = |name: &str, dimensions| ModelStatistics {
+            name: name.into(),
+            dimensions,
+            mixed_dimensions: false,
+            providers: vec!["sfomuseum".into()],
+            records: 1,
+        };
+        let statistics = |models: Vec<ModelStatistics>| Statistics {
+            records: models.len() as u64,
+            providers: vec![ProviderStatistics {
+                name: "sfomuseum".into(),
+                models: models.iter().map(|m| m.name.clone()).collect(),
+                records: models.len() as u64,
+            }],
+            models,
+            created: None,
+        };
+        let dimensions = |name: &str, models| -> Vec<(String, usize)> {
+            check(&FileName::parse(name).unwrap(), &statistics(models))
+                .into_iter()
+                .filter_map(|m| match m {
+                    NameMismatch::Dimensions { model, data, .. } => Some((model, data)),
+                    _ => None,
+                })
+                .collect()
+        };
+        let name = "sfomuseum-collection-512-clip-20260101.parquet";
+        assert_eq!(dimensions(name, vec![model("clip", 512)]), []);
+        assert_eq!(
+            dimensions(name, vec![model("clip", 768)]),
+            [("clip".to_owned(), 768)]
+        );
+        // Several models: each whose vectors differ from the name contradicts it, the
+        // name's own model or another.
+        assert_eq!(
+            dimensions(name, vec![model("clip", 512), model("siglip", 1152)]),
+            [("siglip".to_owned(), 1152)]
+        );
+        assert_eq!(
+            dimensions(name, vec![model("clip", 768), model("siglip", 768)]),
+            [("clip".to_owned(), 768), ("siglip".to_owned(), 768)]
+        );
+        assert_eq!(
+            dimensions(name, vec![model("clip", 512), model("siglip", 512)]),
+            []
+        );
     }
 
     #[test]

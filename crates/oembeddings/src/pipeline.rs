@@ -1,5 +1,6 @@
-//! The threads of every long job, in one place: a stage that reads ahead of its consumer, a
-//! stage that consumes on a thread of its own, ordered parallel work over a stream of
+//! The threads of every long job, in one place: a stage that reads ahead of its consumer
+//! (and its mirror, a consumer behind its producer), a stage that consumes on a thread of its
+//! own for a caller that pushes (a conversion's sink), ordered parallel work over a stream of
 //! batches, and parallel work over a slice.
 //!
 //! Every scheme here keeps memory bounded (queues of a few items) and never hangs: when one
@@ -96,7 +97,9 @@ where
 }
 
 /// A stage on a thread of its own that consumes what is fed to it, in order, and returns a
-/// result once its queue is closed (see [`Background::finish`]).
+/// result once its queue is closed (see [`Background::finish`]). Unlike [`hand_off`], the
+/// producer need not run inside one call: a sink fed batch by batch keeps the stage between
+/// calls (the pgvector loader's `COPY`).
 #[derive(Debug)]
 pub struct Background<T, R> {
     feed: Feed<T>,

@@ -138,6 +138,18 @@ impl Statistics {
     /// vector (the page index lets the reader skip to it). Use the validator for a full
     /// check that every vector of a model has the same length.
     pub fn gather(source: ParquetSource) -> Result<Statistics, ReadError> {
+        let path = source.path().to_path_buf();
+        // A decoder's panic on corrupt data is an error naming the file.
+        crate::contain::contain(|| Self::gather_uncontained(source)).unwrap_or_else(|panic| {
+            Err(ReadError::Corrupt {
+                path,
+                place: crate::read::CorruptPlace::Unknown,
+                source: panic,
+            })
+        })
+    }
+
+    fn gather_uncontained(source: ParquetSource) -> Result<Statistics, ReadError> {
         let source = source.with_page_index()?;
         let layout = source.layout().clone();
         let roots = {

@@ -17,7 +17,6 @@ use arrow_array::{
     ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMillisecondArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Fields};
-use bytes::Bytes;
 use oembeddings::append::append_statistics;
 use oembeddings::footer;
 use oembeddings::read::{FileObserver, ParquetSource, ReadError, ReadOptions, RecordProblem};
@@ -115,8 +114,8 @@ fn go_columns() -> Vec<(&'static str, ArrayRef)> {
 struct Collect(Mutex<Vec<u8>>);
 
 impl FileObserver for Collect {
-    fn observe(&self, bytes: Bytes) -> bool {
-        self.0.lock().unwrap().extend_from_slice(&bytes);
+    fn observe(&self, bytes: &[u8]) -> bool {
+        self.0.lock().unwrap().extend_from_slice(bytes);
         true
     }
 }

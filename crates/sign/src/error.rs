@@ -51,6 +51,27 @@ pub enum SignError {
     /// An OpenPGP operation failed: generating or armoring a key, or signing.
     #[error("OpenPGP: {0}")]
     OpenPgp(#[from] crate::openpgp::Error),
+    /// An X.509 certificate, key or signing operation failed.
+    #[error("X.509: {0}")]
+    X509(#[from] crate::x509::X509Error),
+    /// Record signatures were asked to be verified without a key, and the sidecar embeds one:
+    /// it is never trusted by itself (anyone who can write the sidecar can embed a key).
+    #[error("{}: no key given; the sidecar embeds {description}. It is not trusted by itself: compare it with what the publisher publishes, then give it with --key", sidecar.display())]
+    UntrustedEmbeddedKey {
+        /// The sidecar.
+        sidecar: PathBuf,
+        /// The embedded key: its kind, who it names and its fingerprint.
+        description: String,
+    },
+    /// Record signatures were asked to be verified without a key.
+    #[error("{}: no key given (--key): verification needs the one key to trust", data.display())]
+    NoKey {
+        /// The data file.
+        data: PathBuf,
+    },
+    /// The identity checks asked for cannot be made.
+    #[error("identity: {0}")]
+    Identity(String),
     /// A minisign key could not be written.
     #[error("minisign: {0}")]
     Minisign(#[from] crate::minisign::MinisignError),
@@ -91,6 +112,27 @@ pub enum SignError {
     #[error("{}: a release may not hold symbolic links", path.display())]
     SymbolicLink {
         /// The link.
+        path: PathBuf,
+    },
+    /// A release directory holds something that is neither a regular file nor a directory
+    /// (a named pipe, a device, a socket), which a release may not.
+    #[error("{}: is {kind}; a release holds only regular files and directories", path.display())]
+    NotReleaseFile {
+        /// The entry.
+        path: PathBuf,
+        /// What it is.
+        kind: oembeddings::input::FileKind,
+    },
+    /// A release directory holds a file named like an unfinished output of this library
+    /// (`.NAME.XXXXXX.tmp`), being written or left by a killed run, which a release must not
+    /// bind.
+    #[error(
+        "{}: an unfinished temporary file (a write in progress, or left by a killed run); \
+         let the write finish or remove the file, then sign again",
+        path.display()
+    )]
+    UnfinishedFile {
+        /// The file.
         path: PathBuf,
     },
     /// A stage of a pipeline stopped because another failed; that failure is the one

@@ -1,9 +1,10 @@
 //! Detached signatures of whole files: `FILE.asc` (armored OpenPGP) that `gpg --verify` and
 //! `sqv` accept, or `FILE.minisig` (minisign's prehashed format) that `minisign -V` accepts.
 
-use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, ErrorKind};
 use std::path::{Path, PathBuf};
+
+use oembeddings::input::{limits, open_regular, read_capped};
 
 use crate::error::SignError;
 use crate::keys::{PublicKey, SecretKey};
@@ -28,24 +29,33 @@ pub(crate) fn trusted_comment(path: &Path) -> String {
 
 /// Signs `path`, writing `path.asc` or `path.minisig` (by key type) atomically.
 pub fn sign_file(path: &Path, key: &SecretKey) -> Result<PathBuf, SignError> {
-    let file = File::open(path).map_err(SignError::io(path))?;
+    key.require_not_x509("a detached file signature")?;
+    let out = signature_path(path, key.signature_extension());
+    oembeddings::atomic::check_target(&out).map_err(SignError::io(&out))?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     let signature = key.sign_detached(
         &mut BufReader::with_capacity(1 << 20, file),
         path,
         &trusted_comment(path),
     )?;
-    let out = signature_path(path, key.signature_extension());
     crate::write_atomically(&out, &signature)?;
     Ok(out)
 }
 
+/// Reads a detached signature file: a regular file of at most [`limits::SIGNATURE_FILE`].
+pub(crate) fn read_signature_file(path: &Path) -> std::io::Result<Vec<u8>> {
+    read_capped(path, limits::SIGNATURE_FILE)
+}
+
 /// Reads the detached signature next to `path` for `key`'s kind (`.minisig`, or `.asc` then
-/// `.sig`); the error says which files were looked for.
+/// `.sig`); the error says which files were looked for, or why the one found is unusable.
 pub(crate) fn read_signature(path: &Path, key: &PublicKey) -> Result<Vec<u8>, String> {
     for extension in key.signature_extensions() {
         let candidate = signature_path(path, extension);
-        if let Ok(bytes) = std::fs::read(&candidate) {
-            return Ok(bytes);
+        match read_signature_file(&candidate) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", candidate.display())),
         }
     }
     let looked: Vec<String> = key
@@ -67,6 +77,7 @@ pub fn verify_file(
     key: &PublicKey,
     signature: Option<&Path>,
 ) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("verifying a detached file signature")?;
     let mut report = VerifyReport::new(path, "file");
     let signature_file = match signature {
         Some(s) => s.to_path_buf(),
@@ -77,8 +88,14 @@ pub fn verify_file(
             .find(|p| p.exists())
             .unwrap_or_else(|| signature_path(path, key.signature_extension())),
     };
-    let signature_bytes = match std::fs::read(&signature_file) {
+    let signature_bytes = match read_signature_file(&signature_file) {
         Ok(bytes) => bytes,
+        Err(e) if e.kind() != ErrorKind::NotFound => {
+            return Err(SignError::Io {
+                path: signature_file,
+                source: e,
+            });
+        }
         Err(e) => {
             report.problem(
                 ProblemKind::Missing,
@@ -90,7 +107,7 @@ pub fn verify_file(
             return Ok(report);
         }
     };
-    let file = File::open(path).map_err(SignError::io(path))?;
+    let file = open_regular(path).map_err(SignError::io(path))?;
     match key.verify_detached(BufReader::with_capacity(1 << 20, file), &signature_bytes) {
         Ok(signer) => {
             if let Some(comment) = &signer.trusted_comment {

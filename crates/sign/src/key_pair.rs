@@ -55,6 +55,9 @@ pub fn write_key_pair(
             }
         }
     }
+    // Both paths are checked before either file is written, so that a public key path
+    // that cannot be written leaves no secret key without its public half.
+    crate::check_outputs(&[&files.secret, &files.public])?;
     write(&files.secret, secret, true)?;
     write(&files.public, public, false)?;
     Ok(files)

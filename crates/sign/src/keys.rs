@@ -1,19 +1,35 @@
-//! Keys of either kind (OpenPGP certificates, minisign Ed25519 keys): generating, loading,
-//! describing, and the signing and verification operations the profiles build on.
+//! Keys of each kind (OpenPGP certificates, minisign Ed25519 keys, X.509 certificates):
+//! generating, loading, describing, and the signing and verification operations the profiles
+//! build on. X.509 certificates sign and verify record signatures of the compatible profile
+//! only (go-embeddingsdb's `tls://` and `acm://` signers).
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use serde::Serialize;
 
+use oembeddings::input::{limits, read_capped};
 use oembeddings::pipeline::{cores, parallel_map};
 
 use crate::backend::ed25519;
 use crate::backend::minisign;
 use crate::backend::openpgp::{self, OpenPgpCert as Cert};
+use crate::backend::x509::{self, CertificateChain, RecordVerifier, X509SecretKey};
 use crate::error::SignError;
 use crate::report::Signer as SignerInfo;
+
+/// Extension of the detached signatures an OpenPGP key writes (armored).
+pub const OPENPGP_SIGNATURE_EXTENSION: &str = ".asc";
+/// Another extension of detached OpenPGP signatures, binary ones (`gpg --detach-sign`),
+/// which verification also looks for.
+pub const OPENPGP_BINARY_SIGNATURE_EXTENSION: &str = ".sig";
+/// Extension of the detached signatures an Ed25519 key writes (minisign's format).
+pub const MINISIGN_SIGNATURE_EXTENSION: &str = ".minisig";
+/// The extensions of every detached signature this crate writes.
+pub const WRITTEN_SIGNATURE_EXTENSIONS: [&str; 2] =
+    [OPENPGP_SIGNATURE_EXTENSION, MINISIGN_SIGNATURE_EXTENSION];
 
 /// A key that signs.
 #[derive(Debug)]
@@ -28,6 +44,8 @@ pub enum SecretKey {
     },
     /// A minisign Ed25519 secret key.
     Ed25519(Box<minisign::SecretKey>),
+    /// An X.509 certificate with its private key (compatible profile only).
+    X509(Box<X509SecretKey>),
 }
 
 /// A key that verifies: the one key the user trusts for this verification.
@@ -38,14 +56,54 @@ pub enum PublicKey {
     OpenPgp(Box<Cert>),
     /// A minisign Ed25519 public key.
     Ed25519(minisign::PublicKey),
+    /// An X.509 certificate, leaf first with the chain that issued it (compatible profile).
+    X509(Arc<X509PublicKey>),
+}
+
+/// An X.509 certificate chain and the verifier of its leaf's key.
+#[derive(Debug)]
+pub struct X509PublicKey {
+    /// The chain, leaf first.
+    pub chain: CertificateChain,
+    verifier: RecordVerifier,
+}
+
+impl X509PublicKey {
+    /// Parses a PEM chain (leaf first).
+    pub fn from_pem(text: &[u8]) -> Result<Self, x509::X509Error> {
+        let chain = CertificateChain::from_pem(text)?;
+        let verifier = RecordVerifier::new(&chain)?;
+        Ok(Self { chain, verifier })
+    }
+
+    /// The record signature verifier.
+    pub fn verifier(&self) -> &RecordVerifier {
+        &self.verifier
+    }
+}
+
+/// The name of X.509 keys in messages and reports.
+pub const X509: &str = "x509";
+
+/// Whether a key file is an X.509 certificate (PEM).
+fn is_certificate(bytes: &[u8]) -> bool {
+    x509::pem::label(bytes) == Some(x509::pem::CERTIFICATE)
+}
+
+/// Whether a key file is a PEM private key of the kinds X.509 signers use.
+fn is_pem_private_key(bytes: &[u8]) -> bool {
+    matches!(
+        x509::pem::label(bytes),
+        Some("PRIVATE KEY" | "RSA PRIVATE KEY" | "EC PRIVATE KEY")
+    )
 }
 
 /// What `oembeddings key show` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyDescription {
-    /// `openpgp` or `ed25519`.
+    /// `openpgp`, `ed25519` or `x509`.
     pub algorithm: &'static str,
-    /// OpenPGP primary fingerprint, or minisign key id.
+    /// OpenPGP primary fingerprint, minisign key id, or X.509 SHA-256 fingerprint.
     pub id: String,
     /// OpenPGP long key id of the primary key.
     pub key_id: Option<String>,
@@ -65,8 +123,9 @@ pub struct KeyDescription {
     pub encrypted: bool,
 }
 
+/// A key file's bytes: a regular file of at most [`limits::KEY_FILE`].
 fn read_text(path: &Path) -> Result<Vec<u8>, SignError> {
-    std::fs::read(path).map_err(SignError::io(path))
+    read_capped(path, limits::KEY_FILE).map_err(SignError::io(path))
 }
 
 fn is_minisign(bytes: &[u8]) -> bool {
@@ -102,6 +161,12 @@ impl SecretKey {
         fingerprint: Option<&str>,
     ) -> Result<Self, SignError> {
         let bytes = read_text(path)?;
+        if is_pem_private_key(&bytes) {
+            return Err(SignError::key(
+                path,
+                "an X.509 private key: give its certificate too (--certificate)",
+            ));
+        }
         if is_minisign(&bytes) {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
@@ -120,28 +185,56 @@ impl SecretKey {
         })
     }
 
-    /// `openpgp` or `ed25519`.
+    /// Loads an X.509 signer: the certificate (PEM, leaf first) and its private key (PEM:
+    /// PKCS#8, PKCS#1 or SEC1, as go-embeddingsdb's `tls.LoadKeyFromPEM` reads them).
+    pub fn load_x509(certificate: &Path, key: &Path) -> Result<Self, SignError> {
+        let cert_bytes = read_text(certificate)?;
+        let key_bytes = read_text(key)?;
+        // Which file is at fault: the certificate parses alone, or the key is.
+        CertificateChain::from_pem(&cert_bytes)
+            .map_err(|e| SignError::key(certificate, e.to_string()))?;
+        X509SecretKey::from_pem(&cert_bytes, &key_bytes)
+            .map(|k| SecretKey::X509(Box::new(k)))
+            .map_err(|e| SignError::key(key, e.to_string()))
+    }
+
+    /// `openpgp`, `ed25519` or `x509`.
     pub fn algorithm(&self) -> &'static str {
         match self {
             SecretKey::OpenPgp { .. } => "openpgp",
             SecretKey::Ed25519(_) => "ed25519",
+            SecretKey::X509(_) => X509,
         }
     }
 
-    /// OpenPGP primary fingerprint, or minisign key id.
+    /// OpenPGP primary fingerprint, minisign key id, or the certificate's SHA-256 fingerprint.
     pub fn key_id(&self) -> String {
         match self {
             SecretKey::OpenPgp { signer, .. } => signer.cert_fingerprint().to_owned(),
             SecretKey::Ed25519(k) => k.key_id_hex(),
+            SecretKey::X509(k) => k.chain().leaf().fingerprint(),
         }
     }
 
-    /// Extension of detached signatures: `.asc` or `.minisig`.
+    /// Extension of detached signatures: `.asc` or `.minisig` (X.509 keys make none).
     pub fn signature_extension(&self) -> &'static str {
         match self {
-            SecretKey::OpenPgp { .. } => ".asc",
-            SecretKey::Ed25519(_) => ".minisig",
+            SecretKey::OpenPgp { .. } => OPENPGP_SIGNATURE_EXTENSION,
+            SecretKey::Ed25519(_) | SecretKey::X509(_) => MINISIGN_SIGNATURE_EXTENSION,
         }
+    }
+
+    /// Refuses X.509 keys for what only OpenPGP and Ed25519 keys do (file, native and
+    /// release signatures).
+    pub(crate) fn require_not_x509(&self, operation: &'static str) -> Result<(), SignError> {
+        if matches!(self, SecretKey::X509(_)) {
+            return Err(SignError::WrongKeyKind {
+                operation,
+                needed: "openpgp or ed25519",
+                given: X509,
+            });
+        }
+        Ok(())
     }
 
     /// The public half, as a key file's text (armored certificate or minisign `.pub`).
@@ -153,6 +246,7 @@ impl SecretKey {
                 Ok(String::from_utf8_lossy(&bytes).into_owned())
             }
             SecretKey::Ed25519(k) => Ok(k.public_key().to_file_text()),
+            SecretKey::X509(k) => Ok(k.chain().leaf_pem()),
         }
     }
 
@@ -177,6 +271,11 @@ impl SecretKey {
             SecretKey::Ed25519(k) => minisign::sign_prehashed(k, reader, trusted_comment, "")
                 .map(String::into_bytes)
                 .map_err(SignError::io(name)),
+            SecretKey::X509(_) => Err(SignError::WrongKeyKind {
+                operation: "a detached file signature",
+                needed: "openpgp or ed25519",
+                given: X509,
+            }),
         }
     }
 
@@ -202,6 +301,32 @@ impl SecretKey {
                 RecordSigning::Ed25519(Box::new(ed25519::RecordSigner::new(k.signing_key())))
             }
             SecretKey::OpenPgp { signer, .. } => RecordSigning::OpenPgp(signer),
+            SecretKey::X509(k) => RecordSigning::X509(k),
+        }
+    }
+
+    /// Record signatures of the compatible profile, as go-embeddingsdb writes them: armored
+    /// OpenPGP signatures, or PEM `SIGNATURE` blocks for X.509 keys. Uses every core.
+    pub fn sign_compatible_messages(&self, messages: &[&[u8]]) -> Result<Vec<Vec<u8>>, SignError> {
+        match self {
+            SecretKey::OpenPgp { .. } => Ok(self
+                .sign_armored_messages(messages)?
+                .into_iter()
+                .map(String::into_bytes)
+                .collect()),
+            SecretKey::X509(k) => parallel_map(messages, |m| {
+                k.sign(m)
+                    .map(|s| x509::pem::encode_signature(&s).into_bytes())
+                    .map_err(SignError::X509)
+            })
+            .into_iter()
+            .collect(),
+            SecretKey::Ed25519(_) => Err(SignError::WrongKeyKind {
+                operation: "the compatible profile (go-embeddingsdb signs with OpenPGP or X.509 \
+                            certificates; or sign with the native profile)",
+                needed: "openpgp or x509",
+                given: "ed25519",
+            }),
         }
     }
 
@@ -256,6 +381,8 @@ pub(crate) enum RecordSigning<'a> {
     Ed25519(Box<ed25519::RecordSigner>),
     /// An unlocked OpenPGP signing key.
     OpenPgp(&'a openpgp::Signer),
+    /// An X.509 certificate's key (raw signatures).
+    X509(&'a X509SecretKey),
 }
 
 impl RecordSigning<'_> {
@@ -278,9 +405,23 @@ impl RecordSigning<'_> {
                     out.push(&signature);
                 }
             }
+            RecordSigning::X509(key) => {
+                for m in messages {
+                    let signature = key.sign(m).map_err(SignError::X509)?;
+                    out.push(&signature);
+                }
+            }
         }
         Ok(out)
     }
+}
+
+/// A fingerprint without separators, in one case, for comparing.
+fn normalise_fingerprint(f: &str) -> String {
+    f.chars()
+        .filter(char::is_ascii_hexdigit)
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
 }
 
 fn rfc3339(t: SystemTime) -> Option<String> {
@@ -296,6 +437,47 @@ impl PublicKey {
     /// too: its public half is used.
     pub fn load(path: &Path, fingerprint: Option<&str>) -> Result<Self, SignError> {
         let bytes = read_text(path)?;
+        Self::from_bytes(&bytes, path, fingerprint)
+    }
+
+    /// [`PublicKey::load`] of bytes already read; `path` names them in errors. A PEM X.509
+    /// certificate (or chain, leaf first) is an X.509 key.
+    pub fn from_bytes(
+        bytes: &[u8],
+        path: &Path,
+        fingerprint: Option<&str>,
+    ) -> Result<Self, SignError> {
+        if is_certificate(bytes) {
+            let key =
+                X509PublicKey::from_pem(bytes).map_err(|e| SignError::key(path, e.to_string()))?;
+            if let Some(wanted) = fingerprint {
+                let have = key.chain.leaf().fingerprint();
+                if normalise_fingerprint(wanted) != normalise_fingerprint(&have) {
+                    return Err(SignError::key(
+                        path,
+                        format!("certificate SHA-256 fingerprint is {have}, not {wanted}"),
+                    ));
+                }
+            }
+            return Ok(PublicKey::X509(Arc::new(key)));
+        }
+        if is_pem_private_key(bytes) {
+            return Err(SignError::key(
+                path,
+                "a private key; give the signer's certificate (PEM CERTIFICATE) to verify",
+            ));
+        }
+        if x509::pem::is_pem(bytes) && !bytes.trim_ascii_start().starts_with(b"-----BEGIN PGP") {
+            let found = x509::pem::label(bytes).unwrap_or("malformed");
+            return Err(SignError::key(
+                path,
+                format!(
+                    "a PEM block of type {found}: a key is an OpenPGP certificate, a minisign \
+                     public key, or an X.509 certificate (PEM CERTIFICATE)"
+                ),
+            ));
+        }
+        let bytes = bytes.to_vec();
         if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
             let text = std::str::from_utf8(&bytes)
                 .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;
@@ -330,20 +512,48 @@ impl PublicKey {
         )))
     }
 
-    /// `openpgp` or `ed25519`.
+    /// `openpgp`, `ed25519` or `x509`.
     pub fn algorithm(&self) -> &'static str {
         match self {
             PublicKey::OpenPgp(_) => "openpgp",
             PublicKey::Ed25519(_) => "ed25519",
+            PublicKey::X509(_) => X509,
         }
     }
 
-    /// OpenPGP primary fingerprint, or minisign key id.
+    /// OpenPGP primary fingerprint, minisign key id, or the certificate's SHA-256 fingerprint.
     pub fn key_id(&self) -> String {
         match self {
             PublicKey::OpenPgp(cert) => cert.fingerprint().to_hex(),
             PublicKey::Ed25519(k) => k.key_id_hex(),
+            PublicKey::X509(k) => k.chain.leaf().fingerprint(),
         }
+    }
+
+    /// Who an X.509 key names, for a report.
+    pub fn x509_signer(&self) -> Option<SignerInfo> {
+        let PublicKey::X509(k) = self else {
+            return None;
+        };
+        Some(SignerInfo {
+            algorithm: X509,
+            key: k.chain.leaf().fingerprint(),
+            user_id: Some(k.chain.leaf().subject()),
+            signed_at: None,
+            trusted_comment: None,
+        })
+    }
+
+    /// Refuses X.509 keys for what only OpenPGP and Ed25519 keys do.
+    pub(crate) fn require_not_x509(&self, operation: &'static str) -> Result<(), SignError> {
+        if matches!(self, PublicKey::X509(_)) {
+            return Err(SignError::WrongKeyKind {
+                operation,
+                needed: "openpgp or ed25519",
+                given: X509,
+            });
+        }
+        Ok(())
     }
 
     /// Extension of detached signatures this key writes: `.asc` or `.minisig`.
@@ -354,8 +564,11 @@ impl PublicKey {
     /// Extensions of detached signatures to look for, in order.
     pub fn signature_extensions(&self) -> &'static [&'static str] {
         match self {
-            PublicKey::OpenPgp(_) => &[".asc", ".sig"],
-            PublicKey::Ed25519(_) => &[".minisig"],
+            PublicKey::OpenPgp(_) => &[
+                OPENPGP_SIGNATURE_EXTENSION,
+                OPENPGP_BINARY_SIGNATURE_EXTENSION,
+            ],
+            PublicKey::Ed25519(_) | PublicKey::X509(_) => &[MINISIGN_SIGNATURE_EXTENSION],
         }
     }
 
@@ -392,6 +605,10 @@ impl PublicKey {
                     trusted_comment: Some(verified.trusted_comment),
                 })
             }
+            PublicKey::X509(_) => Err(
+                "an X.509 certificate verifies record signatures (compatible profile) only"
+                    .to_owned(),
+            ),
         }
     }
 
@@ -399,7 +616,7 @@ impl PublicKey {
     pub fn openpgp_signer(&self, v: &openpgp::Verified) -> SignerInfo {
         let user_id = match self {
             PublicKey::OpenPgp(cert) => openpgp::key_info(cert).user_ids.into_iter().next(),
-            PublicKey::Ed25519(_) => None,
+            PublicKey::Ed25519(_) | PublicKey::X509(_) => None,
         };
         SignerInfo {
             algorithm: "openpgp",
@@ -420,6 +637,7 @@ impl PublicKey {
                 .into_iter()
                 .map(|r| r.is_ok())
                 .collect(),
+            PublicKey::X509(k) => parallel_map(items, |(m, s)| k.verifier.verify(m, s).is_ok()),
         }
     }
 
@@ -431,6 +649,12 @@ impl PublicKey {
             PublicKey::OpenPgp(_) => items
                 .iter()
                 .map(|(message, signature)| self.verify_openpgp(message, signature).is_ok())
+                .collect(),
+            PublicKey::X509(k) => k
+                .verifier
+                .verify_chunk(items)
+                .into_iter()
+                .map(|r| r.is_ok())
                 .collect(),
         }
     }
@@ -564,6 +788,39 @@ pub fn generate_ed25519(password: Option<&str>) -> Result<(String, String), Sign
 /// Describes the key in a file (secret or public, either kind).
 pub fn describe(path: &Path) -> Result<KeyDescription, SignError> {
     let bytes = read_text(path)?;
+    if is_certificate(&bytes) {
+        let chain =
+            CertificateChain::from_pem(&bytes).map_err(|e| SignError::key(path, e.to_string()))?;
+        let info = chain.leaf().info();
+        let mut user_ids = vec![info.subject];
+        user_ids.extend(info.dns_names.into_iter().map(|d| format!("DNS:{d}")));
+        return Ok(KeyDescription {
+            algorithm: X509,
+            id: info.sha256_fingerprint,
+            key_id: None,
+            user_ids,
+            created: Some(info.not_before),
+            expires: Some(info.not_after),
+            revoked: false,
+            signing_keys: Vec::new(),
+            secret: false,
+            encrypted: false,
+        });
+    }
+    if is_pem_private_key(&bytes) {
+        return Ok(KeyDescription {
+            algorithm: X509,
+            id: String::new(),
+            key_id: None,
+            user_ids: Vec::new(),
+            created: None,
+            expires: None,
+            revoked: false,
+            signing_keys: Vec::new(),
+            secret: true,
+            encrypted: false,
+        });
+    }
     if is_minisign(&bytes) || (bytes.len() < 100 && !bytes.starts_with(b"-----")) {
         let text = std::str::from_utf8(&bytes)
             .map_err(|_| SignError::key(path, "minisign key file is not UTF-8"))?;

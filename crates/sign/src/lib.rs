@@ -40,15 +40,27 @@ pub mod report;
 use std::io::Write;
 use std::path::Path;
 
+pub use backend::x509;
 pub use backend::{minisign, openpgp};
 pub use error::SignError;
 pub use format::file_digest::FileDigest;
-pub use format::sidecar::{CompatibleRow, NativeRow, profile_of};
+pub use format::sidecar::{
+    CompatibleRow, EMBEDDED_PUBLIC_KEY, NativeRow, embedded_public_key, profile_of,
+};
 pub use format::{digest, file_digest, manifest};
 pub use keys::{PublicKey, SecretKey};
 pub use profile::records::{Profile, RecordVerifyOptions, verify_records};
 pub use profile::{compatible, native, records};
 pub use report::{Problem, ProblemKind, VerifyReport};
+
+/// Checks, before the work whose results they receive, that each output path may be
+/// written (absent, or a regular file; see [`oembeddings::atomic::check_target`]).
+pub(crate) fn check_outputs(paths: &[&Path]) -> Result<(), SignError> {
+    for path in paths {
+        oembeddings::atomic::check_target(path).map_err(SignError::io(path))?;
+    }
+    Ok(())
+}
 
 /// Writes `bytes` to `path` atomically (temporary file, then rename).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), SignError> {

@@ -31,7 +31,7 @@ pub(crate) fn for_each_batch_with(
 }
 
 /// [`for_each_batch`] over an opened file with reader settings, also returning the file's
-/// size and SHA-256, hashed on another thread from the very reads that decode the records
+/// size and SHA-256, hashed from the very reads that decode the records
 /// (see [`oembeddings::ReadOptions::with_observer`]): the file is read once, and the records
 /// are those of the bytes hashed.
 pub(crate) fn for_each_batch_hashed(
@@ -41,11 +41,8 @@ pub(crate) fn for_each_batch_hashed(
 ) -> Result<FileDigest, SignError> {
     let path = source.path().to_path_buf();
     let hashing = FileHashing::start();
-    let observed = {
-        let options = options.clone().with_observer(hashing.observer());
-        decode_batches(source, &options, f)
-    };
-    // The reader and the options held the only other ends of the hashing thread's queue.
+    let options = options.clone().with_observer(hashing.clone());
+    let observed = decode_batches(source, &options, f);
     let digest = hashing.finish();
     match observed? {
         Some(size) if size == digest.size => Ok(digest),

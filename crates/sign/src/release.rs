@@ -3,12 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
+use oembeddings::input::{FileKind, limits};
 use oembeddings::read::ParquetSource;
 
 use crate::error::SignError;
 use crate::format::digest::{RootBuilder, hex, record_digests};
 use crate::format::manifest::{self, FileEntry, RELEASE_FORMAT, ReleaseManifest};
-use crate::keys::{PublicKey, SecretKey};
+use crate::keys::{PublicKey, SecretKey, WRITTEN_SIGNATURE_EXTENSIONS};
 use crate::report::{ProblemKind, VerifyReport};
 
 /// Name of the manifest inside a release directory.
@@ -25,9 +26,19 @@ pub struct SignedRelease {
     pub files: usize,
 }
 
-/// Every regular file under `dir` (relative, `/`-separated, sorted), except the manifest and
-/// its signatures and unfinished temporary files. Symbolic links are refused: a release
-/// lists what it holds.
+/// Whether `name`, at the top of a release directory, is the manifest or one of the
+/// signatures of it that [`sign_release`] writes: the only files a release does not list.
+fn is_manifest_file(name: &str) -> bool {
+    name == MANIFEST
+        || WRITTEN_SIGNATURE_EXTENSIONS
+            .iter()
+            .any(|extension| name.strip_prefix(MANIFEST) == Some(extension))
+}
+
+/// Every file under `dir` (relative, `/`-separated, sorted), except the manifest and its
+/// signatures ([`is_manifest_file`]): hidden files and temporary files included. Symbolic
+/// links and anything else that is not a regular file or a directory (named pipes,
+/// devices, sockets) are refused: a release lists what it holds, and reads only files.
 fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
     fn walk(dir: &Path, prefix: &str, out: &mut Vec<String>) -> Result<(), SignError> {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
@@ -44,10 +55,12 @@ fn release_files(dir: &Path) -> Result<Vec<String>, SignError> {
                 return Err(SignError::SymbolicLink { path });
             } else if kind.is_dir() {
                 walk(&path, &format!("{relative}/"), out)?;
-            } else if !(prefix.is_empty()
-                && (name == MANIFEST || name.starts_with(&format!("{MANIFEST}."))))
-                && !(name.starts_with('.') && name.ends_with(".tmp"))
-            {
+            } else if !kind.is_file() {
+                let kind = std::fs::symlink_metadata(&path)
+                    .map(|m| FileKind::of(&m))
+                    .unwrap_or(FileKind::Other);
+                return Err(SignError::NotReleaseFile { path, kind });
+            } else if !(prefix.is_empty() && is_manifest_file(&name)) {
                 out.push(relative);
             }
         }
@@ -96,8 +109,33 @@ fn entry(dir: &Path, name: &str) -> Result<FileEntry, SignError> {
 }
 
 /// Writes `dir/release.json` listing every file of the release, and its detached signature.
+///
+/// Every file is listed but the manifest and its signatures, hidden ones included. Stale
+/// temporary files of earlier, killed runs of this signer are removed first; any other file
+/// named like an unfinished output of this library (`.NAME.XXXXXX.tmp`, see
+/// [`oembeddings::atomic`]) makes signing fail, since a release must not bind a half-written
+/// file.
 pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignError> {
+    key.require_not_x509("a release manifest signature")?;
+    let manifest_file = dir.join(MANIFEST);
+    let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());
+    crate::check_outputs(&[&manifest_file, &signature_file])?;
+    for written in WRITTEN_SIGNATURE_EXTENSIONS
+        .iter()
+        .map(|extension| crate::file::signature_path(&manifest_file, extension))
+        .chain([manifest_file.clone()])
+    {
+        oembeddings::atomic::remove_stale_temps(&written);
+    }
     let names = release_files(dir)?;
+    if let Some(unfinished) = names.iter().find(|name| {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        oembeddings::atomic::is_temp_name(base)
+    }) {
+        return Err(SignError::UnfinishedFile {
+            path: manifest::join(dir, unfinished),
+        });
+    }
     let files = names
         .iter()
         .map(|n| entry(dir, n))
@@ -109,13 +147,11 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
         created: manifest::now(),
     };
     let bytes = manifest::to_bytes(&manifest);
-    let manifest_file = dir.join(MANIFEST);
     let signature = key.sign_detached(
         &mut bytes.as_slice(),
         &manifest_file,
         &crate::file::trusted_comment(&manifest_file),
     )?;
-    let signature_file = crate::file::signature_path(&manifest_file, key.signature_extension());
     crate::write_atomically(&manifest_file, &bytes)?;
     crate::write_atomically(&signature_file, &signature)?;
     Ok(SignedRelease {
@@ -125,15 +161,26 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
     })
 }
 
-/// Verifies a release directory: the manifest's signature by `key`, then every file. Lists
-/// files that are missing (in the manifest, not in the directory), extra (in the directory,
-/// not in the manifest) and changed (size or SHA-256 differs).
+/// Verifies a release directory: the manifest's signature by `key` (before its JSON is
+/// parsed), then every file. Lists files that are missing (in the manifest, not in the
+/// directory), extra (in the directory, not in the manifest: any file but the manifest and
+/// the signatures of it that [`sign_release`] writes, hidden and temporary files included)
+/// and changed (size or SHA-256 differs).
 pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("verifying a release")?;
     let mut report = VerifyReport::new(dir, "release");
     let manifest_file = dir.join(MANIFEST);
-    let bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
-    let anchored = manifest::check_signature(&mut report, &manifest_file, &bytes, key);
-    let manifest: ReleaseManifest = manifest::parse(&manifest_file, &bytes, RELEASE_FORMAT)?;
+    let Some(manifest) = manifest::read_verified::<ReleaseManifest>(
+        &mut report,
+        &manifest_file,
+        limits::RELEASE_MANIFEST,
+        key,
+        RELEASE_FORMAT,
+    )?
+    else {
+        report.conclude(false, false);
+        return Ok(report);
+    };
     let present = release_files(dir)?;
     for listed in &manifest.files {
         if !present.contains(&listed.name) {
@@ -170,6 +217,6 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
             );
         }
     }
-    report.conclude(false, anchored);
+    report.conclude(false, true);
     Ok(report)
 }

@@ -18,6 +18,9 @@ pub enum ProblemKind {
     Missing,
     /// A signature has no record (the record was deleted, or never in this file).
     Extra,
+    /// A record whose signature covers other attributes than its own: those go-embeddingsdb's
+    /// earlier signer carried over from an earlier record (see `spec/signatures.md`).
+    CarriedAttributes,
 }
 
 /// One problem, at one record or file.
@@ -36,11 +39,12 @@ pub struct Problem {
 /// Who signed, and when, as the signature says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Signer {
-    /// `openpgp` or `ed25519`.
+    /// `openpgp`, `ed25519` or `x509`.
     pub algorithm: &'static str,
-    /// OpenPGP fingerprint of the signing key, or the minisign key id (hex).
+    /// OpenPGP fingerprint of the signing key, the minisign key id (hex), or the X.509
+    /// certificate's SHA-256 fingerprint.
     pub key: String,
-    /// The primary user id of an OpenPGP certificate.
+    /// The primary user id of an OpenPGP certificate, or an X.509 certificate's subject.
     pub user_id: Option<String>,
     /// Signature creation time (RFC 3339), when the format records it.
     pub signed_at: Option<String>,
@@ -65,6 +69,12 @@ pub struct VerifyReport {
     pub missing: u64,
     /// Signatures without a record (or listed files that are absent).
     pub extra: u64,
+    /// Records signed with attributes carried over from an earlier record by
+    /// go-embeddingsdb's earlier signer (compatible profile); they fail the verification
+    /// unless accepted.
+    pub carried: u64,
+    /// The X.509 signer's certificate and what was, and was not, checked of its identity.
+    pub identity: Option<crate::x509::IdentityReport>,
     /// The signer, when a signature verified.
     pub signer: Option<Signer>,
     /// Problems, at most [`LISTED_PROBLEMS`].
@@ -85,6 +95,8 @@ impl VerifyReport {
             invalid: 0,
             missing: 0,
             extra: 0,
+            carried: 0,
+            identity: None,
             signer: None,
             problems: Vec::new(),
             unlisted: 0,
@@ -104,6 +116,7 @@ impl VerifyReport {
             ProblemKind::Invalid => self.invalid += 1,
             ProblemKind::Missing => self.missing += 1,
             ProblemKind::Extra => self.extra += 1,
+            ProblemKind::CarriedAttributes => self.carried += 1,
         }
         if self.problems.len() < LISTED_PROBLEMS {
             self.problems.push(Problem {
@@ -127,6 +140,14 @@ impl VerifyReport {
             && (allow_missing || self.missing == 0);
     }
 
+    /// Also fails on records signed with carried attributes unless `accept_carried`, and on
+    /// a failed identity check.
+    pub(crate) fn conclude_compatible(&mut self, accept_carried: bool) {
+        self.ok = self.ok
+            && (accept_carried || self.carried == 0)
+            && self.identity.as_ref().is_none_or(|i| i.passed());
+    }
+
     /// The report for people.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
@@ -143,6 +164,7 @@ impl VerifyReport {
                 ProblemKind::Invalid => "invalid",
                 ProblemKind::Missing => "missing",
                 ProblemKind::Extra => "extra",
+                ProblemKind::CarriedAttributes => "carried attributes",
             };
             let _ = writeln!(out, "{path}: {kind}{at}: {}", p.message);
         }
@@ -174,9 +196,19 @@ impl VerifyReport {
                 s.algorithm, s.key
             );
         }
+        if let Some(identity) = &self.identity {
+            for line in identity.to_lines() {
+                let _ = writeln!(out, "{path}: {line}");
+            }
+        }
+        let carried = if self.carried > 0 {
+            format!(", {} with carried attributes", self.carried)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "{path}: {} ({}): {} valid, {} invalid, {} missing, {} extra",
+            "{path}: {} ({}): {} valid, {} invalid, {} missing, {} extra{carried}",
             if self.ok { "verified" } else { "NOT VERIFIED" },
             self.check,
             self.valid,

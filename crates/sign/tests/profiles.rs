@@ -305,6 +305,13 @@ fn native_profile_names_every_attack() {
         "manifest signature",
     );
     std::fs::write(&manifest, &text).unwrap();
+    // The manifest edited into something that is not JSON: still reported as a failed
+    // signature, since the signature is checked before the JSON is parsed.
+    std::fs::write(&manifest, text.replacen("\"format\"", "\"format", 1)).unwrap();
+    let report = native_verify(&data, &k.ed_public, &options);
+    assert_fails_with(&report, "manifest signature");
+    assert_eq!(report.problems.len(), 1, "{:?}", messages(&report));
+    std::fs::write(&manifest, &text).unwrap();
 
     // A truncated or garbage signature, and no signature at all.
     let signature = file::signature_path(&manifest, ".minisig");
@@ -398,7 +405,7 @@ fn compatible_profile_matches_go_bytes_and_accepts_gnupg_signatures() {
         );
     }
     let key = public(&dir.join("records-signatures.pub"));
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert!(report.ok, "{:?}", messages(&report));
     assert_eq!(
         (report.valid, report.invalid, report.missing, report.extra),
@@ -417,14 +424,14 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     assert_eq!(signed.records, 12);
     let key = public(&signed.public_key);
     assert!(
-        compatible::verify_records(&data, &key, None, false)
+        compatible::verify_records(&data, &key, &Default::default())
             .unwrap()
             .ok
     );
 
     // Another key.
     let other = public(&k.other_pgp_public);
-    let report = compatible::verify_records(&data, &other, None, false).unwrap();
+    let report = compatible::verify_records(&data, &other, &Default::default()).unwrap();
     assert_fails_with(&report, "signed by unknown key");
     assert_eq!(report.valid, 0);
 
@@ -434,7 +441,7 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     changed.remove(8);
     changed.push(record(50));
     write(&data, &changed);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_fails_with(&report, "record changed since it was signed");
     assert_fails_with(&report, "signed record is absent from the file");
     assert_fails_with(&report, "record has no signature in the sidecar");
@@ -448,18 +455,20 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     added.push(record(60));
     write(&data, &added);
     assert!(
-        !compatible::verify_records(&data, &key, None, false)
+        !compatible::verify_records(&data, &key, &Default::default())
             .unwrap()
             .ok
     );
-    let report = compatible::verify_records(&data, &key, None, true).unwrap();
+    let mut allow_missing = compatible::CompatibleVerifyOptions::default();
+    allow_missing.allow_missing = true;
+    let report = compatible::verify_records(&data, &key, &allow_missing).unwrap();
     assert!(report.ok && report.missing == 1, "{:?}", messages(&report));
 
     // A record twice: the first copy claims its row and verifies, the second is named.
     let mut doubled = records.clone();
     doubled.insert(5, records[3].clone());
     write(&data, &doubled);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_eq!(
         (report.valid, report.invalid, report.missing, report.extra),
         (12, 1, 0, 0),
@@ -479,7 +488,7 @@ fn compatible_profile_fails_closed_where_the_go_verifier_does_not() {
     let mut renamed = records.clone();
     renamed[0].provider = "mallory".into();
     write(&data, &renamed);
-    let report = compatible::verify_records(&data, &key, None, false).unwrap();
+    let report = compatible::verify_records(&data, &key, &Default::default()).unwrap();
     assert_eq!(
         (report.missing, report.extra),
         (1, 1),
@@ -548,6 +557,128 @@ fn file_signatures_and_releases() {
     let report = release::verify_release(release_dir, &public(&k.ed_public)).unwrap();
     assert_eq!(report.missing, 1);
     assert!(!report.ok);
+}
+
+/// Every file of a release directory but the manifest and the signatures of it that the
+/// signer writes is listed: hidden files, temporary files and names that merely start
+/// with the manifest's are extra when unsigned.
+#[test]
+fn releases_list_every_file_they_did_not_sign() {
+    let k = keys();
+    let dir = tempfile::tempdir().unwrap();
+    let release_dir = dir.path();
+    std::fs::write(release_dir.join("README.md"), "release notes\n").unwrap();
+    std::fs::write(release_dir.join(".hidden"), "signed too\n").unwrap();
+    let signed = release::sign_release(release_dir, &secret(&k.ed_secret)).unwrap();
+    assert_eq!(signed.files, 2);
+    let key = public(&k.ed_public);
+    assert!(release::verify_release(release_dir, &key).unwrap().ok);
+
+    std::fs::create_dir(release_dir.join("sub")).unwrap();
+    for name in [
+        "release.json.evil.parquet",
+        "release.json.sig",
+        ".release.json.Ab12Cd.tmp",
+        "sub/.data.parquet.Ab12Cd.tmp",
+        "sub/.notes.tmp",
+    ] {
+        std::fs::write(release_dir.join(name), "x").unwrap();
+    }
+    let report = release::verify_release(release_dir, &key).unwrap();
+    let mut extra: Vec<String> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == oembeddings_sign::ProblemKind::Extra)
+        .filter_map(|p| p.key.clone())
+        .collect();
+    extra.sort();
+    assert_eq!(
+        extra,
+        [
+            ".release.json.Ab12Cd.tmp",
+            "release.json.evil.parquet",
+            "release.json.sig",
+            "sub/.data.parquet.Ab12Cd.tmp",
+            "sub/.notes.tmp",
+        ]
+    );
+    assert!(!report.ok);
+
+    // The signer does not bind what looks like an unfinished output of ours: its own
+    // manifest's temporary file while it may still be written...
+    let sign = || release::sign_release(release_dir, &secret(&k.ed_secret));
+    let error = sign().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(".release.json.Ab12Cd.tmp: an unfinished temporary file"),
+        "{error}"
+    );
+    // ... which it removes once it is stale (unlocked, and old enough), as a killed run
+    // leaves it; another command's unfinished output it leaves to the user.
+    let stale = release_dir.join(".release.json.Ab12Cd.tmp");
+    std::fs::File::options()
+        .write(true)
+        .open(&stale)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - 2 * oembeddings::atomic::STALE_AFTER)
+        .unwrap();
+    let error = sign().unwrap_err();
+    assert!(!stale.exists());
+    assert!(
+        error
+            .to_string()
+            .contains("sub/.data.parquet.Ab12Cd.tmp: an unfinished temporary file"),
+        "{error}"
+    );
+    std::fs::remove_file(release_dir.join("sub/.data.parquet.Ab12Cd.tmp")).unwrap();
+    let signed = sign().unwrap();
+    // README.md, .hidden, release.json.evil.parquet, release.json.sig, sub/.notes.tmp.
+    assert_eq!(signed.files, 5);
+    assert!(release::verify_release(release_dir, &key).unwrap().ok);
+
+    // A damaged manifest is reported as a failed signature, not as a JSON error.
+    let manifest = release_dir.join(release::MANIFEST);
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("\"format\"", "\"format", 1)).unwrap();
+    let report = release::verify_release(release_dir, &key).unwrap();
+    assert_fails_with(&report, "manifest signature");
+    assert_eq!(report.problems.len(), 1, "{:?}", messages(&report));
+
+    // A manifest larger than any release needs is refused without being read.
+    std::fs::File::options()
+        .write(true)
+        .open(&manifest)
+        .unwrap()
+        .set_len(oembeddings::input::limits::RELEASE_MANIFEST.bytes + 1)
+        .unwrap();
+    let error = release::verify_release(release_dir, &key).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("release.json: larger than 64 MiB (the limit for a release manifest)"),
+        "{error}"
+    );
+    std::fs::write(&manifest, &text).unwrap();
+
+    // Only regular files and directories: a named pipe is refused, not read.
+    #[cfg(unix)]
+    {
+        let fifo = release_dir.join("sub/pipe");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let error = release::verify_release(release_dir, &key).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("sub/pipe: is a named pipe (FIFO)"),
+            "{error}"
+        );
+        assert!(release::sign_release(release_dir, &secret(&k.ed_secret)).is_err());
+    }
 }
 
 #[test]

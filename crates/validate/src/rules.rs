@@ -128,7 +128,8 @@ rules! {
     AmbiguousName = ("OE304", Warning, "3", "model or provider name holds ';' or ':' (ambiguous statistics keys)");
     /// The file name does not follow the convention.
     NameNotConventional = ("OE401", Warning, "5", "file name is not conventional");
-    /// The name's dimensions differ from the vectors'.
+    /// The name's dimensions differ from the vectors' (in a file of several models, from
+    /// those of any one model: one finding per such model).
     NameDimensions = ("OE402", Error, "5", "file name's dimensions contradict the data");
     /// The name's date is not a real calendar date.
     NameDate = ("OE403", Error, "5", "file name's date is not a real calendar date");

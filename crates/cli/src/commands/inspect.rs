@@ -7,6 +7,8 @@ use oembeddings::ParquetSource;
 use oembeddings::inspect::Inspection;
 use oembeddings::layout::{AttributesLayout, VectorLayout};
 
+use oembeddings_sign::compatible;
+
 use crate::output::{self, CliResult, FormatArgs};
 
 /// Show a file's layout, record count, row groups, column sizes and footer key/values.
@@ -25,15 +27,67 @@ pub struct Args {
     full: bool,
 }
 
+/// A compatible-profile sidecar is also described: its rows' signature schemes and the keys
+/// named in and next to it (described, not trusted).
 pub fn run(args: &Args) -> CliResult {
-    let source = ParquetSource::open(&args.file)?;
+    let signatures = match oembeddings_sign::profile_of(&args.file) {
+        Ok("compatible") => Some(compatible::inspect_sidecar(&args.file)?),
+        _ => None,
+    };
+    // A sidecar holds no records: it is described by its signatures alone.
+    let source = match (ParquetSource::open(&args.file), &signatures) {
+        (Ok(source), _) => source,
+        (Err(_), Some(s)) => {
+            if args.format.is_json() {
+                output::json(s)?;
+            } else {
+                println!("file        {}", args.file.display());
+                print_signatures(s);
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        (Err(e), None) => return Err(e.into()),
+    };
     let inspection = Inspection::of(&source);
     if args.format.is_json() {
-        output::json(&inspection)?;
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            inspection: &'a Inspection,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            signatures: Option<&'a compatible::SidecarInspection>,
+        }
+        output::json(&Out {
+            inspection: &inspection,
+            signatures: signatures.as_ref(),
+        })?;
     } else {
         print_text(&inspection, args.full);
+        if let Some(s) = &signatures {
+            print_signatures(s);
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_signatures(s: &compatible::SidecarInspection) {
+    let schemes: Vec<String> = s.schemes.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    println!(
+        "signatures  go-embeddingsdb sidecar (compatible profile): {} rows; scheme: {}",
+        s.rows,
+        if schemes.is_empty() {
+            "none".to_owned()
+        } else {
+            schemes.join(", ")
+        }
+    );
+    match &s.embedded_key {
+        Some(k) => println!("            embedded key (not trusted by itself): {k}"),
+        None => println!("            no embedded key"),
+    }
+    if let (Some(file), Some(key)) = (&s.public_key_file, &s.public_key) {
+        println!("            {}: {key}", file.display());
+    }
 }
 
 fn print_text(i: &Inspection, full: bool) {

@@ -4,6 +4,7 @@ use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use oembeddings::input::{limits, read_capped};
 use oembeddings_sign::SignError;
 use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::{self, describe};
@@ -42,7 +43,10 @@ pub struct KeygenArgs {
 /// Read the password for a key: --password-file's first line, else $OEMBEDDINGS_PASSWORD.
 pub fn password(file: Option<&Path>) -> Result<Option<String>, output::CliError> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let bytes = read_capped(file, limits::PASSWORD_FILE)
+            .map_err(|e| format!("{}: {e}", file.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{}: a password file must be UTF-8 text", file.display()))?;
         return Ok(Some(text.lines().next().unwrap_or_default().to_owned()));
     }
     Ok(std::env::var("OEMBEDDINGS_PASSWORD").ok())

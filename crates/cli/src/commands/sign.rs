@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use oembeddings_sign::x509::{Crls, IdentityPolicy, TrustAnchors, identity};
 use oembeddings_sign::{
-    Profile, PublicKey, RecordVerifyOptions, SecretKey, VerifyReport, compatible, file, keys,
-    native, release,
+    Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, VerifyReport, compatible, file,
+    keys, native, release,
 };
 
 use crate::commands::keys::password;
@@ -19,7 +20,8 @@ use crate::output::{self, CliResult, FormatArgs, ReportFormat};
 /// With --records: a signature per record. The native profile (default) writes
 /// {root}.sigs.parquet and a signed manifest {root}.manifest.json(.minisig|.asc) binding the
 /// file's name, size, SHA-256, row count and record digests. The compatible profile writes
-/// go-embeddingsdb's {root}-signatures.parquet and {root}-signatures.pub (OpenPGP keys only).
+/// go-embeddingsdb's {root}-signatures.parquet and {root}-signatures.pub, with an OpenPGP key
+/// (pgp://) or an X.509 certificate and its key (tls://: --certificate CERT.pem --key KEY.pem).
 #[derive(Debug, clap::Args)]
 pub struct SignArgs {
     /// The file to sign.
@@ -32,6 +34,14 @@ pub struct SignArgs {
     /// Record signature profile.
     #[arg(long, value_enum, default_value_t = Profile::Native, requires = "records")]
     profile: Profile,
+    /// Compatible profile: sign with this X.509 certificate (PEM, leaf first); --key is then
+    /// its private key (PEM: PKCS#8, PKCS#1 or SEC1), as go-embeddingsdb's tls:// signer.
+    #[arg(long, value_name = "CERT", requires = "records")]
+    certificate: Option<PathBuf>,
+    /// Compatible profile: also write the public key into the sidecar's footer
+    /// (embeddingsdb:signatures:public_key), as go-embeddingsdb's -embed-public-key does.
+    #[arg(long, requires = "records")]
+    embed_public_key: bool,
 }
 
 /// The secret key a signing command uses.
@@ -64,7 +74,22 @@ impl SecretKeyArgs {
 }
 
 pub fn sign(args: &SignArgs) -> CliResult {
-    let key = args.key.load()?;
+    let key = match &args.certificate {
+        Some(certificate) => {
+            if args.profile != Profile::Compatible {
+                return Err(
+                    "--certificate signs in the compatible profile (--profile compatible)"
+                        .to_owned()
+                        .into(),
+                );
+            }
+            for warning in keys::secret_file_warnings(&args.key.key) {
+                output::warning(warning);
+            }
+            SecretKey::load_x509(certificate, &args.key.key)?
+        }
+        None => args.key.load()?,
+    };
     if !args.records {
         let out = file::sign_file(&args.file, &key)?;
         output::note(format!(
@@ -90,11 +115,14 @@ pub fn sign(args: &SignArgs) -> CliResult {
             ));
         }
         Profile::Compatible => {
-            let signed = compatible::sign_records(&args.file, &key)?;
+            let mut options = compatible::CompatibleSignOptions::default();
+            options.embed_public_key = args.embed_public_key;
+            let signed = compatible::sign_records_with(&args.file, &key, &options)?;
             output::note(format!(
-                "{}: signed {} records (go-embeddingsdb profile) with key {}; wrote {} and {}",
+                "{}: signed {} records (go-embeddingsdb profile) with {} key {}; wrote {} and {}",
                 args.file.display(),
                 signed.records,
+                key.algorithm(),
                 key.key_id(),
                 signed.sidecar.display(),
                 signed.public_key.display()
@@ -112,13 +140,21 @@ pub fn sign(args: &SignArgs) -> CliResult {
 /// --records: every record against its sidecar; the profile is found from the files next to
 /// FILE unless --profile says. Records without a signature, signatures without a record and
 /// invalid signatures are each counted and listed.
+///
+/// go-embeddingsdb's X.509 signatures (compatible profile) verify with the signer's
+/// certificate as KEY (PEM; a chain leaf first). Its identity is checked only when asked: the
+/// chain to --ca roots or Mozilla's (--webpki-roots), the name (--identity), revocation
+/// (--crl), at --at or the newest `created` among the verified records; the report says what
+/// was and was not checked. A key embedded in the sidecar is never trusted: without --key,
+/// verification stops and names it.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
     /// The file to verify.
     file: PathBuf,
-    /// The public key to trust (OpenPGP certificate or keyring, or minisign .pub).
+    /// The public key to trust (OpenPGP certificate or keyring, minisign .pub, or X.509
+    /// certificate in PEM).
     #[arg(long, value_name = "PUBLIC")]
-    key: PathBuf,
+    key: Option<PathBuf>,
     /// With a keyring: the certificate to trust, by fingerprint or key id.
     #[arg(long, value_name = "FPR")]
     fingerprint: Option<String>,
@@ -141,6 +177,26 @@ pub struct VerifyArgs {
     /// record verifies in order (a converted or re-written file).
     #[arg(long, requires = "records")]
     allow_rewritten: bool,
+    /// X.509: the certificate chain must lead to one of these roots (PEM).
+    #[arg(long, value_name = "FILE", requires = "records")]
+    ca: Option<PathBuf>,
+    /// X.509: the certificate chain must lead to one of Mozilla's roots (compiled in).
+    #[arg(long, requires = "records", conflicts_with = "ca")]
+    webpki_roots: bool,
+    /// X.509: the certificate must be valid for this DNS name (TLS rules, wildcards too).
+    #[arg(long, value_name = "DNSNAME", requires = "records")]
+    identity: Option<String>,
+    /// X.509: check the chain at this time (YYYY-MM-DD or RFC 3339; default: the newest
+    /// `created` among the verified records).
+    #[arg(long, value_name = "DATE", requires = "records")]
+    at: Option<String>,
+    /// X.509: certificate revocation lists (PEM or DER) covering every certificate of the chain.
+    #[arg(long, value_name = "FILE", requires = "records")]
+    crl: Vec<PathBuf>,
+    /// Compatible profile: let records signed with attributes carried over by
+    /// go-embeddingsdb's earlier signer pass (they are still counted and listed).
+    #[arg(long, requires = "records")]
+    accept_carried_attributes: bool,
     #[command(flatten)]
     format: FormatArgs,
 }
@@ -157,8 +213,39 @@ fn print(report: &VerifyReport, format: &FormatArgs) -> CliResult {
     })
 }
 
+/// The identity checks asked for on the command line.
+fn identity_policy(args: &VerifyArgs) -> Result<IdentityPolicy, output::CliError> {
+    let mut policy = IdentityPolicy::default();
+    if let Some(ca) = &args.ca {
+        policy.anchors = Some(TrustAnchors::from_file(ca)?);
+    } else if args.webpki_roots {
+        policy.anchors = Some(TrustAnchors::webpki_roots());
+    }
+    policy.dns_name = args.identity.clone();
+    for path in &args.crl {
+        let crls = Crls::from_file(path)?;
+        match &mut policy.crls {
+            Some(all) => all.extend(crls),
+            None => policy.crls = Some(crls),
+        }
+    }
+    if let Some(at) = &args.at {
+        policy.at = Some(identity::parse_time(at).map_err(|e| format!("--at {e}"))?);
+    }
+    Ok(policy)
+}
+
 pub fn verify(args: &VerifyArgs) -> CliResult {
-    let key = PublicKey::load(&args.key, args.fingerprint.as_deref())?;
+    let Some(key_file) = &args.key else {
+        let refusal = match &args.records {
+            Some(records) => compatible::refuse_without_key(&args.file, records.as_deref()),
+            None => SignError::NoKey {
+                data: args.file.clone(),
+            },
+        };
+        return Err(refusal.into());
+    };
+    let key = PublicKey::load(key_file, args.fingerprint.as_deref())?;
     let Some(records) = &args.records else {
         let report = file::verify_file(&args.file, &key, args.signature.as_deref())?;
         return print(&report, &args.format);
@@ -169,6 +256,8 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
     options.manifest = args.manifest.clone();
     options.allow_missing = args.allow_missing;
     options.allow_rewritten = args.allow_rewritten;
+    options.identity = identity_policy(args)?;
+    options.accept_carried_attributes = args.accept_carried_attributes;
     let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
     print(&report, &args.format)
 }

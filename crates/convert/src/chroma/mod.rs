@@ -41,6 +41,7 @@ use crate::{ConvertError, Distance, Finished, Sink, Source};
 use api::{ChromaError, Client, Collection, Page};
 use oembeddings::batch::{Batch, BatchBuilder};
 use oembeddings::gojson;
+use oembeddings::input::{limits, read_capped};
 use oembeddings::record::{Attributes, RecordRef};
 
 /// Metadata keys this module adds.
@@ -108,11 +109,18 @@ impl Default for ChromaOptions {
     }
 }
 
-/// The token to send: the first line of `file`, else [`TOKEN_VARIABLE`] from the
-/// environment, else none. Never taken from the command line, where other users see it.
+/// The token to send: the first line of `file` (a regular file of at most
+/// [`limits::TOKEN_FILE`]), else [`TOKEN_VARIABLE`] from the environment, else none. Never
+/// taken from the command line, where other users see it.
 pub fn token(file: Option<&Path>) -> Result<Option<String>, ConvertError> {
     if let Some(file) = file {
-        let text = std::fs::read_to_string(file).map_err(|e| ConvertError::io(file, e))?;
+        let bytes = read_capped(file, limits::TOKEN_FILE).map_err(|e| ConvertError::io(file, e))?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            ConvertError::io(
+                file,
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "the token is not UTF-8"),
+            )
+        })?;
         let token = text.lines().next().unwrap_or_default().trim().to_owned();
         return Ok((!token.is_empty()).then_some(token));
     }

@@ -11,23 +11,28 @@
 //! part's modification time, and the attributes `type` = `image`, `x-image-path` = the path,
 //! `provider_name` and `provider_url` when given, and any attribute filled from a template
 //! (`{idx}` and `{path}`).
+//!
+//! A part is opened only if it is a regular file, and every decode of its bytes (footer,
+//! pages, pickles) runs inside [`contain`], so that a decoder's panic on a corrupt part is an
+//! error naming the part, as for the other inputs.
 
 pub mod pickle;
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
-use arrow_schema::DataType;
+use arrow_schema::{ArrowError, DataType};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::contain::contain;
+use oembeddings::input::open_regular;
 use oembeddings::read::Narrowing;
 use oembeddings::record::{Attributes, RecordRef};
 
@@ -61,8 +66,9 @@ pub struct SkypilotOptions {
 
 /// Whether a Parquet file has exactly SkyPilot's `idx` and `output` (binary) columns.
 pub(crate) fn is_skypilot_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
-    let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(file) else {
+    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    // A footer a decoder cannot read (an error, or a contained panic) is not SkyPilot's.
+    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
     };
     let schema = builder.schema();
@@ -95,7 +101,18 @@ pub(crate) struct SkypilotReader {
 }
 
 impl SkypilotReader {
+    /// Opens a part; a decoder's panic on a corrupt footer is an error.
     pub(crate) fn open(path: &Path, options: &SkypilotOptions) -> Result<Self, ConvertError> {
+        contain(|| Self::open_uncontained(path, options)).unwrap_or_else(|panic| {
+            Err(ConvertError::Input {
+                path: path.to_path_buf(),
+                location: "footer".into(),
+                message: panic.to_string(),
+            })
+        })
+    }
+
+    fn open_uncontained(path: &Path, options: &SkypilotOptions) -> Result<Self, ConvertError> {
         let (Some(provider), Some(model)) = (&options.provider, &options.model) else {
             return Err(ConvertError::Options(
                 "SkyPilot's parts name neither provider nor model: give both (--provider, \
@@ -118,7 +135,17 @@ impl SkypilotReader {
                  and {{path}}"
             )));
         }
-        let file = File::open(path).map_err(|e| ConvertError::io(path, e))?;
+        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+        if file
+            .metadata()
+            .map_err(|e| ConvertError::io(path, e))?
+            .len()
+            == 0
+        {
+            return Err(ConvertError::EmptyInput {
+                path: path.to_path_buf(),
+            });
+        }
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
@@ -255,8 +282,15 @@ impl Iterator for SkypilotReader {
         if self.done {
             return None;
         }
-        let result = match self.reader.next()? {
-            Ok(batch) => self.convert(&batch),
+        let next = match contain(|| self.reader.next()) {
+            Ok(next) => next?,
+            Err(panic) => Err(ArrowError::ParquetError(panic.to_string())),
+        };
+        let result = match next {
+            // The pickles are decoded by our own reader, which the fuzzer checks; containing
+            // it too keeps a bug there an error naming the part rather than a crash.
+            Ok(batch) => contain(|| self.convert(&batch))
+                .unwrap_or_else(|panic| Err(self.error(self.row, panic.to_string()))),
             Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),
         };
         if result.is_err() {

@@ -9,6 +9,8 @@
 //! - `sequential.rs`: the file read once, in order, for a [`FileObserver`].
 //! - `repair.rs`: reading on past bad values, as the Go tool would.
 
+mod claims;
+mod guard;
 mod narrowing;
 mod normalize;
 mod options;
@@ -24,16 +26,18 @@ use std::path::{Path, PathBuf};
 use arrow_schema::ArrowError;
 use parquet::errors::ParquetError;
 
+use crate::contain::Contained;
 use crate::footer::FooterError;
 use crate::layout::LayoutError;
 
 pub use crate::problem::RecordProblem;
+pub use guard::{GuardedFile, MAX_EXPANSION, MIN_ALLOWED};
 pub use narrowing::Narrowing;
 pub(crate) use normalize::Normalizer;
 pub use normalize::{ArrowNormalizer, NormalizeError};
 pub use options::ReadOptions;
 pub use reader::Reader;
-pub use sequential::FileObserver;
+pub use sequential::{FileObserver, OBSERVED_PIECE};
 pub use source::ParquetSource;
 
 /// Footer key under which Arrow writers store their schema.
@@ -87,6 +91,27 @@ pub enum ReadError {
         /// What is wrong.
         problem: RecordProblem,
     },
+    /// The footer contradicts itself or the file: row counts that do not add up, column
+    /// chunks outside the file, rows in the pages that the footer does not count. Readers
+    /// would disagree on such a file, so none of it is read.
+    #[error("{}: inconsistent file: {what}", path.display())]
+    Inconsistent {
+        /// The file.
+        path: PathBuf,
+        /// What contradicts what.
+        what: String,
+    },
+    /// A decoder failed on the file's bytes: a panic inside a dependency, contained (see
+    /// [`crate::contain`]). The file is corrupt or crafted; nothing read from it is used.
+    #[error("{}: corrupt data{place}: {source}", path.display())]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Where in the file.
+        place: CorruptPlace,
+        /// What the decoder said, and where.
+        source: Contained,
+    },
     /// Data pages could not be decoded.
     #[error("{}: data from row {first_row} on is unreadable: {source}", path.display())]
     Data {
@@ -102,4 +127,49 @@ pub enum ReadError {
 /// Opens `path` and returns a reader over all its records (default options).
 pub fn read(path: impl AsRef<Path>) -> Result<Reader, ReadError> {
     ParquetSource::open(path)?.records(&ReadOptions::default())
+}
+
+/// Where in a file a decoder failed, as far as it is known (see [`ReadError::Corrupt`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CorruptPlace {
+    /// The footer: metadata, schema, or the `ARROW:schema` hint.
+    Footer,
+    /// Data pages.
+    Data {
+        /// The row group being decoded.
+        row_group: Option<usize>,
+        /// The column whose data failed, when it could be told.
+        column: Option<String>,
+        /// The first row of the batch being decoded.
+        first_row: Option<u64>,
+    },
+    /// Somewhere in the data.
+    #[default]
+    Unknown,
+}
+
+impl std::fmt::Display for CorruptPlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CorruptPlace::Footer => f.write_str(" in the footer"),
+            CorruptPlace::Unknown => Ok(()),
+            CorruptPlace::Data {
+                row_group,
+                column,
+                first_row,
+            } => {
+                if let Some(rg) = row_group {
+                    write!(f, " in row group {rg}")?;
+                }
+                if let Some(column) = column {
+                    write!(f, ", column '{column}'")?;
+                }
+                if let Some(row) = first_row {
+                    write!(f, " (batch from row {row})")?;
+                }
+                Ok(())
+            }
+        }
+    }
 }

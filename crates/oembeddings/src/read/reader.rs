@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef};
 use arrow_schema::ArrowError;
+use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use super::narrowing::{Narrowing, count_narrowed};
@@ -11,8 +12,9 @@ use super::normalize::Normalizer;
 use super::repair::repair_batch;
 use super::sequential::SequentialFile;
 use super::vectors::VectorColumnReader;
-use super::{ParquetSource, ReadError, RecordProblem};
+use super::{CorruptPlace, ParquetSource, ReadError, RecordProblem};
 use crate::batch::{Batch, col};
+use crate::contain::contain;
 use crate::layout::ElementType;
 
 /// Iterator over the canonical batches of a file. Memory is bounded by one batch.
@@ -26,10 +28,17 @@ pub struct Reader {
     pub(super) sequential: Option<Arc<SequentialFile>>,
     /// For each row group read: the row after its last, and its first byte.
     pub(super) group_starts: Vec<(u64, u64)>,
+    /// Each row group read, and the row after its last as the footer counts them.
+    pub(super) group_ends: Vec<(usize, u64)>,
     pub(super) positions: [usize; 7],
+    /// The first row read.
+    pub(super) first_row: u64,
     pub(super) next_row: u64,
     pub(super) narrowing: Narrowing,
     pub(super) repair: bool,
+    /// Whether an error ended the reading: nothing more is read after a corrupt batch or a
+    /// row count that contradicts the footer.
+    pub(super) failed: bool,
 }
 
 impl Reader {
@@ -88,8 +97,98 @@ impl Iterator for Reader {
     type Item = Result<Batch, ReadError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
         let first_row = self.next_row;
-        let raw = match self.inner.next()? {
+        let item = match contain(|| self.next_batch()) {
+            Ok(item) => item,
+            Err(source) => {
+                let row_group = self.row_group_of(first_row);
+                Some(Err(ReadError::Corrupt {
+                    path: self.source.path.clone(),
+                    place: CorruptPlace::Data {
+                        row_group,
+                        column: row_group.and_then(|rg| self.diagnose(rg)),
+                        first_row: Some(first_row),
+                    },
+                    source,
+                }))
+            }
+        };
+        if matches!(item, Some(Err(_))) {
+            self.failed = true;
+        }
+        item
+    }
+}
+
+impl Reader {
+    /// The row group holding `row`, as the footer counts rows.
+    fn row_group_of(&self, row: u64) -> Option<usize> {
+        self.group_ends
+            .iter()
+            .find(|&&(_, end)| row < end)
+            .or(self.group_ends.last())
+            .map(|&(rg, _)| rg)
+    }
+
+    /// The row after the last the footer counts in the row groups read.
+    fn end_row(&self) -> u64 {
+        self.group_ends
+            .last()
+            .map_or(self.first_row, |&(_, end)| end)
+    }
+
+    /// The rows read so far contradict the footer's count for the row groups read.
+    fn row_count_error(&self) -> ReadError {
+        let counted = self.end_row() - self.first_row;
+        let read = self.next_row - self.first_row;
+        let what = if read > counted {
+            format!("the pages hold more rows than the {counted} the footer's row groups count")
+        } else {
+            format!("the pages hold {read} rows; the footer's row groups count {counted}")
+        };
+        ReadError::Inconsistent {
+            path: self.source.path.clone(),
+            what,
+        }
+    }
+
+    /// After a decoder failed in `row_group`: the first column whose data alone fails to
+    /// decode there, each read on its own and contained, to name it in the error.
+    fn diagnose(&self, row_group: usize) -> Option<String> {
+        let parquet_schema = self.source.metadata.parquet_schema();
+        let mut roots = self.source.layout.columns;
+        roots.sort_unstable();
+        roots.into_iter().find_map(|root| {
+            let mask = ProjectionMask::roots(parquet_schema, [root]);
+            let reader = self.source.builder().ok()?;
+            let failed = contain(|| {
+                reader
+                    .with_projection(mask)
+                    .with_row_groups(vec![row_group])
+                    .build()
+                    .map(|batches| batches.into_iter().any(|b| b.is_err()))
+                    .unwrap_or(true)
+            })
+            .unwrap_or(true);
+            let field = parquet_schema.root_schema().get_fields().get(root)?;
+            failed.then(|| field.name().to_owned())
+        })
+    }
+
+    /// The next batch, decoded: [`Iterator::next`] without the containment.
+    fn next_batch(&mut self) -> Option<Result<Batch, ReadError>> {
+        let first_row = self.next_row;
+        let raw = match self.inner.next() {
+            Some(raw) => raw,
+            None if self.next_row != self.end_row() => {
+                return Some(Err(self.row_count_error()));
+            }
+            None => return None,
+        };
+        let raw = match raw {
             Ok(raw) => raw,
             Err(source) => {
                 return Some(Err(ReadError::Data {
@@ -100,6 +199,9 @@ impl Iterator for Reader {
             }
         };
         self.next_row += raw.num_rows() as u64;
+        if self.next_row > self.end_row() {
+            return Some(Err(self.row_count_error()));
+        }
         let mut columns: Vec<ArrayRef> = self
             .positions
             .iter()

@@ -20,25 +20,20 @@ use bytes::{Bytes, BytesMut};
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, Length};
 
-use crate::pipeline::Feed;
-
 /// Sees every byte of the file a [`Reader`](super::Reader) reads, exactly once, in order,
 /// from its first byte to its last (see [`ReadOptions::with_observer`](super::ReadOptions::with_observer)).
 ///
-/// The bytes are handed over without a copy; holding on to them keeps the reader from reusing
-/// their buffer, so an observer should let go of them soon.
+/// The bytes are lent without a copy, right after each read of at most [`OBSERVED_PIECE`]
+/// bytes, while they are still in the reading core's cache.
 pub trait FileObserver: Send + Sync {
     /// The file's next bytes, which follow those observed before (the first start at offset
     /// 0). Returns false when the observer can take no more; the read then fails.
-    fn observe(&self, bytes: Bytes) -> bool;
+    fn observe(&self, bytes: &[u8]) -> bool;
 }
 
-/// The bytes go to another stage of a pipeline (see [`crate::pipeline::Background`]).
-impl FileObserver for Feed<Bytes> {
-    fn observe(&self, bytes: Bytes) -> bool {
-        self.send(bytes)
-    }
-}
+/// Bytes read, then shown to the observer, at a time: well inside a core's L2 cache, so that
+/// an observer hashing them reads them from there.
+pub const OBSERVED_PIECE: usize = 1 << 20;
 
 /// Bytes read at a time, at most. Pages (about 1 MiB) that straddle two chunks are copied
 /// into one buffer; with 8 MiB chunks that is about one page in eight.
@@ -47,9 +42,8 @@ const MAX_CHUNK: usize = 8 << 20;
 /// Bytes read at a time, at least.
 const MIN_CHUNK: usize = 64 << 10;
 
-/// Spent chunks kept for reuse: a fresh 8 MiB buffer costs two thousand page faults. Enough
-/// for those an observer still holds in its queue and those kept for serving.
-const SPARE_CHUNKS: usize = 8;
+/// Spent chunks kept for reuse: a fresh 8 MiB buffer costs two thousand page faults.
+const SPARE_CHUNKS: usize = 4;
 
 /// A file read once, in order, shown to an observer as it goes, serving the byte ranges a
 /// reader asks for.
@@ -79,7 +73,7 @@ struct State {
     at_end: bool,
     /// Chunks kept for serving, contiguous, the last one ending at `read`.
     window: VecDeque<(u64, Bytes)>,
-    /// Spent chunks, reused once nothing else (the observer) holds them.
+    /// Spent chunks, reused once nothing else (a page being decoded) holds them.
     spare: VecDeque<Bytes>,
     /// Buffers allocated rather than reused (for the tests of reuse).
     fresh_buffers: usize,
@@ -159,16 +153,20 @@ impl SequentialFile {
         });
         let mut filled = 0;
         while filled < buffer.len() {
-            match read_at(
-                &self.file,
-                &mut buffer[filled..],
-                state.read + filled as u64,
-            ) {
+            let piece = (buffer.len() - filled).min(OBSERVED_PIECE);
+            let target = &mut buffer[filled..filled + piece];
+            match read_at(&self.file, target, state.read + filled as u64) {
                 Ok(0) => {
                     state.at_end = true;
                     break;
                 }
-                Ok(n) => filled += n,
+                Ok(n) => {
+                    if !self.observer.observe(&buffer[filled..filled + n]) {
+                        state.refused = true;
+                        return Err(refused());
+                    }
+                    filled += n;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -180,10 +178,6 @@ impl SequentialFile {
             return Ok(());
         }
         let chunk = buffer.freeze();
-        if !self.observer.observe(chunk.clone()) {
-            state.refused = true;
-            return Err(refused());
-        }
         if keep {
             state.window.push_back((start, chunk));
         } else {
@@ -286,19 +280,19 @@ fn refused() -> io::Error {
 
 /// Reads at `offset` without moving the file's cursor (which clones of the handle share).
 #[cfg(unix)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::unix::fs::FileExt::read_at(file, buf, offset)
 }
 
 /// Reads at `offset` (Windows moves the cursor, which nothing here relies on).
 #[cfg(windows)]
-fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     std::os::windows::fs::FileExt::seek_read(file, buf, offset)
 }
 
 /// Reads at `offset` through the cursor, where no positional read exists.
 #[cfg(not(any(unix, windows)))]
-fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+pub(super) fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
     use std::io::Seek;
     file.seek(io::SeekFrom::Start(offset))?;
     file.read(buf)
@@ -372,12 +366,23 @@ impl ChunkReader for PageSource {
     type T = PageRead;
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<PageRead> {
+        // Every page header is read from here: its sizes are checked first.
         match self {
-            PageSource::File(file) => Ok(PageRead::File(file.get_read(start)?)),
-            PageSource::Sequential(sequential) => Ok(PageRead::Sequential {
-                source: sequential.clone(),
-                at: start,
-            }),
+            PageSource::File(file) => {
+                super::guard::check_page_header(file, start)?;
+                Ok(PageRead::File(file.get_read(start)?))
+            }
+            PageSource::Sequential(sequential) => {
+                let peek = sequential.len.saturating_sub(start).min(64) as usize;
+                let header = sequential
+                    .bytes(start, peek)
+                    .map_err(|e| ParquetError::External(Box::new(e)))?;
+                super::guard::check_sizes(&header, start)?;
+                Ok(PageRead::Sequential {
+                    source: sequential.clone(),
+                    at: start,
+                })
+            }
         }
     }
 
@@ -429,11 +434,11 @@ mod tests {
     struct Collect(Mutex<Vec<u8>>);
 
     impl FileObserver for Collect {
-        fn observe(&self, bytes: Bytes) -> bool {
+        fn observe(&self, bytes: &[u8]) -> bool {
             self.0
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .extend_from_slice(&bytes);
+                .extend_from_slice(bytes);
             true
         }
     }
@@ -524,7 +529,7 @@ mod tests {
     fn an_observer_that_stops_fails_the_read() {
         struct Refuse;
         impl FileObserver for Refuse {
-            fn observe(&self, _: Bytes) -> bool {
+            fn observe(&self, _: &[u8]) -> bool {
                 false
             }
         }
@@ -536,33 +541,20 @@ mod tests {
     }
 
     #[test]
-    fn buffers_held_by_the_observer_are_not_reused_until_released() {
-        // An observer that holds every chunk it sees: nothing can be reused.
-        #[derive(Default)]
-        struct Hold(Mutex<Vec<Bytes>>);
-        impl FileObserver for Hold {
-            fn observe(&self, bytes: Bytes) -> bool {
-                self.0.lock().unwrap().push(bytes);
-                true
-            }
-        }
+    fn buffers_held_by_a_decoder_are_not_reused_until_released() {
         let data = pattern(20 * MIN_CHUNK);
         let (_tmp, file) = file_of(&data);
-        let hold = Arc::new(Hold::default());
-        let sequential = SequentialFile::new(file, data.len() as u64, hold.clone());
-        sequential.advance_to(10 * MIN_CHUNK as u64).unwrap();
+        let collect = Arc::new(Collect::default());
+        let sequential = SequentialFile::new(file, data.len() as u64, collect.clone());
+        // Pages served and held (as a decoded batch holds its pages) keep their chunks.
+        let held: Vec<Bytes> = (0..10)
+            .map(|i| sequential.bytes(i * MIN_CHUNK as u64, 100).unwrap())
+            .collect();
         assert_eq!(sequential.state().fresh_buffers, 10);
-        let held: Vec<u8> = hold.0.lock().unwrap().concat();
-        assert_eq!(held, data[..10 * MIN_CHUNK]);
-        hold.0.lock().unwrap().clear();
+        drop(held);
         sequential.read_to_end().unwrap();
-        // Released buffers were reused (at most the spare list's worth), held ones not.
-        let fresh = sequential.state().fresh_buffers;
-        assert!(
-            fresh > 10 && fresh <= 20 - SPARE_CHUNKS,
-            "{fresh} buffers allocated"
-        );
-        let rest: Vec<u8> = hold.0.lock().unwrap().concat();
-        assert_eq!(rest, data[10 * MIN_CHUNK..]);
+        // Once released, spent buffers are reused: reading on allocates none.
+        assert_eq!(sequential.state().fresh_buffers, 10);
+        assert_eq!(observed(&collect), data);
     }
 }

@@ -13,11 +13,14 @@ use parquet::arrow::arrow_reader::{
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{PageIndexPolicy, ParquetMetaData, ParquetMetaDataReader};
 
+use super::claims;
+use super::guard::GuardedFile;
 use super::narrowing::Narrowing;
 use super::sequential::{PageSource, SequentialFile};
 use super::vectors::{self, VectorColumnReader};
-use super::{ARROW_SCHEMA_KEY, ReadError, ReadOptions, Reader, RecordProblem};
+use super::{ARROW_SCHEMA_KEY, CorruptPlace, ReadError, ReadOptions, Reader, RecordProblem};
 use crate::batch::{COLUMNS, col};
+use crate::contain::contain;
 use crate::footer::{self, KeyValue};
 use crate::layout::Layout;
 
@@ -29,7 +32,7 @@ pub struct ParquetSource {
     file_len: u64,
     footer_len: u32,
     key_values: Vec<KeyValue>,
-    metadata: ArrowReaderMetadata,
+    pub(super) metadata: ArrowReaderMetadata,
     /// Whether a damaged `ARROW:schema` hint was ignored when decoding the schema.
     hint_ignored: bool,
     pub(super) layout: Layout,
@@ -47,7 +50,7 @@ impl ParquetSource {
             path: path.clone(),
             source,
         };
-        let mut file = File::open(&path).map_err(io_err)?;
+        let mut file = crate::input::open_regular(&path).map_err(io_err)?;
         if file.metadata().map_err(io_err)?.is_dir() {
             return Err(io_err(io::Error::new(
                 io::ErrorKind::IsADirectory,
@@ -82,30 +85,51 @@ impl ParquetSource {
             path: path.clone(),
             source,
         };
-        let decoded = ParquetMetaDataReader::decode_metadata(&raw).map_err(metadata_err)?;
+        let corrupt = |source| ReadError::Corrupt {
+            path: path.clone(),
+            place: CorruptPlace::Footer,
+            source,
+        };
+        let decoded = contain(|| ParquetMetaDataReader::decode_metadata(&raw))
+            .map_err(corrupt)?
+            .map_err(metadata_err)?;
+        let data_end = location.file_len - u64::from(location.metadata_len) - 8;
+        claims::check(&decoded, data_end).map_err(|what| ReadError::Inconsistent {
+            path: path.clone(),
+            what,
+        })?;
         let decoded = Arc::new(decoded);
         let arrow_schema_hint = key_values
             .iter()
             .any(|kv| kv.key == ARROW_SCHEMA_KEY.as_bytes());
-        let (metadata, hint_ignored) =
-            match ArrowReaderMetadata::try_new(decoded.clone(), ArrowReaderOptions::new()) {
-                Ok(m) => (m, false),
-                // A damaged ARROW:schema hint should not make the data unreadable.
-                Err(_) if arrow_schema_hint => (
+        // A damaged ARROW:schema hint (an error, or a panic in arrow-ipc's decoder) should
+        // not make the data unreadable: the Parquet schema suffices.
+        let with_hint =
+            contain(|| ArrowReaderMetadata::try_new(decoded.clone(), ArrowReaderOptions::new()));
+        let (metadata, hint_ignored) = match with_hint {
+            Ok(Ok(m)) => (m, false),
+            Ok(Err(_)) | Err(_) if arrow_schema_hint => (
+                contain(|| {
                     ArrowReaderMetadata::try_new(
-                        decoded,
+                        decoded.clone(),
                         ArrowReaderOptions::new().with_skip_arrow_metadata(true),
                     )
-                    .map_err(metadata_err)?,
-                    true,
-                ),
-                Err(e) => return Err(metadata_err(e)),
-            };
-        let layout = Layout::detect(
-            metadata.schema(),
-            metadata.parquet_schema(),
-            arrow_schema_hint,
-        )
+                })
+                .map_err(corrupt)?
+                .map_err(metadata_err)?,
+                true,
+            ),
+            Ok(Err(e)) => return Err(metadata_err(e)),
+            Err(e) => return Err(corrupt(e)),
+        };
+        let layout = contain(|| {
+            Layout::detect(
+                metadata.schema(),
+                metadata.parquet_schema(),
+                arrow_schema_hint,
+            )
+        })
+        .map_err(corrupt)?
         .map_err(|source| ReadError::Layout {
             path: path.clone(),
             source,
@@ -206,18 +230,30 @@ impl ParquetSource {
         let batch_size = options
             .batch_size
             .unwrap_or_else(|| self.default_batch_size());
+        let count = self.metadata().num_row_groups();
+        if let Some(bad) = row_groups.iter().flatten().find(|&&g| g >= count) {
+            return Err(self.metadata_error(ParquetError::General(format!(
+                "row group {bad} asked for; the file has {count}"
+            ))));
+        }
+        let rows_of =
+            |rg: usize| u64::try_from(self.metadata().row_group(rg).num_rows()).unwrap_or(0);
         let first_row = row_groups
             .as_ref()
             .and_then(|groups| groups.first())
-            .map(|&first| {
-                self.metadata().row_groups()[..first]
-                    .iter()
-                    .map(|rg| u64::try_from(rg.num_rows()).unwrap_or(0))
-                    .sum()
-            })
+            .map(|&first| (0..first).map(rows_of).sum())
             .unwrap_or(0);
-        let groups: Vec<usize> =
-            row_groups.unwrap_or_else(|| (0..self.metadata().num_row_groups()).collect());
+        let groups: Vec<usize> = row_groups.unwrap_or_else(|| (0..count).collect());
+        // Each group read and the row after its last, as the footer counts them: the pages
+        // must hold exactly these rows.
+        let mut end_row = first_row;
+        let group_ends: Vec<(usize, u64)> = groups
+            .iter()
+            .map(|&rg| {
+                end_row += rows_of(rg);
+                (rg, end_row)
+            })
+            .collect();
         let sequential = match &options.observer {
             Some(observer) => Some(Arc::new(SequentialFile::new(
                 self.clone_file()?,
@@ -253,22 +289,32 @@ impl ParquetSource {
             *slot = roots.iter().position(|&r| r == column).unwrap_or(0);
         }
         let mask = ProjectionMask::roots(self.metadata.parquet_schema(), roots);
-        let inner = self
-            .builder()?
-            .with_projection(mask)
-            .with_batch_size(batch_size)
-            .with_row_groups(groups)
-            .build()
-            .map_err(|source| self.metadata_error(source))?;
+        let builder = self.builder()?;
+        let inner = contain(|| {
+            builder
+                .with_projection(mask)
+                .with_batch_size(batch_size)
+                .with_row_groups(groups)
+                .build()
+        })
+        .map_err(|source| ReadError::Corrupt {
+            path: self.path.clone(),
+            place: CorruptPlace::Footer,
+            source,
+        })?
+        .map_err(|source| self.metadata_error(source))?;
         Ok(Reader {
             inner,
             vectors,
             sequential,
             group_starts,
+            group_ends,
             positions,
+            first_row,
             next_row: first_row,
             narrowing: Narrowing::default(),
             repair: options.repair,
+            failed: false,
             source: self,
         })
     }
@@ -318,14 +364,16 @@ impl ParquetSource {
     /// Loads the page index (if the file has one) so that row selections can skip pages.
     pub(crate) fn with_page_index(mut self) -> Result<Self, ReadError> {
         let metadata = self.metadata().as_ref().clone();
-        let mut reader = ParquetMetaDataReader::new_with_metadata(metadata)
-            .with_page_index_policy(PageIndexPolicy::Optional);
-        let loaded = reader
-            .read_page_indexes(&self.file)
-            .and_then(|()| reader.finish())
-            .and_then(|md| ArrowReaderMetadata::try_new(Arc::new(md), self.arrow_options()));
+        let loaded = contain(|| {
+            let mut reader = ParquetMetaDataReader::new_with_metadata(metadata)
+                .with_page_index_policy(PageIndexPolicy::Optional);
+            reader
+                .read_page_indexes(&self.file)
+                .and_then(|()| reader.finish())
+                .and_then(|md| ArrowReaderMetadata::try_new(Arc::new(md), self.arrow_options()))
+        });
         // A damaged page index only costs speed: reading without it gives the same rows.
-        if let Ok(md) = loaded {
+        if let Ok(Ok(md)) = loaded {
             self.metadata = md;
         }
         Ok(self)
@@ -365,9 +413,11 @@ impl ParquetSource {
     }
 
     /// A builder over the file for custom projections and selections.
-    pub(crate) fn builder(&self) -> Result<ParquetRecordBatchReaderBuilder<File>, ReadError> {
+    pub(crate) fn builder(
+        &self,
+    ) -> Result<ParquetRecordBatchReaderBuilder<GuardedFile>, ReadError> {
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
-            self.clone_file()?,
+            GuardedFile(self.clone_file()?),
             self.metadata.clone(),
         ))
     }

@@ -3,3 +3,4 @@
 pub(crate) mod ed25519;
 pub mod minisign;
 pub mod openpgp;
+pub mod x509;

@@ -1,26 +1,24 @@
 //! The SHA-256 of a whole file: of a file on its own ([`FileDigest::of_file`]), or of the
 //! file a reader decodes, taken from the very reads that decode it ([`FileHashing`]).
 //!
-//! Hashing is `sha2`'s (SHA-NI where the CPU has it), on a thread of its own, so that
-//! reading and hashing overlap.
+//! Hashing is `sha2`'s (SHA-NI where the CPU has it).
 
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, PoisonError};
 
-use bytes::Bytes;
 use oembeddings::FileObserver;
-use oembeddings::pipeline::{Background, hand_off};
+use oembeddings::pipeline::hand_off;
 use sha2::{Digest, Sha256};
 
-/// Bytes read at a time when hashing a file on its own.
-pub(crate) const READ_CHUNK: usize = 1 << 20;
+/// Bytes read at a time by [`hash_reader_overlapped`], and chunks waiting for its hashing
+/// thread at most.
+pub(crate) const OVERLAPPED_CHUNK: usize = 1 << 20;
+const OVERLAPPED_CHUNKS: usize = 3;
 
-/// Chunks waiting to be hashed, at most: reading from the page cache is several times faster
-/// than hashing, so a few keep the hashing thread busy while bounding memory.
-const CHUNKS_IN_FLIGHT: usize = 4;
+/// Bytes read and hashed at a time when hashing a file on its own: well inside a core's L2
+/// cache, large enough that the system calls cost nothing.
+pub(crate) const READ_CHUNK: usize = 256 << 10;
 
 /// Size and SHA-256 of a whole file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,13 +30,17 @@ pub struct FileDigest {
 }
 
 impl FileDigest {
-    /// Size and SHA-256 of the file at `path`, streamed.
+    /// Size and SHA-256 of the file at `path` (a regular file), streamed.
     pub fn of_file(path: &Path) -> io::Result<Self> {
         let mut size = 0u64;
-        let sha256 = hash_reader(File::open(path)?, Sha256::new(), |hasher, chunk| {
-            size += chunk.len() as u64;
-            hasher.update(chunk);
-        })?
+        let sha256 = hash_reader(
+            oembeddings::input::open_regular(path)?,
+            Sha256::new(),
+            |hasher, chunk| {
+                size += chunk.len() as u64;
+                hasher.update(chunk);
+            },
+        )?
         .finalize()
         .into();
         Ok(Self { size, sha256 })
@@ -50,10 +52,31 @@ impl FileDigest {
     }
 }
 
-/// Streams `reader` through `update` in large chunks: `update` runs on another thread while
-/// the next chunks are read on this one, so reading and hashing overlap. Returns the final
-/// state.
-pub(crate) fn hash_reader<S: Send>(
+/// Streams `reader` through `update`, a chunk at a time on this thread: each chunk is hashed
+/// while the kernel's copy of it is still in this core's cache. (Reading on one thread and
+/// hashing on another was measured slower: every chunk then crossed between the cores'
+/// caches.) Returns the final state.
+pub(crate) fn hash_reader<S>(
+    mut reader: impl Read,
+    mut state: S,
+    mut update: impl FnMut(&mut S, &[u8]),
+) -> io::Result<S> {
+    let mut chunk = vec![0u8; READ_CHUNK];
+    loop {
+        let n = fill(&mut reader, &mut chunk)?;
+        if n == 0 {
+            return Ok(state);
+        }
+        update(&mut state, &chunk[..n]);
+    }
+}
+
+/// Streams `reader` through `update` with reading and hashing overlapped: `update` runs on
+/// another thread while the next chunk is read on this one. This pays when hashing is slow
+/// enough per byte (BLAKE2b, about 1 GB/s a core) that the read hides behind it; for SHA-256
+/// with SHA-NI, [`hash_reader`] on one thread is faster, the chunks' trip between the cores'
+/// caches costing more than the overlap gains. Returns the final state.
+pub(crate) fn hash_reader_overlapped<S: Send>(
     mut reader: impl Read,
     mut state: S,
     mut update: impl FnMut(&mut S, &[u8]) + Send,
@@ -61,11 +84,11 @@ pub(crate) fn hash_reader<S: Send>(
     // Spent buffers go back to the reading side: a fresh 1 MiB buffer costs 256 page faults.
     let (spent, to_fill) = std::sync::mpsc::channel::<Vec<u8>>();
     let (read, state) = hand_off(
-        CHUNKS_IN_FLIGHT,
+        OVERLAPPED_CHUNKS,
         |feed| -> io::Result<()> {
             loop {
                 let mut chunk = to_fill.try_recv().unwrap_or_default();
-                chunk.resize(READ_CHUNK, 0);
+                chunk.resize(OVERLAPPED_CHUNK, 0);
                 let n = fill(&mut reader, &mut chunk)?;
                 chunk.truncate(n);
                 if n == 0 || !feed.send(chunk) {
@@ -99,38 +122,38 @@ pub(crate) fn fill(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> 
     Ok(filled)
 }
 
-/// The SHA-256 of the file a reader reads, hashed on a thread of its own from the bytes the
-/// reader shows its observer (see [`oembeddings::ReadOptions::with_observer`]).
-#[derive(Debug)]
+/// The SHA-256 of the file a reader reads, from the bytes the reader shows its observer (see
+/// [`oembeddings::ReadOptions::with_observer`]). Each piece is hashed on the reading thread
+/// as soon as it is read, while it is in that core's cache (see
+/// [`oembeddings::read::OBSERVED_PIECE`]): hashing on another thread was measured to cost a
+/// third more CPU, every chunk crossing between the cores' caches.
+#[derive(Debug, Default)]
 pub(crate) struct FileHashing {
-    stage: Background<Bytes, (u64, [u8; 32])>,
+    state: Mutex<(u64, Sha256)>,
+}
+
+impl FileObserver for FileHashing {
+    fn observe(&self, bytes: &[u8]) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.0 += bytes.len() as u64;
+        state.1.update(bytes);
+        true
+    }
 }
 
 impl FileHashing {
-    /// Starts the hashing thread.
-    pub(crate) fn start() -> Self {
-        Self {
-            stage: Background::spawn(CHUNKS_IN_FLIGHT, |chunks: Receiver<Bytes>| {
-                let mut hasher = Sha256::new();
-                let mut size = 0u64;
-                for chunk in chunks {
-                    size += chunk.len() as u64;
-                    hasher.update(&chunk);
-                }
-                (size, hasher.finalize().into())
-            }),
+    /// A hashing that has seen nothing yet.
+    pub(crate) fn start() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// The digest of every byte observed.
+    pub(crate) fn finish(&self) -> FileDigest {
+        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        FileDigest {
+            size: state.0,
+            sha256: state.1.clone().finalize().into(),
         }
-    }
-
-    /// The observer to give the reader.
-    pub(crate) fn observer(&self) -> Arc<dyn FileObserver> {
-        Arc::new(self.stage.feed())
-    }
-
-    /// The digest of every byte observed, once the reader and its observer are dropped.
-    pub(crate) fn finish(self) -> FileDigest {
-        let (size, sha256) = self.stage.finish();
-        FileDigest { size, sha256 }
     }
 }
 
@@ -161,7 +184,7 @@ mod tests {
 
     #[test]
     fn hashing_a_reader_sees_every_byte_in_order() {
-        for len in [0, 1, READ_CHUNK - 1, READ_CHUNK, 3 * READ_CHUNK + 17] {
+        for len in [0, 1, READ_CHUNK - 1, READ_CHUNK, 3 * OVERLAPPED_CHUNK + 17] {
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
             let reader = Short {
                 data: data.clone(),
@@ -170,6 +193,14 @@ mod tests {
                 calls: 0,
             };
             let hasher = hash_reader(reader, Sha256::new(), |h, c| h.update(c)).unwrap();
+            assert_eq!(hasher.finalize(), Sha256::digest(&data), "{len} bytes");
+            let reader = Short {
+                data: data.clone(),
+                at: 0,
+                step: 100_003,
+                calls: 0,
+            };
+            let hasher = hash_reader_overlapped(reader, Sha256::new(), |h, c| h.update(c)).unwrap();
             assert_eq!(hasher.finalize(), Sha256::digest(&data), "{len} bytes");
         }
     }
@@ -190,6 +221,8 @@ mod tests {
         for before in [0, 10, READ_CHUNK, 2 * READ_CHUNK + 5] {
             let result = hash_reader(Fails(before), Sha256::new(), |h, c| h.update(c));
             assert!(result.is_err(), "fails after {before} bytes");
+            let result = hash_reader_overlapped(Fails(before), Sha256::new(), |h, c| h.update(c));
+            assert!(result.is_err(), "fails after {before} bytes");
         }
     }
 
@@ -209,10 +242,10 @@ mod tests {
     #[test]
     fn hashing_what_a_reader_observes() {
         let hashing = FileHashing::start();
-        let observer = hashing.observer();
+        let observer: Arc<dyn FileObserver> = hashing.clone();
         let data: Vec<u8> = (0..100_000).map(|i| (i % 249) as u8).collect();
         for part in data.chunks(7_777) {
-            assert!(observer.observe(Bytes::copy_from_slice(part)));
+            assert!(observer.observe(part));
         }
         drop(observer);
         let digest = hashing.finish();

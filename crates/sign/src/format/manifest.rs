@@ -75,7 +75,27 @@ pub struct ReleaseManifest {
     pub created: String,
 }
 
-/// Pretty JSON with a trailing newline: what is written and signed.
+/// Reads the manifest `file` (a regular file of at most `limit`), checks its detached
+/// signature against `key`, and only then parses it, checking its format tag.
+///
+/// A manifest whose signature does not verify is not parsed: its bytes are not what the key
+/// signed, so nothing in them is trusted, and what `report` says is that its signature
+/// failed (`None` is returned) rather than whatever a parser would make of the changed
+/// bytes.
+pub(crate) fn read_verified<T: for<'de> Deserialize<'de>>(
+    report: &mut VerifyReport,
+    file: &Path,
+    limit: oembeddings::input::Limit,
+    key: &PublicKey,
+    format: &str,
+) -> Result<Option<T>, SignError> {
+    let bytes = oembeddings::input::read_capped(file, limit).map_err(SignError::io(file))?;
+    if !check_signature(report, file, &bytes, key) {
+        return Ok(None);
+    }
+    parse(file, &bytes, format).map(Some)
+}
+
 /// Checks the detached signature of the manifest `file`, whose bytes are `bytes`, against
 /// `key`: records the signer in `report`, or the reason as a problem naming the manifest.
 /// Returns whether the manifest is anchored to the key; a report whose manifest is not can
@@ -104,6 +124,7 @@ pub(crate) fn check_signature(
     false
 }
 
+/// Pretty JSON with a trailing newline: what is written and signed.
 pub(crate) fn to_bytes<T: Serialize>(manifest: &T) -> Vec<u8> {
     let mut bytes = serde_json::to_vec_pretty(manifest).unwrap_or_default();
     bytes.push(b'\n');

@@ -16,10 +16,17 @@ use arrow_array::types::UInt64Type;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
+use oembeddings::contain::contain;
+use oembeddings::input::open_regular;
+use oembeddings::read::GuardedFile;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
+use parquet::column::reader::get_typed_column_reader;
+use parquet::data_type::ByteArrayType;
+use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::schema::types::ColumnPath;
 
 use sha2::{Digest, Sha256};
@@ -42,8 +49,9 @@ pub struct CompatibleRow {
     pub model: String,
     /// Lowercase hex SHA-256 of the record's Go JSON bytes.
     pub record_hash: String,
-    /// ASCII-armored OpenPGP detached signature over those bytes.
-    pub record_signature: String,
+    /// The record's signature, as stored: text (armored OpenPGP, PEM `SIGNATURE`) or, from
+    /// go-embeddingsdb's first X.509 signer, raw bytes in a string column.
+    pub record_signature: Vec<u8>,
 }
 
 /// One row of a native-profile sidecar.
@@ -129,7 +137,7 @@ pub(crate) struct SidecarWriter {
 }
 
 impl SidecarWriter {
-    fn create(path: &Path, schema: SchemaRef) -> Result<Self, SignError> {
+    fn create(path: &Path, schema: SchemaRef, metadata: Vec<KeyValue>) -> Result<Self, SignError> {
         let io = |source| SignError::Io {
             path: path.to_path_buf(),
             source,
@@ -165,6 +173,9 @@ impl SidecarWriter {
                         Compression::UNCOMPRESSED
                     },
                 );
+        }
+        if !metadata.is_empty() {
+            props = props.set_key_value_metadata(Some(metadata));
         }
         let props = props.build();
         let file = HashingFile {
@@ -212,9 +223,33 @@ impl SidecarWriter {
     }
 }
 
-/// A writer of compatible-profile sidecars.
-pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter, SignError> {
-    SidecarWriter::create(path, compatible_schema())
+/// The footer key where go-embeddingsdb's signer embeds its public key (an armored OpenPGP
+/// certificate, or a PEM X.509 certificate) when asked (`-embed-public-key`).
+pub const EMBEDDED_PUBLIC_KEY: &str = "embeddingsdb:signatures:public_key";
+
+/// A writer of compatible-profile sidecars; `public_key` is embedded in the footer when given.
+pub(crate) fn compatible_writer(
+    path: &Path,
+    public_key: Option<&str>,
+) -> Result<SidecarWriter, SignError> {
+    let metadata = public_key
+        .map(|k| vec![KeyValue::new(EMBEDDED_PUBLIC_KEY.to_owned(), k.to_owned())])
+        .unwrap_or_default();
+    SidecarWriter::create(path, compatible_schema(), metadata)
+}
+
+/// The public key embedded in a sidecar's footer, if any. Never trusted by itself.
+pub fn embedded_public_key(path: &Path) -> Result<Option<String>, SignError> {
+    let file = open_regular(path).map_err(SignError::io(path))?;
+    let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
+        .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
+    Ok(builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .and_then(|kv| kv.iter().find(|e| e.key == EMBEDDED_PUBLIC_KEY))
+        .and_then(|e| e.value.clone()))
 }
 
 /// The compatible sidecar's columns for one batch of records, given the SHA-256 of each
@@ -223,7 +258,7 @@ pub(crate) fn compatible_writer(path: &Path) -> Result<SidecarWriter, SignError>
 pub(crate) fn compatible_columns(
     batch: &oembeddings::Batch,
     record_hashes: &[[u8; 32]],
-    record_signatures: &[String],
+    record_signatures: &[Vec<u8>],
 ) -> Vec<ArrayRef> {
     let mut hashes = StringBuilder::with_capacity(record_hashes.len(), 64 * record_hashes.len());
     for h in record_hashes {
@@ -234,13 +269,16 @@ pub(crate) fn compatible_columns(
         Arc::new(batch.depiction_ids().clone()),
         Arc::new(batch.models().clone()),
         Arc::new(hashes.finish()),
-        Arc::new(StringArray::from_iter_values(record_signatures)),
+        // Signatures are text (armored OpenPGP or PEM), as the column's type says.
+        Arc::new(StringArray::from_iter_values(
+            record_signatures.iter().map(|s| String::from_utf8_lossy(s)),
+        )),
     ]
 }
 
 /// A writer of native-profile sidecars.
 pub(crate) fn native_writer(path: &Path) -> Result<SidecarWriter, SignError> {
-    SidecarWriter::create(path, native_schema())
+    SidecarWriter::create(path, native_schema(), Vec::new())
 }
 
 /// The native sidecar's columns for one batch of records, whose first record is at `row`:
@@ -279,28 +317,40 @@ pub(crate) struct SidecarReader<R> {
     path: PathBuf,
     inner: ParquetRecordBatchReader,
     decode: fn(&Path, &RecordBatch) -> Result<Vec<R>, SignError>,
+    /// Whether a decoder's panic left `inner` unusable.
+    failed: bool,
 }
 
 impl<R> Iterator for SidecarReader<R> {
     type Item = Result<Vec<R>, SignError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let batch = match self.inner.next()? {
-            Ok(b) => b,
-            Err(e) => return Some(Err(SignError::sidecar(&self.path, e.to_string()))),
+        if self.failed {
+            return None;
+        }
+        let batch = match contain(|| self.inner.next()) {
+            Ok(next) => match next? {
+                Ok(b) => b,
+                Err(e) => return Some(Err(SignError::sidecar(&self.path, e.to_string()))),
+            },
+            // The reader is left unusable by a decoder's panic: the sidecar is corrupt.
+            Err(panic) => {
+                self.failed = true;
+                return Some(Err(SignError::sidecar(&self.path, panic.to_string())));
+            }
         };
         Some((self.decode)(&self.path, &batch))
     }
 }
 
 fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
-    let file = File::open(path).map_err(|source| SignError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(BATCH).build())
-        .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
+    let file = open_regular(path).map_err(SignError::io(path))?;
+    contain(|| {
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.with_batch_size(BATCH).build())
+    })
+    .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
+    .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))
 }
 
 fn column<'a>(path: &Path, batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, SignError> {
@@ -327,8 +377,9 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, 
 /// The profile of a sidecar, from its columns: `compatible` (`record_hash`) or `native`
 /// (`digest`).
 pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
-    let file = File::open(path).map_err(SignError::io(path))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+    let file = open_regular(path).map_err(SignError::io(path))?;
+    let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
+        .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
     let schema = builder.schema();
     if schema.field_with_name("record_hash").is_ok() {
@@ -343,43 +394,152 @@ pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
     }
 }
 
-/// Reads a compatible-profile sidecar.
-pub(crate) fn read_compatible(path: &Path) -> Result<SidecarReader<CompatibleRow>, SignError> {
-    Ok(SidecarReader {
+/// Reads a compatible-profile sidecar: its five columns as the bytes they store, a row group
+/// at a time. (Arrow would check the text columns as UTF-8; go-embeddingsdb's first X.509
+/// signer stored raw signature bytes in its string column `record_signature`.)
+pub(crate) fn read_compatible(path: &Path) -> Result<CompatibleReader, SignError> {
+    let unreadable = |e: parquet::errors::ParquetError| {
+        SignError::sidecar(path, format!("not a readable Parquet file: {e}"))
+    };
+    let file = GuardedFile(open_regular(path).map_err(SignError::io(path))?);
+    let reader = contain(|| SerializedFileReader::new(file))
+        .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
+        .map_err(unreadable)?;
+    let schema = reader.metadata().file_metadata().schema_descr_ptr();
+    let mut columns = [0usize; 5];
+    for (slot, name) in columns.iter_mut().zip(COMPATIBLE_COLUMNS) {
+        *slot = (0..schema.num_columns())
+            .find(|&i| schema.column(i).path().string() == name)
+            .ok_or_else(|| SignError::sidecar(path, format!("column '{name}' is missing")))?;
+        let column = schema.column(*slot);
+        if column.physical_type() != parquet::basic::Type::BYTE_ARRAY || column.max_rep_level() != 0
+        {
+            return Err(SignError::sidecar(
+                path,
+                format!("column '{name}' is not a string column"),
+            ));
+        }
+    }
+    Ok(CompatibleReader {
         path: path.to_path_buf(),
-        inner: open(path)?,
-        decode: |path, batch| {
-            let cols: Vec<Vec<String>> = [
-                "provider",
-                "depiction_id",
-                "model",
-                "record_hash",
-                "record_signature",
-            ]
-            .iter()
-            .map(|n| strings(path, batch, n))
-            .collect::<Result<_, _>>()?;
-            let mut cols = cols.into_iter();
-            let mut next = || cols.next().unwrap_or_default().into_iter();
-            let (p, d, m, h, s) = (next(), next(), next(), next(), next());
-            Ok(p.zip(d)
-                .zip(m)
-                .zip(h)
-                .zip(s)
-                .map(
-                    |((((provider, depiction_id), model), record_hash), record_signature)| {
-                        CompatibleRow {
-                            provider,
-                            depiction_id,
-                            model,
-                            record_hash,
-                            record_signature,
-                        }
-                    },
-                )
-                .collect())
-        },
+        reader,
+        columns,
+        row_group: 0,
     })
+}
+
+/// The columns of a compatible sidecar, in [`CompatibleRow`]'s order.
+const COMPATIBLE_COLUMNS: [&str; 5] = [
+    "provider",
+    "depiction_id",
+    "model",
+    "record_hash",
+    "record_signature",
+];
+
+/// Streams the rows of a compatible sidecar, a row group at a time.
+pub(crate) struct CompatibleReader {
+    path: PathBuf,
+    reader: SerializedFileReader<GuardedFile>,
+    columns: [usize; 5],
+    row_group: usize,
+}
+
+impl CompatibleReader {
+    /// The rows of row group `i`.
+    fn read_row_group(&self, i: usize) -> Result<Vec<CompatibleRow>, SignError> {
+        let path = &self.path;
+        let bad = |e: parquet::errors::ParquetError| SignError::sidecar(path, e.to_string());
+        let group = self.reader.get_row_group(i).map_err(bad)?;
+        let rows = usize::try_from(group.metadata().num_rows()).unwrap_or(0);
+        let mut values: Vec<Vec<Vec<u8>>> = Vec::with_capacity(5);
+        for (&index, name) in self.columns.iter().zip(COMPATIBLE_COLUMNS) {
+            let mut reader = get_typed_column_reader::<ByteArrayType>(
+                group.get_column_reader(index).map_err(bad)?,
+            );
+            let mut column = Vec::with_capacity(rows);
+            let mut defs = Vec::new();
+            let mut bytes = Vec::new();
+            loop {
+                defs.clear();
+                bytes.clear();
+                let (records, _, levels) = reader
+                    .read_records(BATCH, Some(&mut defs), None, &mut bytes)
+                    .map_err(bad)?;
+                if records == 0 {
+                    break;
+                }
+                // A required column has a value per record; an optional one may have fewer.
+                if bytes.len() != records || levels < records {
+                    return Err(SignError::sidecar(
+                        path,
+                        format!("column '{name}' holds nulls"),
+                    ));
+                }
+                column.extend(bytes.iter().map(|b| b.data().to_vec()));
+            }
+            if column.len() != rows {
+                return Err(SignError::sidecar(
+                    path,
+                    format!(
+                        "column '{name}' has {} values for {rows} rows",
+                        column.len()
+                    ),
+                ));
+            }
+            values.push(column);
+        }
+        let text = |column: Vec<Vec<u8>>, name: &str| -> Result<Vec<String>, SignError> {
+            column
+                .into_iter()
+                .map(|b| {
+                    String::from_utf8(b).map_err(|_| {
+                        SignError::sidecar(path, format!("column '{name}' is not UTF-8 text"))
+                    })
+                })
+                .collect()
+        };
+        let mut values = values.into_iter();
+        let mut next = || values.next().unwrap_or_default();
+        let (p, d, m, h, s) = (next(), next(), next(), next(), next());
+        let rows = text(p, "provider")?
+            .into_iter()
+            .zip(text(d, "depiction_id")?)
+            .zip(text(m, "model")?)
+            .zip(text(h, "record_hash")?)
+            .zip(s)
+            .map(
+                |((((provider, depiction_id), model), record_hash), record_signature)| {
+                    CompatibleRow {
+                        provider,
+                        depiction_id,
+                        model,
+                        record_hash,
+                        record_signature,
+                    }
+                },
+            )
+            .collect();
+        Ok(rows)
+    }
+}
+
+impl Iterator for CompatibleReader {
+    type Item = Result<Vec<CompatibleRow>, SignError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.row_group >= self.reader.num_row_groups() {
+            return None;
+        }
+        self.row_group += 1;
+        // A decoder's panic on corrupt pages ends the reading with an error.
+        Some(
+            contain(|| self.read_row_group(self.row_group - 1)).unwrap_or_else(|panic| {
+                self.row_group = usize::MAX;
+                Err(SignError::sidecar(&self.path, panic.to_string()))
+            }),
+        )
+    }
 }
 
 /// Reads a native-profile sidecar.
@@ -387,6 +547,7 @@ pub(crate) fn read_native(path: &Path) -> Result<SidecarReader<NativeRow>, SignE
     Ok(SidecarReader {
         path: path.to_path_buf(),
         inner: open(path)?,
+        failed: false,
         decode: |path, batch| {
             let rows = column(path, batch, "row")?
                 .as_primitive_opt::<UInt64Type>()

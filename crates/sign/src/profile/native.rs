@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use oembeddings::Batch;
+use oembeddings::input::limits;
 use oembeddings::pipeline::{self, parallel_chunks};
 use oembeddings::record::{RecordKey, RecordRef};
 
@@ -74,7 +75,11 @@ const SIGN_CHUNK: usize = 32;
 /// Signs every record of `data` and writes the sidecar, the manifest and its signature next
 /// to it. Each file appears whole or not at all.
 pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignError> {
+    key.require_not_x509("the native profile (X.509 certificates sign in the compatible profile)")?;
     let sidecar_file = sidecar_path(data);
+    let manifest_file = manifest_path(data);
+    let signature_file = with_suffix(&manifest_file, key.signature_extension());
+    crate::check_outputs(&[&manifest_file, &signature_file])?;
     let mut writer = sidecar::native_writer(&sidecar_file)?;
     let signing = key.record_signing();
     let mut root = RootBuilder::default();
@@ -144,14 +149,12 @@ pub fn sign_records(data: &Path, key: &SecretKey) -> Result<SignedRecords, SignE
         key: key.key_id(),
         created: manifest::now(),
     };
-    let manifest_file = manifest_path(data);
     let bytes = manifest::to_bytes(&manifest);
     let signature = key.sign_detached(
         &mut bytes.as_slice(),
         &manifest_file,
         &crate::file::trusted_comment(&manifest_file),
     )?;
-    let signature_file = with_suffix(&manifest_file, key.signature_extension());
     crate::write_atomically(&manifest_file, &bytes)?;
     crate::write_atomically(&signature_file, &signature)?;
     Ok(SignedRecords {
@@ -196,15 +199,24 @@ pub fn verify_records(
     key: &PublicKey,
     options: &NativeVerifyOptions,
 ) -> Result<VerifyReport, SignError> {
+    key.require_not_x509("the native profile (X.509 certificates sign in the compatible profile)")?;
     let mut report = VerifyReport::new(data, "records-native");
     let manifest_file = options
         .manifest
         .clone()
         .unwrap_or_else(|| manifest_path(data));
-    let manifest_bytes = std::fs::read(&manifest_file).map_err(SignError::io(&manifest_file))?;
-    let anchored = manifest::check_signature(&mut report, &manifest_file, &manifest_bytes, key);
-    let manifest: RecordsManifest =
-        manifest::parse(&manifest_file, &manifest_bytes, RECORDS_FORMAT)?;
+    let Some(manifest) = manifest::read_verified::<RecordsManifest>(
+        &mut report,
+        &manifest_file,
+        limits::RECORDS_MANIFEST,
+        key,
+        RECORDS_FORMAT,
+    )?
+    else {
+        report.conclude(options.allow_missing, false);
+        return Ok(report);
+    };
+    // From here on the manifest is the one `key` signed: the report is anchored.
     if manifest.records.signature != key.algorithm() {
         report.problem(
             ProblemKind::Invalid,
@@ -268,7 +280,7 @@ pub fn verify_records(
             );
         }
         report.valid = sidecar_rows - report.invalid;
-        report.conclude(options.allow_missing, anchored);
+        report.conclude(options.allow_missing, true);
         return Ok(report);
     }
 
@@ -381,7 +393,7 @@ pub fn verify_records(
             report.problem(ProblemKind::Invalid, None, Some(file_name(data)), message);
         }
     }
-    report.conclude(options.allow_missing, anchored);
+    report.conclude(options.allow_missing, true);
     Ok(report)
 }
 

@@ -15,7 +15,7 @@ use crate::{compatible, native, profile_of};
 pub enum Profile {
     /// Ours: per-record signatures plus a signed manifest.
     Native,
-    /// go-embeddingsdb's OpenPGP signatures over each record's Go JSON.
+    /// go-embeddingsdb's OpenPGP or X.509 signatures over each record's Go JSON.
     Compatible,
 }
 
@@ -24,7 +24,7 @@ oembeddings::named_enum!(Profile, "profile",
         "Ours: per-record signatures plus a signed manifest; detects deleted, added, reordered \
          and moved records. Ed25519 or OpenPGP keys";
     Compatible => "compatible",
-        "go-embeddingsdb's: OpenPGP signatures over each record's Go JSON, in \
+        "go-embeddingsdb's: OpenPGP or X.509 signatures over each record's Go JSON, in \
          {root}-signatures.parquet";
 );
 
@@ -62,7 +62,7 @@ impl Profile {
 }
 
 /// How to verify records (see [`verify_records`]).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 #[non_exhaustive]
 pub struct RecordVerifyOptions {
     /// The profile; found with [`Profile::find`] when `None`.
@@ -75,6 +75,11 @@ pub struct RecordVerifyOptions {
     pub allow_missing: bool,
     /// Native profile: accept a rewritten file whose records all verify in order.
     pub allow_rewritten: bool,
+    /// Compatible profile, X.509 keys: what to check of the signer's identity.
+    pub identity: crate::x509::IdentityPolicy,
+    /// Compatible profile: let records signed with attributes carried over by
+    /// go-embeddingsdb's earlier signer pass (still counted and listed).
+    pub accept_carried_attributes: bool,
 }
 
 /// Verifies every record of `data` against its signatures by `key`, in either profile.
@@ -99,8 +104,13 @@ pub fn verify_records(
             };
             native::verify_records(data, key, &native_options)
         }
-        Profile::Compatible => {
-            compatible::verify_records(data, key, options.sidecar.as_deref(), options.allow_missing)
-        }
+        Profile::Compatible => compatible::verify(
+            data,
+            key,
+            options.sidecar.as_deref(),
+            options.allow_missing,
+            options.accept_carried_attributes,
+            &options.identity,
+        ),
     }
 }

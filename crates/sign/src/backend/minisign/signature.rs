@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, Signer};
 
-use crate::format::file_digest::hash_reader;
+use crate::format::file_digest::hash_reader_overlapped;
 
 use super::{
     DEFAULT_MAX_LEGACY_INPUT_LEN, DEFAULT_SIGNATURE_COMMENT, KEY_ID_LEN, Lines,
@@ -19,7 +19,7 @@ use super::{
 /// read: reading a file out of the page cache costs about a seventh of hashing it, and this
 /// way the two overlap.
 pub(super) fn blake2b512_stream(reader: impl Read) -> io::Result<[u8; 64]> {
-    let state = hash_reader(reader, blake2b_simd::State::new(), |state, chunk| {
+    let state = hash_reader_overlapped(reader, blake2b_simd::State::new(), |state, chunk| {
         state.update(chunk);
     })?;
     Ok(*state.finalize().as_array())

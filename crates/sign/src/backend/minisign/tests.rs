@@ -3,7 +3,7 @@
 use super::key::kdf_stream;
 use super::signature::blake2b512_stream;
 use super::*;
-use crate::format::file_digest::READ_CHUNK;
+use crate::format::file_digest::OVERLAPPED_CHUNK as READ_CHUNK;
 use std::io::Read;
 
 #[test]

@@ -163,9 +163,13 @@ pub fn load_certs(bytes: &[u8]) -> Result<Vec<Cert>> {
     Ok(certs)
 }
 
-/// Reads a certificate file or keyring; see [`load_certs`].
+/// Reads a certificate file or keyring (a regular file of at most
+/// [`oembeddings::input::limits::KEY_FILE`]); see [`load_certs`].
 pub fn load_certs_file(path: &std::path::Path) -> Result<Vec<Cert>> {
-    load_certs(&std::fs::read(path)?)
+    load_certs(&oembeddings::input::read_capped(
+        path,
+        oembeddings::input::limits::KEY_FILE,
+    )?)
 }
 
 /// Loads certificates and [`select`]s one.

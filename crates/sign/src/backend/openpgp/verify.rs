@@ -333,15 +333,17 @@ pub fn verify_detached<R: Read + Send + Sync>(
     }
 }
 
-/// Reads a whole signature file and verifies `data` against it; see
-/// [`verify_detached`].
+/// Reads a whole signature file (a regular file of at most
+/// [`oembeddings::input::limits::SIGNATURE_FILE`]) and verifies `data` (a regular file)
+/// against it; see [`verify_detached`].
 pub fn verify_detached_file(
     cert: &Cert,
     data: &std::path::Path,
     signature: &std::path::Path,
 ) -> Result<Verified> {
-    let sig = std::fs::read(signature)?;
-    let file = std::fs::File::open(data)?;
+    let sig =
+        oembeddings::input::read_capped(signature, oembeddings::input::limits::SIGNATURE_FILE)?;
+    let file = oembeddings::input::open_regular(data)?;
     verify_detached(
         cert,
         io::BufReader::with_capacity(STREAM_BUFFER, file),
