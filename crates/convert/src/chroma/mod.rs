@@ -491,7 +491,7 @@ impl ChromaSource {
                     }),
                 )?;
                 if !page.ids.is_empty() {
-                    break sorted(page);
+                    break page;
                 }
             }
         } else {
@@ -509,76 +509,99 @@ impl ChromaSource {
         };
         Ok(Some(page))
     }
+}
 
-    fn batch(&self, page: &Page, first_row: u64) -> Result<Batch, ConvertError> {
-        let mut builder = BatchBuilder::default();
-        let mut attributes = BTreeMap::new();
-        for (i, id) in page.ids.iter().enumerate() {
-            let bad = |message: String| ConvertError::Input {
-                path: self.url.clone().into(),
-                location: format!("record {id}"),
-                message,
-            };
-            let metadata = page
-                .metadatas
-                .get(i)
-                .and_then(Option::as_ref)
-                .ok_or_else(|| {
-                    bad(
-                        "has no metadata; --from chroma reads collections written by --to chroma"
-                            .into(),
-                    )
-                })?;
-            let text = |key: &str| -> Result<&str, ConvertError> {
-                metadata.get(key).and_then(Value::as_str).ok_or_else(|| {
-                    bad(format!(
-                        "metadata has no string {key}; --from chroma reads collections written \
-                         by --to chroma"
-                    ))
-                })
-            };
-            let created = metadata
-                .get(CREATED)
-                .and_then(Value::as_i64)
-                .ok_or_else(|| bad(format!("metadata has no integer {CREATED}")))?;
-            attributes.clear();
-            for (key, value) in metadata {
-                let Some(attribute) = attribute_of(key) else {
-                    continue;
-                };
-                let value = match value {
-                    Value::String(s) => s.clone(),
-                    Value::Number(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    other => {
-                        return Err(bad(format!(
-                            "metadata {key} is {other}, which a record's attribute (a string) \
-                             cannot hold"
-                        )));
-                    }
-                };
-                attributes.insert(attribute.to_owned(), value);
-            }
-            let embeddings = page
-                .embeddings
-                .get(i)
-                .ok_or_else(|| bad("has no vector".into()))?;
-            builder.push(&RecordRef {
-                provider: text(PROVIDER)?,
-                depiction_id: text(DEPICTION_ID)?,
-                subject_id: text(SUBJECT_ID)?,
-                model: text(MODEL)?,
-                embeddings,
-                created,
-                attributes: Attributes::Map(&attributes),
+/// The records of one page of a collection that `--to chroma` wrote, in ordinal (`x-row`)
+/// order when `ordered`, else as the server sent them; `first_row` numbers the first. A
+/// record without the metadata `--to chroma` writes is an error naming the server and the
+/// record's id.
+pub fn page_records(
+    url: &str,
+    page: Page,
+    first_row: u64,
+    ordered: bool,
+) -> Result<Batch, ConvertError> {
+    // A page sent without its vectors or metadata (which `get` asks for) would lose records.
+    for (field, found) in [
+        ("vectors", page.embeddings.len()),
+        ("metadata maps", page.metadatas.len()),
+    ] {
+        if found != page.ids.len() {
+            return Err(ConvertError::Input {
+                path: url.into(),
+                location: format!("record {first_row}"),
+                message: format!("the server sent {found} {field} for {} ids", page.ids.len()),
             });
         }
-        builder.finish(first_row).map_err(|e| ConvertError::Input {
-            path: self.url.clone().into(),
-            location: format!("record {first_row}"),
-            message: e.to_string(),
-        })
     }
+    let page = if ordered { sorted(page) } else { page };
+    let mut builder = BatchBuilder::default();
+    let mut attributes = BTreeMap::new();
+    for (i, id) in page.ids.iter().enumerate() {
+        let bad = |message: String| ConvertError::Input {
+            path: url.into(),
+            location: format!("record {id}"),
+            message,
+        };
+        let metadata = page
+            .metadatas
+            .get(i)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| {
+                bad(
+                    "has no metadata; --from chroma reads collections written by --to chroma"
+                        .into(),
+                )
+            })?;
+        let text = |key: &str| -> Result<&str, ConvertError> {
+            metadata.get(key).and_then(Value::as_str).ok_or_else(|| {
+                bad(format!(
+                    "metadata has no string {key}; --from chroma reads collections written by \
+                     --to chroma"
+                ))
+            })
+        };
+        let created = metadata
+            .get(CREATED)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad(format!("metadata has no integer {CREATED}")))?;
+        attributes.clear();
+        for (key, value) in metadata {
+            let Some(attribute) = attribute_of(key) else {
+                continue;
+            };
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                Value::Bool(b) => b.to_string(),
+                other => {
+                    return Err(bad(format!(
+                        "metadata {key} is {other}, which a record's attribute (a string) \
+                         cannot hold"
+                    )));
+                }
+            };
+            attributes.insert(attribute.to_owned(), value);
+        }
+        let embeddings = page
+            .embeddings
+            .get(i)
+            .ok_or_else(|| bad("has no vector".into()))?;
+        builder.push(&RecordRef {
+            provider: text(PROVIDER)?,
+            depiction_id: text(DEPICTION_ID)?,
+            subject_id: text(SUBJECT_ID)?,
+            model: text(MODEL)?,
+            embeddings,
+            created,
+            attributes: Attributes::Map(&attributes),
+        });
+    }
+    builder.finish(first_row).map_err(|e| ConvertError::Input {
+        path: url.into(),
+        location: format!("record {first_row}"),
+        message: e.to_string(),
+    })
 }
 
 /// The page's records in ordinal order (then by id, for ordinals written twice).
@@ -620,7 +643,7 @@ impl Iterator for ChromaSource {
             Ok(Some(page)) => {
                 let first = self.fetched;
                 self.fetched += page.ids.len() as u64;
-                self.batch(&page, first)
+                page_records(&self.url, page, first, self.ordered)
             }
             Err(e) => Err(e),
         };
@@ -664,5 +687,50 @@ mod tests {
         }
         assert_eq!(metadata_key("x-image-path"), "x-image-path");
         assert_eq!(attribute_of(MODEL), None);
+    }
+
+    /// Two records as a server sends them, the second written first (`x-row` 0).
+    const PAGE: &str = r#"{"ids":["p-2-m","p-1-m"],"embeddings":[[1.5,2],[0.25,-1]],
+        "metadatas":[
+          {"x-provider":"p","x-depiction-id":"2","x-subject-id":"2","x-model":"m",
+           "x-created":7,"x-row":1,"x-attr-$price":"3","title":"two"},
+          {"x-provider":"p","x-depiction-id":"1","x-subject-id":"1","x-model":"m",
+           "x-created":7,"x-row":0}]}"#;
+
+    #[test]
+    fn pages_become_records_in_ordinal_order() {
+        let page = api::parse_page(PAGE.as_bytes()).unwrap();
+        let batch = page_records("http://h", page, 10, true).unwrap();
+        let records: Vec<_> = batch.records().collect();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].depiction_id, "1");
+        assert_eq!(records[1].embeddings, [1.5, 2.0]);
+        let attributes: Vec<_> = records[1].attributes.iter().collect();
+        assert_eq!(attributes, [("$price", "3"), ("title", "two")]);
+        let page = api::parse_page(PAGE.as_bytes()).unwrap();
+        let batch = page_records("http://h", page, 10, false).unwrap();
+        assert_eq!(batch.records().next().unwrap().depiction_id, "2");
+    }
+
+    #[test]
+    fn a_page_without_its_vectors_or_metadata_is_an_error() {
+        let page =
+            api::parse_page(br#"{"ids":["a-1-m"],"embeddings":null,"metadatas":null}"#).unwrap();
+        let error = page_records("http://h", page, 0, true).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "http://h: record 0: the server sent 0 vectors for 1 ids"
+        );
+        let page = api::parse_page(
+            br#"{"ids":["a-1-m"],"embeddings":[[1]],"metadatas":[{"x-provider":"a"}]}"#,
+        )
+        .unwrap();
+        let error = page_records("http://h", page, 0, false).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("record a-1-m: metadata has no integer x-created"),
+            "{error}"
+        );
     }
 }
