@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 from pathlib import Path
 
 import chromadb
@@ -20,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import oembeddings
-from conftest import Records, emitted, f32, free_port, make_records, oe, same_bits, write_go_layout
+from conftest import EXAMPLE, Records, emitted, f32, free_port, make_records, oe, same_bits, write_go_layout
 
 PROBES = [1, 7, 23, 38]
 
@@ -226,6 +227,45 @@ def test_chroma_from_python_with_a_token_file(tmp_path, source, records, chroma_
     assert back.read == len(records)
     with pytest.raises(OSError):
         oembeddings.convert(source, f"http://127.0.0.1:{free_port()}", to="chroma", collection=name)
+
+
+def test_records_read_back_from_the_stores_verify_against_the_publishers_signatures(tmp_path, chroma_url, postgres_url):
+    """The publisher signs (native: per record, in order; compatible: by key); records loaded
+    into Chroma (l2) or pgvector and read back verify against those very signatures. Chroma's
+    cosine space changes floats, so what it gives back does not."""
+    data = tmp_path / EXAMPLE.name
+    shutil.copy(EXAMPLE, data)
+    root = tmp_path / EXAMPLE.stem
+    oe("keygen", "--ed25519", "-o", tmp_path / "ed.key")
+    oe("keygen", "--openpgp", "--userid", "Museum <m@example.org>", "-o", tmp_path / "pgp.key")
+    oe("sign", data, "--key", tmp_path / "ed.key", "--records")
+    oe("sign", data, "--key", tmp_path / "pgp.key", "--records", "--profile", "compatible")
+    name = unique("signed", tmp_path)
+    cosine = unique("signedcos", tmp_path)
+    oe("convert", data, chroma_url, "--to", "chroma", "--collection", name, "--distance", "l2")
+    oe("convert", data, chroma_url, "--to", "chroma", "--collection", cosine)
+    oe("convert", data, postgres_url, "--to", "pgvector", "--table", name)
+    reads = {
+        "chroma": [chroma_url, "--from", "chroma", "--collection", name],
+        "chroma-cosine": [chroma_url, "--from", "chroma", "--collection", cosine],
+        "pgvector": [postgres_url, "--from", "pgvector", "--table", name],
+    }
+    for store, (url, *how) in reads.items():
+        (tmp_path / store).mkdir()
+        back = tmp_path / store / EXAMPLE.name
+        oe("convert", url, back, *how)
+        native = oe(
+            "verify", back, "--key", tmp_path / "ed.key.pub", "--records", f"{root}.sigs.parquet",
+            "--manifest", f"{root}.manifest.json", "--allow-rewritten", check=False,
+        )
+        compatible = oe(
+            "verify", back, "--key", f"{root}-signatures.pub", "--records", f"{root}-signatures.parquet",
+            "--profile", "compatible", check=False,
+        )
+        if store == "chroma-cosine":
+            assert (native.code, compatible.code) == (1, 1), (native.text, compatible.text)
+        else:
+            assert (native.code, compatible.code) == (0, 0), (store, native.text, compatible.text)
 
 
 # --- pgvector ---------------------------------------------------------------------------------
