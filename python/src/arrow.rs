@@ -9,6 +9,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch, RecordBatchReader};
 use arrow_schema::{ArrowError, DataType};
 use oembeddings::read::ReadOptions;
+use oembeddings::write::{FixedSizeError, fixed_schema, fixed_size_batch};
 use oembeddings::{ArrowNormalizer, Batch, ParquetSource, VectorOutput, WriteOptions, Writer};
 use oembeddings_sign::batch::{sign_digests, verify_digests};
 use oembeddings_sign::digest::{self, RecordDigest};
@@ -22,45 +23,88 @@ use crate::named;
 use crate::results::{PlainData, ValidationReport};
 use crate::signing::{public_key, secret_key};
 
-/// Our reader as an Arrow `RecordBatchReader` of canonical batches.
+/// Our reader as an Arrow `RecordBatchReader` of canonical batches, or of batches with
+/// FixedSizeList vectors of one dimension (the first record's).
 struct CanonicalReader {
     reader: oembeddings::Reader,
+    /// The first batch, read ahead to learn the dimension of fixed-size output.
+    first: Option<Batch>,
+    fixed: Option<usize>,
+    path: PathBuf,
 }
 
 impl Iterator for CanonicalReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.reader.next().map(|r| {
-            r.map(|b| b.record_batch().clone())
-                .map_err(|e| ArrowError::ExternalError(Box::new(e)))
+        let batch = match self.first.take() {
+            Some(batch) => batch,
+            None => match self.reader.next()? {
+                Ok(batch) => batch,
+                Err(e) => return Some(Err(ArrowError::ExternalError(Box::new(e)))),
+            },
+        };
+        Some(match self.fixed {
+            None => Ok(batch.record_batch().clone()),
+            Some(dimensions) => fixed_size_batch(&batch, dimensions).map_err(|e| match e {
+                FixedSizeError::MixedDimensions { row } => {
+                    ArrowError::InvalidArgumentError(format!(
+                        "{}: record {}: vector has {} dimensions but vector_layout=\"fixed\" \
+                         needs all to have {dimensions} (the first record's)",
+                        self.path.display(),
+                        batch.record(row).key(),
+                        batch.vector(row).len()
+                    ))
+                }
+                other => ArrowError::ExternalError(Box::new(other)),
+            }),
         })
     }
 }
 
 impl RecordBatchReader for CanonicalReader {
     fn schema(&self) -> arrow_schema::SchemaRef {
-        oembeddings::canonical_schema()
+        match self.fixed {
+            None => oembeddings::canonical_schema(),
+            Some(dimensions) => fixed_schema(dimensions),
+        }
     }
 }
 
-/// Opens a records file as a stream of canonical Arrow batches (`__arrow_c_stream__`).
+/// Opens a records file as a stream of canonical Arrow batches (`__arrow_c_stream__`); with
+/// `vector_layout="fixed"`, vectors are a FixedSizeList (LanceDB, Daft and `datasets` see
+/// vectors they can search).
 #[pyfunction]
-#[pyo3(signature = (path, *, batch_size = None))]
+#[pyo3(signature = (path, *, batch_size = None, vector_layout = "go"))]
 fn read(
     py: Python<'_>,
     path: PathBuf,
     batch_size: Option<usize>,
+    vector_layout: &str,
 ) -> Result<PyRecordBatchReader, Error> {
-    let reader = py.detach(|| {
+    let vectors = named::<VectorOutput>("vector_layout", vector_layout)?;
+    let mut reader = py.detach(|| {
         let mut options = ReadOptions::default();
         if let Some(n) = batch_size {
             options = options.with_batch_size(n.max(1));
         }
         ParquetSource::open(&path).and_then(|s| s.records(&options))
     })?;
+    let (first, fixed) = match vectors {
+        VectorOutput::FixedSizeList => {
+            let first = py.detach(|| reader.next().transpose())?;
+            let dimensions = first
+                .as_ref()
+                .map_or(0, |b| if b.is_empty() { 0 } else { b.vector(0).len() });
+            (first, Some(dimensions))
+        }
+        _ => (None, None),
+    };
     Ok(PyRecordBatchReader::new(Box::new(CanonicalReader {
         reader,
+        first,
+        fixed,
+        path,
     })))
 }
 

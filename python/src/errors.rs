@@ -14,6 +14,8 @@ use oembeddings::name::NameError;
 use oembeddings::read::{NormalizeError, ReadError};
 use oembeddings::write::WriteError;
 use oembeddings_convert::ConvertError;
+use oembeddings_convert::chroma::api::ChromaError;
+use oembeddings_convert::pgvector::PgError;
 use oembeddings_sign::SignError;
 use pyo3::PyErr;
 
@@ -186,6 +188,13 @@ fn convert(e: &ConvertError) -> Class {
         ConvertError::OutputExists { .. } => Class::Io(ErrorKind::AlreadyExists),
         ConvertError::Record { .. } => Class::Validation,
         ConvertError::Unsupported { .. } | ConvertError::Options(_) => Class::Options,
+        ConvertError::NoInput { .. } => Class::Io(ErrorKind::NotFound),
+        // A store that cannot be reached is an OSError, as a refused connection is in Python.
+        ConvertError::Chroma(ChromaError::Connect { .. }) => {
+            Class::Io(ErrorKind::ConnectionRefused)
+        }
+        ConvertError::Chroma(ChromaError::Url { .. })
+        | ConvertError::Postgres(PgError::Url(_) | PgError::TableType { .. }) => Class::Options,
         _ => Class::Format,
     }
 }

@@ -4,10 +4,14 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use oembeddings::{FileName, ParquetSource, Statistics};
+use oembeddings_convert::chroma::{ChromaOptions, Mode as ChromaMode};
 use oembeddings_convert::duckdb::DuckdbData;
+use oembeddings_convert::hf::HfOptions;
 use oembeddings_convert::met::MetOptions;
-use oembeddings_convert::s3vectors::{DistanceMetric, S3VectorsOptions};
-use oembeddings_convert::{ConvertOptions, Format};
+use oembeddings_convert::pgvector::{PgIndex, PgvectorOptions};
+use oembeddings_convert::s3vectors::S3VectorsOptions;
+use oembeddings_convert::skypilot::SkypilotOptions;
+use oembeddings_convert::{ConvertOptions, Distance, Format};
 use oembeddings_validate::DEFAULT_MAX_FINDINGS_PER_RULE;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -19,16 +23,19 @@ use crate::results::{ConvertSummary, FileName as PyFileName, PlainData, Validati
 /// Validates a file; returns its report.
 #[pyfunction]
 #[pyo3(signature = (
-    path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE)
+    path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE),
+    target = "any"
 ))]
 fn validate(
     py: Python<'_>,
     path: PathBuf,
     metadata_only: bool,
     max_findings_per_rule: Option<usize>,
+    target: &str,
 ) -> Result<ValidationReport, Error> {
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
+        .with_target(named::<oembeddings_validate::Target>("target", target)?)
         .with_max_findings_per_rule(max_findings_per_rule);
     let report = py.detach(|| oembeddings_validate::validate(&path, &options))?;
     ValidationReport::from_report(py, report)
@@ -65,17 +72,19 @@ fn parse_name(name: &str) -> Result<PyFileName, Error> {
     }
 }
 
-/// Converts a file; returns its summary.
+/// Converts files (or a store's records); returns the summary.
 #[pyfunction]
 #[pyo3(signature = (
-    input, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
-    statistics = true, met = None, s3_bucket = None, s3_index = None, s3_distance = "cosine",
-    s3_non_filterable = None, duckdb_data = "parquet"
+    inputs, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
+    statistics = true, met = None, records = None, distance = "cosine", s3_bucket = None,
+    s3_index = None, s3_non_filterable = None, duckdb_data = "parquet", collection = None,
+    tenant = "default_tenant", database = "default_database", chroma_token_file = None,
+    mode = "add", table = None, pg_index = "none", license = "other", title = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn convert(
     py: Python<'_>,
-    input: PathBuf,
+    inputs: Vec<PathBuf>,
     output: PathBuf,
     to: &str,
     from_: Option<&str>,
@@ -83,35 +92,108 @@ fn convert(
     force: bool,
     statistics: bool,
     met: Option<MetArgs>,
+    records: Option<RecordArgs>,
+    distance: &str,
     s3_bucket: Option<String>,
     s3_index: Option<String>,
-    s3_distance: &str,
     s3_non_filterable: Option<Vec<String>>,
     duckdb_data: &str,
+    collection: Option<String>,
+    tenant: &str,
+    database: &str,
+    chroma_token_file: Option<PathBuf>,
+    mode: &str,
+    table: Option<String>,
+    pg_index: &str,
+    license: &str,
+    title: Option<String>,
 ) -> Result<ConvertSummary, Error> {
-    let mut options = ConvertOptions::new(named::<Format>("to", to)?)
+    let to = named::<Format>("to", to)?;
+    let from = from_.map(|f| named::<Format>("from_", f)).transpose()?;
+    let mut options = ConvertOptions::new(to)
         .with_skip_invalid(skip_invalid)
         .with_force(force)
-        .with_statistics(statistics);
-    if let Some(from) = from_ {
-        options = options.with_from(named::<Format>("from_", from)?);
+        .with_statistics(statistics)
+        .with_distance(named::<Distance>("distance", distance)?);
+    if let Some(from) = from {
+        options = options.with_from(from);
     }
-    if let Some(met) = met {
-        options = options.with_met(met.0);
+    let mut met = met.map(|m| m.0).unwrap_or_default();
+    let mut skypilot = SkypilotOptions::default();
+    if let Some(RecordArgs(r)) = records {
+        if let Some(provider) = &r.provider {
+            met.provider = provider.clone();
+        }
+        met.provider_name = r.provider_name.clone().or(met.provider_name);
+        met.provider_url = r.provider_url.clone().or(met.provider_url);
+        met.templates.extend(r.templates.iter().cloned());
+        met.created = r.created.or(met.created);
+        skypilot = r;
     }
-    let mut s3 = S3VectorsOptions::default()
-        .with_distance(named::<DistanceMetric>("s3_distance", s3_distance)?);
+    options = options.with_met(met).with_skypilot(skypilot);
+    let mut s3 = S3VectorsOptions::default();
     s3.bucket = s3_bucket;
     s3.index = s3_index;
     if let Some(keys) = s3_non_filterable {
         s3 = s3.with_non_filterable(keys);
     }
+    let mut chroma = ChromaOptions::default();
+    chroma.collection = collection;
+    chroma.tenant = tenant.to_owned();
+    chroma.database = database.to_owned();
+    chroma.mode = named::<ChromaMode>("mode", mode)?;
+    if to == Format::Chroma || from == Some(Format::Chroma) {
+        chroma.token = oembeddings_convert::chroma::token(chroma_token_file.as_deref())?;
+    }
+    let mut pgvector = PgvectorOptions::default();
+    pgvector.table = table;
+    pgvector.index = named::<PgIndex>("pg_index", pg_index)?;
+    let mut hf = HfOptions::default();
+    hf.license = license.to_owned();
+    hf.title = title;
     options = options
         .with_s3vectors(s3)
+        .with_chroma(chroma)
+        .with_pgvector(pgvector)
+        .with_hf(hf)
         .with_duckdb_data(named::<DuckdbData>("duckdb_data", duckdb_data)?);
-    let summary =
-        py.detach(|| oembeddings_convert::convert(&input, &output, &options, &mut |_, _| {}))?;
+    let summary = py.detach(|| {
+        oembeddings_convert::convert_inputs(&inputs, &output, &options, &mut |_, _| {})
+    })?;
     ConvertSummary::from_summary(summary)
+}
+
+/// How records are made from layouts that are not records (the Met's, SkyPilot's), from a
+/// Python dict: provider, model, provider_name, provider_url, templates, created.
+struct RecordArgs(SkypilotOptions);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for RecordArgs {
+    type Error = PyErr;
+
+    fn extract(ob: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let mut options = SkypilotOptions::default();
+        for (key, value) in ob.cast::<PyDict>()?.iter() {
+            let key: String = key.extract()?;
+            if value.is_none() {
+                continue;
+            }
+            match key.as_str() {
+                "provider" => options.provider = Some(value.extract()?),
+                "model" => options.model = Some(value.extract()?),
+                "provider_name" => options.provider_name = Some(value.extract()?),
+                "provider_url" => options.provider_url = Some(value.extract()?),
+                "templates" => options.templates = value.extract()?,
+                "created" => options.created = Some(value.extract()?),
+                other => {
+                    return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                        "record option {other:?} is not one of provider, model, provider_name, \
+                         provider_url, templates, created"
+                    )));
+                }
+            }
+        }
+        Ok(RecordArgs(options))
+    }
 }
 
 /// Met options from a Python dict.

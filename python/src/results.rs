@@ -500,8 +500,10 @@ result_class! {
     /// What a conversion did: records read, written and skipped (with the first skips).
     #[derive(Debug, PartialEq)]
     struct ConvertSummary {
-        /// The input.
+        /// The input, as given (the first, when there were several).
         input: String,
+        /// Every file read, in order.
+        inputs: Vec<String>,
         /// The output.
         output: String,
         /// The input's format.
@@ -512,6 +514,8 @@ result_class! {
         read: u64,
         /// Records written.
         written: u64,
+        /// Records a store already held and left as they were (Chroma's add mode).
+        unchanged: u64,
         /// Records skipped.
         skipped: u64,
         /// Records skipped, per rule.
@@ -520,9 +524,12 @@ result_class! {
         skips: Vec<PlainData>,
         /// The files written, relative to the output.
         files: Vec<String>,
+        /// Attribute keys a store could not take as they are -> the keys they are stored
+        /// under.
+        renamed: BTreeMap<String, String>,
     }
-    new(input, output, source_format, target_format, read, written, skipped,
-        skipped_by_rule, skips, files);
+    new(input, inputs, output, source_format, target_format, read, written, unchanged,
+        skipped, skipped_by_rule, skips, files, renamed);
 }
 
 impl ConvertSummary {
@@ -530,11 +537,17 @@ impl ConvertSummary {
     pub(crate) fn from_summary(s: oembeddings_convert::ConvertSummary) -> Result<Self, Error> {
         Ok(Self {
             input: s.input.to_string_lossy().into_owned(),
+            inputs: s
+                .inputs
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
             output: s.output.to_string_lossy().into_owned(),
             source_format: s.from.to_string(),
             target_format: s.to.to_string(),
             read: s.read,
             written: s.written,
+            unchanged: s.unchanged,
             skipped: s.skipped,
             skipped_by_rule: s
                 .skipped_by_rule
@@ -547,6 +560,7 @@ impl ConvertSummary {
                 .map(PlainData::of)
                 .collect::<Result<_, _>>()?,
             files: s.files,
+            renamed: s.renamed,
         })
     }
 }

@@ -142,6 +142,18 @@ def test_validate_reports_findings_with_rule_ids():
     assert meta.mode == "metadata-only" and [f.rule for f in meta.findings] == ["OE001"]
 
 
+def test_validate_for_the_hub_warns_about_map_attributes():
+    # The example stores attributes as a MAP, which Hugging Face datasets cannot load.
+    assert [f.rule for f in oembeddings.validate(EXAMPLE).findings] == []
+    hub = oembeddings.validate(EXAMPLE, target="hub")
+    assert [(f.rule, f.severity) for f in hub.findings] == [("OE501", "warning")] and hub.ok
+    # Attributes as key/value structs pass; OE502's limit (100 MB) is far above this file.
+    kv = CORPUS / "invalid" / "sfomuseum-oe502-4-clip-20260601.parquet"
+    assert [f.rule for f in oembeddings.validate(kv, target="hub").findings] == []
+    with pytest.raises(ValueError, match="target"):
+        oembeddings.validate(EXAMPLE, target="hf")  # type: ignore[arg-type]
+
+
 def test_stats_and_append_stats(tmp_path, example):
     stats = oembeddings.stats(example)
     assert stats["oembeddings:records"] == "24" and stats["embeddingsdb:models"] == "mobileclip"

@@ -134,17 +134,38 @@ def write(path: Path, t: pa.Table, statistics: dict[str, str] | None, hint: bool
 CASES: list[dict] = []
 
 
-def case(directory: str, name: str, expect: list[str], metadata_only: list[str], description: str, make) -> None:
+def case(directory: str, name: str, expect: list[str], metadata_only: list[str], description: str, make,
+         options: dict | None = None) -> None:
     path = HERE / directory / name
     make(path)
-    CASES.append(
-        {
-            "file": f"{directory}/{name}",
-            "expect": sorted(expect),
-            "metadata_only_expect": sorted(metadata_only),
-            "description": description,
-        }
-    )
+    entry = {
+        "file": f"{directory}/{name}",
+        "expect": sorted(expect),
+        "metadata_only_expect": sorted(metadata_only),
+        "description": description,
+    }
+    if options:
+        entry["options"] = options
+    CASES.append(entry)
+
+
+def hub_cases() -> None:
+    """The checks of the `hub` target (validate --target hub), which only that target raises."""
+    case("invalid", conventional("oe501"), ["OE501"], ["OE501"],
+         "the Go layout's MAP attributes, validated for the Hugging Face Hub", standard(records()),
+         options={"target": "hub"})
+
+    def key_value_list(path: Path) -> None:
+        rows = records()
+        t = table(rows)
+        entry = pa.struct([pa.field("key", pa.string(), nullable=False), pa.field("value", pa.string(), nullable=False)])
+        kv = pa.array([[{"key": k, "value": v} for k, v in r["attributes"].items()] for r in rows],
+                      pa.list_(pa.field("key_value", entry, nullable=False)))
+        write(path, t.set_column(6, pa.field("attributes", kv.type, nullable=False), kv), go_statistics(rows))
+
+    case("invalid", conventional("oe502"), ["OE502"], ["OE502"],
+         "attributes as key/value structs, but a row group over the limit (lowered to 100 bytes here)",
+         key_value_list, options={"target": "hub", "hub_max_row_group_bytes": 100})
 
 
 def conventional(source: str, dims: int = 4, model: str = "clip") -> str:
@@ -358,10 +379,13 @@ def main() -> None:
     case("invalid", conventional("oe402-sizes"), ["OE402", "OE406"], ["OE402", "OE406"],
          "the name says 4 dimensions, as clip has, but siglip has 8", two_models_two_sizes)
 
+    hub_cases()
+
     manifest = {
         "spec_version": "0.1",
         "description": "Each file must raise exactly the rule ids listed, in full validation "
-        "(expect) and in metadata-only validation (metadata_only_expect). Severities do not matter "
+        "(expect) and in metadata-only validation (metadata_only_expect), with the validation "
+        "options a case names (options: target, hub_max_row_group_bytes). Severities do not matter "
         "here; a rule id raised once or many times counts once.",
         "cases": CASES,
     }

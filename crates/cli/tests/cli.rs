@@ -329,6 +329,38 @@ fn validate_json_covers_every_file_and_rules_are_listed() {
 }
 
 #[test]
+fn validate_target_hub_warns_about_what_the_hub_cannot_load() {
+    let example = example();
+    let example = example.to_str().unwrap();
+    let rules = |args: &[&str]| -> (Option<i32>, Vec<String>) {
+        let out = oe(&[&["validate", "--format", "json"], args].concat());
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let found = report["files"][0]["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap().to_owned())
+            .collect();
+        (out.status.code(), found)
+    };
+    // The example's MAP attributes: a warning for the Hub only, an error under --strict.
+    assert_eq!(rules(&[example]), (Some(0), vec![]));
+    assert_eq!(
+        rules(&["--target", "hub", example]),
+        (Some(0), vec!["OE501".to_owned()])
+    );
+    assert_eq!(rules(&["--target", "hub", "--strict", example]).0, Some(1));
+    // Attributes as key/value structs, row groups far under the limit.
+    let kv = corpus("invalid/sfomuseum-oe502-4-clip-20260601.parquet");
+    assert_eq!(rules(&["--target", "hub", &kv]), (Some(0), vec![]));
+    let out = oe(&["validate", "--target", "hug", example]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("hub"), "{}", text(&out.stderr));
+    let help = text(&oe(&["validate", "--help"]).stdout);
+    assert!(help.contains("OE502"), "{help}");
+}
+
+#[test]
 fn validate_lists_at_most_n_findings_per_rule_and_counts_the_rest() {
     use oembeddings::{Batch, Record, WriteOptions, Writer};
     let dir = tempfile::tempdir().unwrap();

@@ -138,6 +138,28 @@ fn named_pipes_and_devices_are_refused_not_read() {
             vec!["convert", device, out],
             vec!["convert", "--from", "jsonl", device, out],
             vec!["convert", "--from", "met", device, out],
+            vec![
+                "convert",
+                "--from",
+                "skypilot",
+                "--provider",
+                "p",
+                "--model",
+                "m",
+                device,
+                out,
+            ],
+            vec![
+                "convert",
+                data,
+                "http://127.0.0.1:9",
+                "--to",
+                "chroma",
+                "--collection",
+                "abc",
+                "--chroma-token-file",
+                device,
+            ],
             vec!["key", "show", device],
             vec!["sign", data, "--key", device],
             vec!["sign", data, "--key", key, "--password-file", device],
@@ -221,6 +243,9 @@ fn keys_signatures_passwords_and_manifests_are_read_under_a_cap() {
     let big_password = s.path("password");
     sparse(&big_password, (4 << 10) + 1);
     let big_password = big_password.to_str().unwrap();
+    let big_token = s.path("token");
+    sparse(&big_token, (4 << 10) + 1);
+    let big_token = big_token.to_str().unwrap();
     let key_limit = "larger than 16 MiB (the limit for a key file)";
     let cases: Vec<(Vec<&str>, String)> = vec![
         (
@@ -249,6 +274,21 @@ fn keys_signatures_passwords_and_manifests_are_read_under_a_cap() {
         (
             vec!["sign", data, "--key", key, "--password-file", big_password],
             format!("{big_password}: larger than 4 KiB (the limit for a password file)"),
+        ),
+        (
+            // Read before any connection is tried (nothing listens on port 9).
+            vec![
+                "convert",
+                data,
+                "http://127.0.0.1:9",
+                "--to",
+                "chroma",
+                "--collection",
+                "abc",
+                "--chroma-token-file",
+                big_token,
+            ],
+            format!("{big_token}: larger than 4 KiB (the limit for a token file)"),
         ),
     ];
     for (args, expected) in cases {
@@ -369,6 +409,18 @@ fn an_empty_input_is_an_error_in_every_input_format() {
         (vec![blank_jsonl.as_str()], "the file is empty (or blank)"),
         (vec!["--from", "jsonl", &empty], "the file is empty"),
         (vec!["--from", "met", &empty], "the file is empty"),
+        (
+            vec![
+                "--from",
+                "skypilot",
+                "--provider",
+                "p",
+                "--model",
+                "m",
+                &empty,
+            ],
+            "the file is empty",
+        ),
         (vec![empty_parquet.as_str()], "file is empty"),
         (vec!["--from", "parquet", &empty], "file is empty"),
         (vec!["--from", "parquet-fixed", &empty], "file is empty"),

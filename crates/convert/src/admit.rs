@@ -14,6 +14,8 @@ use oembeddings::batch::Batch;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Skip {
+    /// The input holding the record.
+    pub input: PathBuf,
     /// Row of the record in the input.
     pub row: u64,
     /// The record key.
@@ -47,7 +49,6 @@ pub(crate) fn key_text<'b>(buffer: &'b mut String, key: &oembeddings::RecordKey<
 }
 
 pub(crate) struct Admission {
-    input: PathBuf,
     skip_invalid: bool,
     keys: HashSet<u128>,
     skipped: u64,
@@ -56,9 +57,8 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
-    pub(crate) fn new(input: &Path, skip_invalid: bool) -> Self {
+    pub(crate) fn new(skip_invalid: bool) -> Self {
         Self {
-            input: input.to_path_buf(),
             skip_invalid,
             keys: HashSet::new(),
             skipped: 0,
@@ -72,6 +72,7 @@ impl Admission {
     pub(crate) fn filter(
         &mut self,
         batch: &Batch,
+        input: &Path,
         sink: &mut dyn Sink,
     ) -> Result<Option<Batch>, ConvertError> {
         let mut keep: Option<Vec<bool>> = None;
@@ -97,7 +98,7 @@ impl Admission {
                     let row = batch.first_row() + i as u64;
                     if !self.skip_invalid {
                         return Err(ConvertError::Record {
-                            path: self.input.clone(),
+                            path: input.to_path_buf(),
                             row,
                             key: key.to_string(),
                             rule,
@@ -110,6 +111,7 @@ impl Admission {
                     *self.by_rule.entry(rule).or_default() += 1;
                     if self.skips.len() < Skip::LISTED {
                         self.skips.push(Skip {
+                            input: input.to_path_buf(),
                             row,
                             key: key.to_string(),
                             rule,

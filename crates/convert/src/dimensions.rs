@@ -12,6 +12,8 @@ pub(crate) struct Dimensions {
     target: &'static str,
     value: Option<usize>,
     range: std::ops::RangeInclusive<usize>,
+    /// Whether the dimension is the target's own rather than the first record's.
+    preset: bool,
 }
 
 impl Dimensions {
@@ -21,12 +23,24 @@ impl Dimensions {
         Self::within(target, 1..=usize::MAX)
     }
 
+    /// A target that already holds vectors of `dimension`.
+    #[cfg(feature = "chroma")]
+    pub(crate) fn preset(target: &'static str, dimension: usize) -> Self {
+        Self {
+            target,
+            value: Some(dimension),
+            range: 1..=usize::MAX,
+            preset: true,
+        }
+    }
+
     /// A target accepting lengths in `range`.
     pub(crate) fn within(target: &'static str, range: std::ops::RangeInclusive<usize>) -> Self {
         Self {
             target,
             value: None,
             range,
+            preset: false,
         }
     }
 
@@ -54,9 +68,13 @@ impl Dimensions {
             Some(expected) if expected != len => Err((
                 MIXED_DIMENSIONS,
                 format!(
-                    "vector has {len} dimensions but {} holds one dimension, {expected} \
-                     (the first record's)",
-                    self.target
+                    "vector has {len} dimensions but {} holds one dimension, {expected} ({})",
+                    self.target,
+                    if self.preset {
+                        "the vectors it holds"
+                    } else {
+                        "the first record's"
+                    }
                 ),
             )),
             Some(_) => Ok(()),

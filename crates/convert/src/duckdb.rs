@@ -297,7 +297,7 @@ impl Sink for DuckdbSink {
         }
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         let Self {
             dir,
             data,
@@ -326,8 +326,10 @@ impl Sink for DuckdbSink {
             std::fs::write(dir.path().join(name), text).map_err(|e| ConvertError::io(&path, e))?;
         }
         dir.commit()?;
-        Ok(["schema.sql", "load.sql", data.file(), "vss.sql"]
-            .map(String::from)
-            .to_vec())
+        Ok(crate::Finished::files(
+            ["schema.sql", "load.sql", data.file(), "vss.sql"]
+                .map(String::from)
+                .to_vec(),
+        ))
     }
 }

@@ -258,9 +258,9 @@ impl Sink for JsonlSink {
         self.output.write_all(&self.buffer)
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         self.output.commit()?;
-        Ok(Vec::new())
+        Ok(crate::Finished::default())
     }
 }
 

@@ -28,21 +28,33 @@
 //! `duckdb::DuckdbData`, so that a command line uses these names as they are.
 
 mod admit;
+#[cfg(feature = "chroma")]
+pub mod chroma;
 mod dimensions;
+pub mod distance;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
+#[cfg(feature = "hf")]
+pub mod hf;
+pub mod inputs;
 pub mod jsonl;
 #[cfg(feature = "met")]
 pub mod met;
 mod output;
 mod parquet;
+#[cfg(feature = "pgvector")]
+pub mod pgvector;
 #[cfg(feature = "qdrant")]
 pub mod qdrant;
 #[cfg(feature = "s3vectors")]
 pub mod s3vectors;
+#[cfg(feature = "skypilot")]
+pub mod skypilot;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+mod template;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -56,6 +68,7 @@ use oembeddings::record::RecordRef;
 use oembeddings::write::{VectorOutput, WriteError};
 
 pub use admit::Skip;
+pub use distance::Distance;
 pub use output::OutputDir;
 
 /// A format [`convert`] reads or writes.
@@ -78,6 +91,15 @@ pub enum Format {
     S3vectors,
     /// Qdrant points as JSON Lines, with UUIDv5 ids derived from the record key.
     Qdrant,
+    /// SkyPilot's "VectorDB" parts: `idx` and a pickled `(path, vector)` per row (input only).
+    Skypilot,
+    /// A collection of a Chroma server, over its HTTP API (both ways).
+    Chroma,
+    /// A table of PostgreSQL with pgvector (both ways).
+    Pgvector,
+    /// A Hugging Face dataset directory (a card and Parquet shards) that the Hub and
+    /// `datasets` load as it is (output; read it back as a directory of Parquet files).
+    Hf,
 }
 
 oembeddings::named_enum!(Format, "format",
@@ -94,6 +116,13 @@ oembeddings::named_enum!(Format, "format",
     S3vectors => "s3vectors",
         "A directory of AWS S3 Vectors CreateIndex and PutVectors request bodies (output only)";
     Qdrant => "qdrant", "Qdrant points as JSON Lines, ids UUIDv5 of the record key (output only)";
+    Skypilot => "skypilot",
+        "SkyPilot's VectorDB parts: idx and a pickled (path, vector) per row (input only)";
+    Chroma => "chroma", "A collection of a Chroma server (http://HOST:PORT) (both ways)";
+    Pgvector => "pgvector", "A table of PostgreSQL with pgvector (postgresql://...) (both ways)";
+    Hf => "hf",
+        "A Hugging Face dataset directory: README.md card and data/ shards datasets loads as is \
+         (output only; its data/ directory reads back as Parquet)";
 );
 
 impl Format {
@@ -101,13 +130,19 @@ impl Format {
     pub fn is_input(self) -> bool {
         matches!(
             self,
-            Format::Parquet | Format::ParquetFixed | Format::Jsonl | Format::Met
+            Format::Parquet
+                | Format::ParquetFixed
+                | Format::Jsonl
+                | Format::Met
+                | Format::Skypilot
+                | Format::Chroma
+                | Format::Pgvector
         )
     }
 
     /// Whether [`convert`] can write this format.
     pub fn is_output(self) -> bool {
-        self != Format::Met
+        !matches!(self, Format::Met | Format::Skypilot)
     }
 
     /// The names of the formats that can be read (`input`) or written, comma-separated.
@@ -129,6 +164,10 @@ impl Format {
             Format::Sqlite => Some("sqlite"),
             Format::S3vectors => Some("s3vectors"),
             Format::Qdrant => Some("qdrant"),
+            Format::Skypilot => Some("skypilot"),
+            Format::Chroma => Some("chroma"),
+            Format::Pgvector => Some("pgvector"),
+            Format::Hf => Some("hf"),
         }
     }
 
@@ -141,17 +180,27 @@ impl Format {
             Format::Sqlite => cfg!(feature = "sqlite"),
             Format::S3vectors => cfg!(feature = "s3vectors"),
             Format::Qdrant => cfg!(feature = "qdrant"),
+            Format::Skypilot => cfg!(feature = "skypilot"),
+            Format::Chroma => cfg!(feature = "chroma"),
+            Format::Pgvector => cfg!(feature = "pgvector"),
+            Format::Hf => cfg!(feature = "hf"),
         }
+    }
+
+    /// Whether the format is a running store, named by a URL rather than a path.
+    pub fn is_store(self) -> bool {
+        matches!(self, Format::Chroma | Format::Pgvector)
     }
 
     /// Whether the output is a directory rather than a file.
     pub fn writes_directory(self) -> bool {
-        matches!(self, Format::Duckdb | Format::S3vectors)
+        matches!(self, Format::Duckdb | Format::S3vectors | Format::Hf)
     }
 
     /// Tells the format of an input file from its name, first bytes and, for Parquet, its
-    /// columns: Parquet with `objectID` and `embedding` columns is [`Format::Met`], other
-    /// Parquet is [`Format::Parquet`], text starting with `{` is [`Format::Jsonl`].
+    /// columns: Parquet with `objectID` and `embedding` columns is [`Format::Met`], with just
+    /// `idx` and a binary `output` [`Format::Skypilot`], other Parquet is [`Format::Parquet`],
+    /// text starting with `{` is [`Format::Jsonl`].
     ///
     /// A name ending in `.parquet` is taken as Parquet and `.jsonl`, `.ndjson` as JSON Lines
     /// whatever the bytes say, so that a damaged file gets the reader's precise error.
@@ -161,7 +210,7 @@ impl Format {
             .map(|e| e.to_string_lossy().to_ascii_lowercase());
         match extension.as_deref() {
             Some("jsonl" | "ndjson") => return Ok(Format::Jsonl),
-            Some("parquet") if !is_met_file(path)? => return Ok(Format::Parquet),
+            Some("parquet") => return parquet_format(path),
             _ => {}
         }
         let io = |source| ConvertError::Io {
@@ -181,11 +230,7 @@ impl Format {
         }
         let head = &head[..filled];
         if head.starts_with(b"PAR1") {
-            return Ok(if is_met_file(path)? {
-                Format::Met
-            } else {
-                Format::Parquet
-            });
+            return parquet_format(path);
         }
         let text = head
             .strip_prefix(b"\xEF\xBB\xBF".as_slice())
@@ -203,15 +248,31 @@ impl Format {
     }
 }
 
-/// Whether `path` holds the Met's layout; never, in a build without the `met` feature.
-fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
+/// The layout of a Parquet input: the Met's or SkyPilot's columns (when their features are
+/// built), else records.
+fn parquet_format(path: &Path) -> Result<Format, ConvertError> {
     #[cfg(feature = "met")]
-    return met::is_met_file(path);
-    #[cfg(not(feature = "met"))]
-    {
-        let _ = path;
-        Ok(false)
+    if met::is_met_file(path)? {
+        return Ok(Format::Met);
     }
+    #[cfg(feature = "skypilot")]
+    if skypilot::is_skypilot_file(path)? {
+        return Ok(Format::Skypilot);
+    }
+    let _ = path;
+    Ok(Format::Parquet)
+}
+
+/// The modification time of an input, in Unix seconds: the `created` of records whose input
+/// does not say.
+#[cfg(any(feature = "met", feature = "skypilot"))]
+pub(crate) fn modified_unix(path: &Path, file: &std::fs::File) -> Result<i64, ConvertError> {
+    Ok(file
+        .metadata()
+        .and_then(|m| m.modified())
+        .map_err(|e| ConvertError::io(path, e))?
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
 }
 
 /// How to convert.
@@ -231,6 +292,20 @@ pub struct ConvertOptions {
     /// How records are made from the Met's layout.
     #[cfg(feature = "met")]
     pub met: met::MetOptions,
+    /// How records are made from SkyPilot's parts.
+    #[cfg(feature = "skypilot")]
+    pub skypilot: skypilot::SkypilotOptions,
+    /// The distance of a store's index (S3 Vectors, Chroma, pgvector).
+    pub distance: Distance,
+    /// The Chroma collection to write or read.
+    #[cfg(feature = "chroma")]
+    pub chroma: chroma::ChromaOptions,
+    /// The PostgreSQL table to write or read, and its index.
+    #[cfg(feature = "pgvector")]
+    pub pgvector: pgvector::PgvectorOptions,
+    /// The dataset card of a Hugging Face dataset directory.
+    #[cfg(feature = "hf")]
+    pub hf: hf::HfOptions,
     /// S3 Vectors bodies: bucket, index, distance and filterable metadata.
     #[cfg(feature = "s3vectors")]
     pub s3vectors: s3vectors::S3VectorsOptions,
@@ -250,6 +325,15 @@ impl ConvertOptions {
             statistics: true,
             #[cfg(feature = "met")]
             met: met::MetOptions::default(),
+            #[cfg(feature = "skypilot")]
+            skypilot: skypilot::SkypilotOptions::default(),
+            distance: Distance::default(),
+            #[cfg(feature = "chroma")]
+            chroma: chroma::ChromaOptions::default(),
+            #[cfg(feature = "pgvector")]
+            pgvector: pgvector::PgvectorOptions::default(),
+            #[cfg(feature = "hf")]
+            hf: hf::HfOptions::default(),
             #[cfg(feature = "s3vectors")]
             s3vectors: s3vectors::S3VectorsOptions::default(),
             #[cfg(feature = "duckdb")]
@@ -295,7 +379,41 @@ impl ConvertOptions {
         self
     }
 
-    /// Sets the S3 Vectors options.
+    /// Sets how records are made from SkyPilot's parts.
+    #[cfg(feature = "skypilot")]
+    pub fn with_skypilot(mut self, skypilot: skypilot::SkypilotOptions) -> Self {
+        self.skypilot = skypilot;
+        self
+    }
+
+    /// Sets the Chroma collection and how records go into it.
+    #[cfg(feature = "chroma")]
+    pub fn with_chroma(mut self, chroma: chroma::ChromaOptions) -> Self {
+        self.chroma = chroma;
+        self
+    }
+
+    /// Sets the PostgreSQL table and its index.
+    #[cfg(feature = "pgvector")]
+    pub fn with_pgvector(mut self, pgvector: pgvector::PgvectorOptions) -> Self {
+        self.pgvector = pgvector;
+        self
+    }
+
+    /// Sets what a Hugging Face dataset card says.
+    #[cfg(feature = "hf")]
+    pub fn with_hf(mut self, hf: hf::HfOptions) -> Self {
+        self.hf = hf;
+        self
+    }
+
+    /// Sets the distance of a store's index.
+    pub fn with_distance(mut self, distance: Distance) -> Self {
+        self.distance = distance;
+        self
+    }
+
+    /// Sets the S3 Vectors options (their distance is [`ConvertOptions::distance`]).
     #[cfg(feature = "s3vectors")]
     pub fn with_s3vectors(mut self, s3vectors: s3vectors::S3VectorsOptions) -> Self {
         self.s3vectors = s3vectors;
@@ -370,6 +488,36 @@ pub enum ConvertError {
         /// What is wrong.
         message: String,
     },
+    /// A pickle of SkyPilot's parts is not a `(str, vector)` pair the strict reader accepts;
+    /// nothing in it was run.
+    #[cfg(feature = "skypilot")]
+    #[error("{}: row {row} (idx {idx}): column output: {source}", path.display())]
+    Pickle {
+        /// The part.
+        path: PathBuf,
+        /// The row.
+        row: u64,
+        /// The row's `idx`.
+        idx: i64,
+        /// What is wrong.
+        source: skypilot::pickle::PickleError,
+    },
+    /// A Chroma server could not be reached, refused a request or answered nonsense.
+    #[cfg(feature = "chroma")]
+    #[error(transparent)]
+    Chroma(chroma::api::ChromaError),
+    /// PostgreSQL could not be reached or refused a statement; nothing was committed.
+    #[cfg(feature = "pgvector")]
+    #[error(transparent)]
+    Postgres(pgvector::PgError),
+    /// A glob pattern matched nothing, or a directory holds no input.
+    #[error("{pattern}: {reason}")]
+    NoInput {
+        /// The pattern or directory.
+        pattern: String,
+        /// Why nothing was found.
+        reason: &'static str,
+    },
     /// A record the target cannot carry (and `skip_invalid` was not set).
     #[error("{}: row {row} (key {key}): {rule}: {message}", path.display())]
     Record {
@@ -426,9 +574,11 @@ impl ConvertError {
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct ConvertSummary {
-    /// The input.
+    /// The input, as given (the first, when there were several).
     pub input: PathBuf,
-    /// The input's format.
+    /// Every file read, in order.
+    pub inputs: Vec<PathBuf>,
+    /// The (first) input's format.
     pub from: Format,
     /// The output.
     pub output: PathBuf,
@@ -438,10 +588,12 @@ pub struct ConvertSummary {
     pub read: u64,
     /// Records written.
     pub written: u64,
+    /// Records a store already held (same id) and left as they were (Chroma's add mode).
+    pub unchanged: u64,
     /// Records skipped.
     pub skipped: u64,
     /// Skipped records by rule.
-    pub skipped_by_rule: std::collections::BTreeMap<&'static str, u64>,
+    pub skipped_by_rule: BTreeMap<&'static str, u64>,
     /// The first skipped records (at most [`Skip::LISTED`]).
     pub skips: Vec<Skip>,
     /// float64 input values that changed when narrowed to float32.
@@ -450,6 +602,29 @@ pub struct ConvertSummary {
     pub narrowed_first_row: Option<u64>,
     /// Files written (for directory outputs, relative to the output directory).
     pub files: Vec<String>,
+    /// Attribute keys a store could not take as they are, and the keys they are stored
+    /// under (read back as the original keys).
+    pub renamed: BTreeMap<String, String>,
+}
+
+/// What a sink says when it is done.
+#[derive(Debug, Default)]
+pub(crate) struct Finished {
+    /// Files written (for directory outputs, relative to the output directory).
+    pub(crate) files: Vec<String>,
+    /// Attribute keys stored under another name: attribute -> stored key.
+    pub(crate) renamed: BTreeMap<String, String>,
+    /// Records the store already held and left as they were.
+    pub(crate) unchanged: u64,
+}
+
+impl Finished {
+    pub(crate) fn files(files: Vec<String>) -> Self {
+        Self {
+            files,
+            ..Self::default()
+        }
+    }
 }
 
 /// A source of canonical batches.
@@ -469,8 +644,11 @@ pub(crate) trait Sink {
     fn admit(&mut self, record: &RecordRef<'_>) -> Result<(), (&'static str, String)>;
     /// Writes admitted records.
     fn write(&mut self, batch: &Batch) -> Result<(), ConvertError>;
-    /// Completes the output and moves it into place; returns the files written.
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError>;
+    /// Completes the output and moves it into place; says what it wrote.
+    fn finish(self: Box<Self>) -> Result<Finished, ConvertError>;
+    /// Undoes what was written after a failure: a store removes what this conversion added
+    /// (files and directories clean up when dropped).
+    fn abort(self: Box<Self>) {}
 }
 
 struct ParquetInput {
@@ -495,12 +673,17 @@ impl Source for ParquetInput {
     }
 }
 
-fn open_source(
+pub(crate) fn open_source(
     input: &Path,
     from: Format,
     options: &ConvertOptions,
 ) -> Result<Box<dyn Source>, ConvertError> {
-    #[cfg(not(feature = "met"))]
+    #[cfg(not(any(
+        feature = "met",
+        feature = "skypilot",
+        feature = "chroma",
+        feature = "pgvector"
+    )))]
     let _ = options;
     Ok(match from {
         Format::Parquet | Format::ParquetFixed => {
@@ -510,6 +693,12 @@ fn open_source(
         Format::Jsonl => Box::new(jsonl::JsonlReader::open(input)?),
         #[cfg(feature = "met")]
         Format::Met => Box::new(met::MetReader::open(input, &options.met)?),
+        #[cfg(feature = "skypilot")]
+        Format::Skypilot => Box::new(skypilot::SkypilotReader::open(input, &options.skypilot)?),
+        #[cfg(feature = "chroma")]
+        Format::Chroma => Box::new(chroma::ChromaSource::open(input, &options.chroma)?),
+        #[cfg(feature = "pgvector")]
+        Format::Pgvector => Box::new(pgvector::PgvectorSource::open(input, &options.pgvector)?),
         other if other.is_input() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
@@ -550,10 +739,30 @@ fn open_sink(
         Format::S3vectors => Box::new(s3vectors::S3VectorsSink::create(
             output,
             options.force,
+            options.distance,
             options.s3vectors.clone(),
         )?),
         #[cfg(feature = "qdrant")]
         Format::Qdrant => Box::new(qdrant::QdrantSink::create(output)?),
+        #[cfg(feature = "chroma")]
+        Format::Chroma => Box::new(chroma::ChromaSink::create(
+            output,
+            options.distance,
+            &options.chroma,
+        )?),
+        #[cfg(feature = "hf")]
+        Format::Hf => Box::new(hf::HfSink::create(
+            output,
+            options.force,
+            options.hf.clone(),
+        )?),
+        #[cfg(feature = "pgvector")]
+        Format::Pgvector => Box::new(pgvector::PgvectorSink::create(
+            output,
+            options.force,
+            options.distance,
+            &options.pgvector,
+        )?),
         other if other.is_output() && !other.is_built() => return Err(not_built(other)),
         other => {
             return Err(ConvertError::Unsupported {
@@ -572,8 +781,9 @@ fn not_built(format: Format) -> ConvertError {
     }
 }
 
-/// Converts `input` into `output`, streaming. `progress` is called with the number of
-/// records read so far and the total, when known.
+/// Converts `input` (a file, a directory or a glob pattern; see [`inputs::expand`]) into
+/// `output`, streaming. `progress` is called with the number of records read so far and the
+/// total, when known.
 ///
 /// Fails, leaving nothing at `output`, on unreadable input, a record the target cannot
 /// carry (unless [`ConvertOptions::skip_invalid`]), or a write error.
@@ -583,9 +793,20 @@ pub fn convert(
     options: &ConvertOptions,
     progress: &mut dyn FnMut(u64, Option<u64>),
 ) -> Result<ConvertSummary, ConvertError> {
-    let from = match options.from {
-        Some(from) => from,
-        None => Format::detect(input)?,
+    convert_inputs(&[input.to_path_buf()], output, options, progress)
+}
+
+/// Converts several inputs into one `output`, read one after another in the order
+/// [`inputs::expand`] gives; each input's format is detected unless [`ConvertOptions::from`]
+/// names it. A record key must be unique across all of them.
+pub fn convert_inputs(
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ConvertSummary, ConvertError> {
+    let Some(first) = inputs.first() else {
+        return Err(ConvertError::Options("no input given".to_owned()));
     };
     if !options.to.is_output() {
         return Err(ConvertError::Unsupported {
@@ -594,59 +815,103 @@ pub fn convert(
             direction: "written",
         });
     }
-    if !from.is_input() {
-        return Err(ConvertError::Unsupported {
-            path: input.to_path_buf(),
-            format: from,
-            direction: "read",
-        });
-    }
-    // Before the input is opened: a store this build lacks is refused by its feature's name.
-    if from.is_input() && !from.is_built() {
-        return Err(not_built(from));
+    if let Some(from) = options.from {
+        if !from.is_input() {
+            return Err(ConvertError::Unsupported {
+                path: first.clone(),
+                format: from,
+                direction: "read",
+            });
+        }
+        // Before the input is opened: a store this build lacks is refused by its feature's name.
+        if !from.is_built() {
+            return Err(not_built(from));
+        }
     }
     if !options.to.is_built() {
         return Err(not_built(options.to));
     }
-    if same_file(input, output) {
-        return Err(ConvertError::Options(format!(
-            "{}: input and output are the same file",
-            input.display()
-        )));
+    // A store is named by its URL, which is neither a file nor a pattern.
+    let files = match options.from {
+        Some(from) if from.is_store() => inputs.to_vec(),
+        _ => inputs::expand(inputs)?,
+    };
+    let mut typed = Vec::with_capacity(files.len());
+    for file in &files {
+        if same_file(file, output) {
+            return Err(ConvertError::Options(format!(
+                "{}: input and output are the same file",
+                file.display()
+            )));
+        }
+        let from = match options.from {
+            Some(from) => from,
+            None => Format::detect(file)?,
+        };
+        if !from.is_built() {
+            return Err(not_built(from));
+        }
+        #[cfg(feature = "skypilot")]
+        if from == Format::Met && options.skypilot.model.is_some() {
+            return Err(ConvertError::Options(format!(
+                "{}: the Met's rows name their own model; a model is given only for SkyPilot's \
+                 parts",
+                file.display()
+            )));
+        }
+        typed.push((file.clone(), from));
     }
-    let mut source = open_source(input, from, options)?;
+    let from = typed.first().map_or(Format::Parquet, |(_, f)| *f);
+    let mut source = inputs::Chain::open(typed, options)?;
     let total = source.total();
     let mut sink = open_sink(output, options.to, options)?;
-    let mut admission = admit::Admission::new(input, options.skip_invalid);
+    let mut admission = admit::Admission::new(options.skip_invalid);
     let mut read = 0u64;
     let mut written = 0u64;
     progress(0, total);
-    for batch in source.by_ref() {
-        let batch = batch?;
-        read += batch.num_rows() as u64;
-        if let Some(admitted) = admission.filter(&batch, sink.as_mut())? {
-            written += admitted.num_rows() as u64;
-            sink.write(&admitted)?;
+    let mut run = || -> Result<(), ConvertError> {
+        while let Some(batch) = source.next() {
+            let batch = batch?;
+            read += batch.num_rows() as u64;
+            if let Some(admitted) = admission.filter(&batch, source.path(), sink.as_mut())? {
+                written += admitted.num_rows() as u64;
+                sink.write(&admitted)?;
+            }
+            progress(read, total);
         }
-        progress(read, total);
+        Ok(())
+    };
+    if let Err(e) = run() {
+        sink.abort();
+        return Err(e);
     }
     let narrowing = source.narrowing();
     drop(source);
-    let files = sink.finish()?;
+    let finished = sink.finish()?;
     let (skipped, skipped_by_rule, skips) = admission.into_skips();
+    let shown = |path: &Path, format: Format| -> PathBuf {
+        if format.is_store() {
+            redact(&path.to_string_lossy()).into()
+        } else {
+            path.to_path_buf()
+        }
+    };
     Ok(ConvertSummary {
-        input: input.to_path_buf(),
+        input: shown(first, from),
+        inputs: files.iter().map(|f| shown(f, from)).collect(),
         from,
-        output: output.to_path_buf(),
+        output: shown(output, options.to),
         to: options.to,
         read,
-        written,
+        written: written - finished.unchanged,
+        unchanged: finished.unchanged,
         skipped,
         skipped_by_rule,
         skips,
         narrowed_values: narrowing.values,
         narrowed_first_row: narrowing.first_row,
-        files,
+        files: finished.files,
+        renamed: finished.renamed,
     })
 }
 
@@ -658,9 +923,59 @@ pub(crate) fn now_unix() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
+/// A store's URL or connection string without its password, for messages and summaries.
+pub fn redact(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        if let Some((credentials, host)) = authority.rsplit_once('@') {
+            let user = credentials.split(':').next().unwrap_or_default();
+            return format!("{scheme}://{user}@{host}{}", redact_password(tail));
+        }
+        return format!("{scheme}://{authority}{}", redact_password(tail));
+    }
+    redact_password(url)
+}
+
+/// `password=…` (a key=value connection string, or a URL's query) with its value hidden.
+fn redact_password(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("password=") {
+        let (head, tail) = rest.split_at(at + "password=".len());
+        out.push_str(head);
+        out.push_str("***");
+        let end = tail.find([' ', '&']).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden() {
+        assert_eq!(
+            redact("postgresql://me:s3cret@db.example:5432/museum?sslmode=disable"),
+            "postgresql://me@db.example:5432/museum?sslmode=disable"
+        );
+        assert_eq!(
+            redact("postgresql:///museum?host=/tmp&password=s3cret&user=me"),
+            "postgresql:///museum?host=/tmp&password=***&user=me"
+        );
+        assert_eq!(
+            redact("host=/tmp user=me password=s3cret dbname=museum"),
+            "host=/tmp user=me password=*** dbname=museum"
+        );
+        assert_eq!(redact("http://127.0.0.1:8000"), "http://127.0.0.1:8000");
     }
 }

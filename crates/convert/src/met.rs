@@ -20,6 +20,7 @@ use oembeddings::contain::contain;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
+use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
 use oembeddings::input::open_regular;
@@ -76,20 +77,6 @@ pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
     };
     let schema = builder.schema();
     Ok(schema.field_with_name("objectID").is_ok() && schema.field_with_name("embedding").is_ok())
-}
-
-/// Placeholders `{name}` of a template.
-fn placeholders(template: &str) -> Vec<String> {
-    let mut names = Vec::new();
-    let mut rest = template;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        names.push(rest[open + 1..open + close].to_owned());
-        rest = &rest[open + close + 1..];
-    }
-    names
 }
 
 /// The joined metadata: the wanted columns of each object id.
@@ -218,25 +205,13 @@ pub(crate) struct MetReader {
     reader: ParquetRecordBatchReader,
     total: u64,
     options: MetOptions,
+    templates: Vec<(String, Template)>,
     created: i64,
     metadata: Option<Metadata>,
     /// The attribute map, reused from record to record.
     attributes: BTreeMap<String, String>,
     row: u64,
     done: bool,
-}
-
-/// Sets `key` to `value`, reusing the stored string when the key is present.
-fn set(map: &mut BTreeMap<String, String>, key: &str, value: &str) {
-    match map.get_mut(key) {
-        Some(slot) => {
-            slot.clear();
-            slot.push_str(value);
-        }
-        None => {
-            map.insert(key.to_owned(), value.to_owned());
-        }
-    }
 }
 
 impl MetReader {
@@ -296,8 +271,13 @@ impl MetReader {
             .build()
             .map_err(|e| input("footer", e.to_string()))?;
         let mut wanted: Vec<String> = options.columns.iter().map(|(_, c)| c.clone()).collect();
-        for (attribute, template) in &options.templates {
-            for name in placeholders(template) {
+        let templates: Vec<(String, Template)> = options
+            .templates
+            .iter()
+            .map(|(attribute, text)| (attribute.clone(), Template::parse(text)))
+            .collect();
+        for (attribute, template) in &templates {
+            for name in template.fields() {
                 if name != "objectID" {
                     if options.metadata.is_none() {
                         return Err(ConvertError::Options(format!(
@@ -305,7 +285,7 @@ impl MetReader {
                              file (--met-metadata) with that column"
                         )));
                     }
-                    wanted.push(name);
+                    wanted.push(name.to_owned());
                 }
             }
         }
@@ -336,6 +316,7 @@ impl MetReader {
             total,
             attributes,
             options: options.clone(),
+            templates,
             created,
             metadata,
             row: 0,
@@ -351,30 +332,17 @@ impl MetReader {
         }
     }
 
-    /// `template` with its placeholders filled for object `id`, into `out` (cleared first).
-    fn fill(&self, template: &str, id: &str, out: &mut String) -> Result<(), String> {
-        out.clear();
-        let mut rest = template;
-        while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else {
-                break;
-            };
-            out.push_str(&rest[..open]);
-            let name = &rest[open + 1..open + close];
+    /// `template` filled for object `id`, into `out` (cleared first).
+    fn fill(&self, template: &Template, id: &str, out: &mut String) -> Result<(), String> {
+        template.fill(out, |name| {
             if name == "objectID" {
-                out.push_str(id);
-            } else {
-                let value = self
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.get(id, name))
-                    .ok_or_else(|| format!("object {id} has no metadata row for {{{name}}}"))?;
-                out.push_str(value);
+                return Ok(id);
             }
-            rest = &rest[open + close + 1..];
-        }
-        out.push_str(rest);
-        Ok(())
+            self.metadata
+                .as_ref()
+                .and_then(|m| m.get(id, name))
+                .ok_or_else(|| format!("object {id} has no metadata row for {{{name}}}"))
+        })
     }
 
     fn convert(&mut self, batch: &RecordBatch) -> Result<Batch, ConvertError> {
@@ -446,7 +414,7 @@ impl MetReader {
             }
             // The map keeps its keys and value buffers from record to record: only values
             // are rewritten, so no record allocates once the buffers have grown.
-            for (attribute, template) in &self.options.templates {
+            for (attribute, template) in &self.templates {
                 if !attributes.contains_key(attribute) {
                     attributes.insert(attribute.clone(), String::new());
                 }
@@ -509,19 +477,5 @@ impl Iterator for MetReader {
 impl Source for MetReader {
     fn total(&self) -> Option<u64> {
         Some(self.total)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn placeholders_are_found() {
-        assert_eq!(
-            placeholders("https://x/{objectID}/{Link Resource}"),
-            vec!["objectID".to_owned(), "Link Resource".to_owned()]
-        );
-        assert!(placeholders("no braces").is_empty());
     }
 }

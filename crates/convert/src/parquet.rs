@@ -42,8 +42,8 @@ impl Sink for ParquetSink {
         Ok(self.writer.write(batch)?)
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         self.writer.finish()?;
-        Ok(Vec::new())
+        Ok(crate::Finished::default())
     }
 }

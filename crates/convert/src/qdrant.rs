@@ -129,9 +129,9 @@ impl Sink for QdrantSink {
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         self.output.commit()?;
-        Ok(Vec::new())
+        Ok(crate::Finished::default())
     }
 }
 

@@ -24,6 +24,7 @@ use std::path::Path;
 pub use crate::admit::KEY_COLLISION;
 use crate::admit::key_text;
 use crate::dimensions::Dimensions;
+use crate::distance::Distance;
 use crate::jsonl::non_finite;
 use crate::{ConvertError, OutputDir, Sink};
 use oembeddings::batch::Batch;
@@ -59,27 +60,19 @@ pub const DEFAULT_NON_FILTERABLE: [&str; 6] = [
 
 /// Rule: the formatted key is too short or too long.
 pub const KEY_LENGTH_RULE: &str = "key-length";
-/// Rule: a zero vector under the cosine metric.
-pub const ZERO_VECTOR: &str = "zero-vector";
 /// Rule: metadata over a size or count limit.
 pub const METADATA_LIMIT: &str = "metadata-limit";
 
-/// The distance an index uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum DistanceMetric {
-    /// Cosine distance (zero vectors are refused).
-    #[default]
-    Cosine,
-    /// Euclidean distance.
-    Euclidean,
+/// The name S3 Vectors gives a distance; it has no inner product.
+fn metric_name(distance: Distance) -> Result<&'static str, ConvertError> {
+    match distance {
+        Distance::Cosine => Ok("cosine"),
+        Distance::L2 => Ok("euclidean"),
+        other => Err(ConvertError::Options(format!(
+            "S3 Vectors indexes offer the distances cosine and euclidean (l2), not {other}"
+        ))),
+    }
 }
-
-// The names are the API's own.
-oembeddings::named_enum!(DistanceMetric, "distance metric",
-    Cosine => "cosine", "Cosine distance (zero vectors are refused)";
-    Euclidean => "euclidean", "Euclidean distance";
-);
 
 /// Where the vectors go and how the index is configured.
 #[derive(Debug, Clone)]
@@ -89,8 +82,6 @@ pub struct S3VectorsOptions {
     pub bucket: Option<String>,
     /// The index's name (3 to 63 characters).
     pub index: Option<String>,
-    /// Distance metric of the index.
-    pub distance: DistanceMetric,
     /// Metadata keys stored but not filterable; [`DEFAULT_NON_FILTERABLE`] by default.
     pub non_filterable: Vec<String>,
 }
@@ -100,7 +91,6 @@ impl Default for S3VectorsOptions {
         Self {
             bucket: None,
             index: None,
-            distance: DistanceMetric::Cosine,
             non_filterable: DEFAULT_NON_FILTERABLE.map(String::from).to_vec(),
         }
     }
@@ -114,12 +104,6 @@ impl S3VectorsOptions {
             index: Some(index.into()),
             ..Self::default()
         }
-    }
-
-    /// Sets the distance metric.
-    pub fn with_distance(mut self, distance: DistanceMetric) -> Self {
-        self.distance = distance;
-        self
     }
 
     /// Sets the non-filterable metadata keys.
@@ -172,7 +156,8 @@ pub(crate) struct S3VectorsSink {
     dir: OutputDir,
     bucket: String,
     index: String,
-    distance: DistanceMetric,
+    distance: Distance,
+    metric: &'static str,
     non_filterable: Vec<String>,
     dimensions: Dimensions,
     keys: HashSet<u128>,
@@ -189,10 +174,12 @@ impl S3VectorsSink {
     pub(crate) fn create(
         path: &Path,
         force: bool,
+        distance: Distance,
         options: S3VectorsOptions,
     ) -> Result<Self, ConvertError> {
         let bucket = check_name("vector bucket", "--s3-bucket", options.bucket.as_deref())?;
         let index = check_name("index", "--s3-index", options.index.as_deref())?;
+        let metric = metric_name(distance)?;
         if options.non_filterable.len() > MAX_NON_FILTERABLE_KEYS {
             return Err(ConvertError::Options(format!(
                 "S3 Vectors allows at most {MAX_NON_FILTERABLE_KEYS} non-filterable metadata \
@@ -215,7 +202,8 @@ impl S3VectorsSink {
             dir,
             bucket,
             index,
-            distance: options.distance,
+            distance,
+            metric,
             non_filterable: options.non_filterable,
             dimensions: Dimensions::within("an S3 Vectors index", DIMENSIONS),
             keys: HashSet::new(),
@@ -356,12 +344,7 @@ impl Sink for S3VectorsSink {
             ));
         }
         non_finite(record.embeddings)?;
-        if self.distance == DistanceMetric::Cosine && record.embeddings.iter().all(|v| *v == 0.0) {
-            return Err((
-                ZERO_VECTOR,
-                "the vector is all zeros, which has no cosine distance".to_owned(),
-            ));
-        }
+        self.distance.admit(record.embeddings)?;
         // The formatted key, fingerprinted as a one-part identity: collisions of the
         // formatted form are what the service would see.
         let hash = oembeddings::RecordKey::new(key, "", "").fingerprint();
@@ -396,7 +379,7 @@ impl Sink for S3VectorsSink {
         Ok(())
     }
 
-    fn finish(mut self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(mut self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         self.flush()?;
         let target = self.dir.target().to_path_buf();
         let dimensions = self.dimensions.required(&target)?;
@@ -408,7 +391,7 @@ impl Sink for S3VectorsSink {
         body.extend_from_slice(b",\"dataType\":\"float32\",\"dimension\":");
         gojson::write_i64(&mut body, dimensions as i64);
         body.extend_from_slice(b",\"distanceMetric\":");
-        gojson::write_string(&mut body, self.distance.name().as_bytes());
+        gojson::write_string(&mut body, self.metric.as_bytes());
         body.extend_from_slice(b",\"metadataConfiguration\":{\"nonFilterableMetadataKeys\":[");
         for (i, key) in self.non_filterable.iter().enumerate() {
             if i > 0 {
@@ -425,7 +408,7 @@ impl Sink for S3VectorsSink {
         files.append(&mut self.files);
         let Self { dir, .. } = *self;
         dir.commit()?;
-        Ok(files)
+        Ok(crate::Finished::files(files))
     }
 }
 

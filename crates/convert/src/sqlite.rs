@@ -184,7 +184,7 @@ impl Sink for SqliteSink {
         transaction.commit().map_err(sql)
     }
 
-    fn finish(self: Box<Self>) -> Result<Vec<String>, ConvertError> {
+    fn finish(self: Box<Self>) -> Result<crate::Finished, ConvertError> {
         let Self {
             output,
             connection,
@@ -201,6 +201,6 @@ impl Sink for SqliteSink {
         connection.close().map_err(|(_, e)| sql(e))?;
         // Syncs the file SQLite wrote and renames it into place.
         output.commit().map_err(|e| ConvertError::io(&target, e))?;
-        Ok(Vec::new())
+        Ok(crate::Finished::default())
     }
 }

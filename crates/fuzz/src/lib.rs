@@ -1,7 +1,8 @@
 //! # oembeddings-fuzz
 //!
 //! One harness per parser of outside bytes, as a user's command reaches it: Parquet files
-//! (footer only, and every record), our footer rewriter, JSON Lines and the Met's input,
+//! (footer only, and every record), our footer rewriter, JSON Lines, the Met's input,
+//! SkyPilot's parts and the pickles in them, a Chroma server's answers,
 //! OpenPGP certificates and signatures, minisign keys and signatures, signature sidecars,
 //! record manifests and release manifests, file names.
 //!
@@ -45,6 +46,9 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("x509_certificate", x509_certificate),
     ("x509_signature", x509_signature),
     ("x509_crl", x509_crl),
+    ("skypilot_pickle", skypilot_pickle),
+    ("skypilot_part", skypilot_part),
+    ("chroma_answer", chroma_answer),
 ];
 
 /// The harness named `name`.
@@ -217,12 +221,58 @@ pub fn met(data: &[u8]) {
     convert_from(Format::Met, "input-met.parquet", data);
 }
 
+/// A pickle of one SkyPilot row, as the strict reader decodes it: a `(str, 1-d float array)`
+/// pair or a refusal, never a call.
+pub fn skypilot_pickle(data: &[u8]) {
+    if let Ok(pair) = oembeddings_convert::skypilot::pickle::decode(data) {
+        assert!(pair.narrowed <= pair.vector.len() as u64);
+    }
+}
+
+/// A SkyPilot part (Parquet with `idx` and pickled `output` columns) in, Parquet out.
+pub fn skypilot_part(data: &[u8]) {
+    let mut skypilot = oembeddings_convert::skypilot::SkypilotOptions::default();
+    skypilot.provider = Some("fuzz".to_owned());
+    skypilot.model = Some("clip".to_owned());
+    skypilot.created = Some(0);
+    skypilot.templates = vec![("preview".to_owned(), "https://fuzz/{path}/{idx}".to_owned())];
+    let options = ConvertOptions::new(Format::Parquet)
+        .with_from(Format::Skypilot)
+        .with_skypilot(skypilot);
+    convert_with("embeddings_0_10.parquet_part_0.parquet", data, &options);
+}
+
+/// What a Chroma server answers (pre-flight checks, a collection, an error, a page of
+/// records), parsed, and a page turned into records as `--from chroma` does, in both orders.
+pub fn chroma_answer(data: &[u8]) {
+    use oembeddings_convert::chroma::{api, page_records};
+    let _ = api::parse_preflight(data);
+    let _ = api::parse_collection(data);
+    let _ = api::parse_error(data);
+    for ordered in [false, true] {
+        let Ok(page) = api::parse_page(data) else {
+            return;
+        };
+        let ids = page.ids.len();
+        if let Ok(batch) = page_records("http://fuzz", page, 0, ordered) {
+            assert_eq!(batch.num_rows(), ids, "records lost from a page");
+        }
+    }
+}
+
 fn convert_from(from: Format, name: &str, data: &[u8]) {
+    convert_with(
+        name,
+        data,
+        &ConvertOptions::new(Format::Parquet).with_from(from),
+    );
+}
+
+fn convert_with(name: &str, data: &[u8], options: &ConvertOptions) {
     let input = file_of(name, data);
     let output = fixture().dir.path().join("converted.parquet");
     let _ = fs::remove_file(&output);
-    let options = ConvertOptions::new(Format::Parquet).with_from(from);
-    let _ = oembeddings_convert::convert(&input, &output, &options, &mut |_, _| {});
+    let _ = oembeddings_convert::convert(&input, &output, options, &mut |_, _| {});
 }
 
 /// OpenPGP certificates and keyrings, armored or binary, as a user's key file.

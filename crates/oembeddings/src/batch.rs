@@ -234,6 +234,17 @@ impl Batch {
         builder.finish(first_row)
     }
 
+    /// `len` records from `offset` (the same buffers); its first row is this batch's first
+    /// row plus `offset`.
+    ///
+    /// # Panics
+    /// If `offset + len > self.num_rows()`.
+    pub fn slice(&self, offset: usize, len: usize) -> Batch {
+        let sliced = self.batch.slice(offset, len);
+        // A slice of a canonical batch is canonical.
+        Batch::try_new(sliced, self.first_row + offset as u64).unwrap_or_else(|_| self.clone())
+    }
+
     /// Number of records.
     pub fn num_rows(&self) -> usize {
         self.batch.num_rows()

@@ -53,6 +53,13 @@ pub mod limits {
         bytes: 4 << 10,
     };
 
+    /// A store's access token file, such as Chroma's (only its first line is used; a token
+    /// is well under 1 KiB).
+    pub const TOKEN_FILE: Limit = Limit {
+        what: "a token file",
+        bytes: 4 << 10,
+    };
+
     /// A native record manifest: one data file and one sidecar entry, about 1 KiB.
     pub const RECORDS_MANIFEST: Limit = Limit {
         what: "a record manifest",

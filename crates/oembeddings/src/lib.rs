@@ -42,4 +42,4 @@ pub use read::{
 };
 pub use record::{Attributes, Record, RecordKey, RecordRef};
 pub use stats::{Statistics, StatisticsBuilder};
-pub use write::{VectorOutput, WriteError, WriteOptions, Writer};
+pub use write::{AttributesOutput, VectorOutput, WriteError, WriteOptions, Writer};

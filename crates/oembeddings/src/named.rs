@@ -6,6 +6,9 @@
 /// `Serialize` as the name and, when the calling crate's `clap` feature is on,
 /// `clap::ValueEnum` with each variant's help line.
 ///
+/// A variant may have aliases after its name (`L2 => "l2" | "euclidean", "..."`): `FromStr`
+/// and clap accept them, and everything prints the name.
+///
 /// ```ignore
 /// oembeddings::named_enum! {
 ///     /// The distance an index uses.
@@ -19,7 +22,8 @@
 /// optional `clap` dependency.
 #[macro_export]
 macro_rules! named_enum {
-    ($ty:ident, $what:literal, $($variant:ident => $name:literal, $help:literal;)+) => {
+    ($ty:ident, $what:literal,
+     $($variant:ident => $name:literal $(| $alias:literal)*, $help:literal;)+) => {
         impl $ty {
             /// Every value, in the order the documentation lists them.
             pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
@@ -42,6 +46,11 @@ macro_rules! named_enum {
             type Err = $crate::error::UnknownName;
 
             fn from_str(s: &str) -> ::std::result::Result<Self, Self::Err> {
+                $($(
+                    if s == $alias {
+                        return Ok($ty::$variant);
+                    }
+                )*)+
                 $crate::error::UnknownName::find($what, s, Self::ALL, Self::name)
             }
         }
@@ -62,10 +71,14 @@ macro_rules! named_enum {
             }
 
             fn to_possible_value(&self) -> ::std::option::Option<::clap::builder::PossibleValue> {
-                let help = match self {
-                    $($ty::$variant => $help),+
+                let (help, aliases): (&str, &[&str]) = match self {
+                    $($ty::$variant => ($help, &[$($alias),*])),+
                 };
-                Some(::clap::builder::PossibleValue::new(self.name()).help(help))
+                Some(
+                    ::clap::builder::PossibleValue::new(self.name())
+                        .help(help)
+                        .aliases(aliases.iter().copied()),
+                )
             }
         }
     };
@@ -84,7 +97,7 @@ mod tests {
 
     crate::named_enum!(Colour, "colour",
         Red => "red", "Red.";
-        DarkBlue => "dark-blue", "Dark blue.";
+        DarkBlue => "dark-blue" | "navy" | "marine", "Dark blue.";
     );
 
     #[test]
@@ -93,6 +106,8 @@ mod tests {
             assert_eq!(colour.to_string().parse::<Colour>().unwrap(), colour);
         }
         assert_eq!(Colour::DarkBlue.to_string(), "dark-blue");
+        assert_eq!("navy".parse::<Colour>().unwrap(), Colour::DarkBlue);
+        assert_eq!("marine".parse::<Colour>().unwrap(), Colour::DarkBlue);
         assert_eq!(
             serde_json::to_string(&Colour::DarkBlue).unwrap(),
             "\"dark-blue\""

@@ -1,5 +1,6 @@
 //! The threads of every long job, in one place: a stage that reads ahead of its consumer
-//! (and its mirror, a consumer behind its producer), ordered parallel work over a stream of
+//! (and its mirror, a consumer behind its producer), a stage that consumes on a thread of its
+//! own for a caller that pushes (a conversion's sink), ordered parallel work over a stream of
 //! batches, and parallel work over a slice.
 //!
 //! Every scheme here keeps memory bounded (queues of a few items) and never hangs: when one
@@ -11,8 +12,9 @@ use std::collections::VecDeque;
 use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 
 /// The number of threads that run at once on this machine (at least one).
 pub fn cores() -> usize {
@@ -92,6 +94,42 @@ where
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (produced, consumed)
     })
+}
+
+/// A stage on a thread of its own that consumes what is fed to it, in order, and returns a
+/// result once its queue is closed (see [`Background::finish`]). Unlike [`hand_off`], the
+/// producer need not run inside one call: a sink fed batch by batch keeps the stage between
+/// calls (the pgvector loader's `COPY`).
+#[derive(Debug)]
+pub struct Background<T, R> {
+    feed: Feed<T>,
+    thread: JoinHandle<R>,
+}
+
+impl<T: Send + 'static, R: Send + 'static> Background<T, R> {
+    /// Starts `consume` on a new thread, with at most `depth` items waiting for it.
+    pub fn spawn(depth: usize, consume: impl FnOnce(Receiver<T>) -> R + Send + 'static) -> Self {
+        let (sender, receiver) = sync_channel(depth.max(1));
+        Self {
+            feed: Feed(sender),
+            thread: std::thread::spawn(move || consume(receiver)),
+        }
+    }
+
+    /// Another sending end of the stage's queue. The stage ends once every feed is dropped
+    /// and [`Background::finish`] is called.
+    pub fn feed(&self) -> Feed<T> {
+        self.feed.clone()
+    }
+
+    /// Closes this end of the queue and waits for the stage's result; a panic of the stage
+    /// is raised again here. Feeds handed out must be dropped first, or this waits for them.
+    pub fn finish(self) -> R {
+        drop(self.feed);
+        self.thread
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    }
 }
 
 /// `f` over consecutive chunks of `items` on every core, its results concatenated in order;
@@ -382,6 +420,17 @@ mod tests {
             )
         });
         assert!(outcome.is_err());
+    }
+
+    #[test]
+    fn background_consumes_in_order() {
+        let stage = Background::spawn(2, |items| items.iter().collect::<Vec<u32>>());
+        let feed = stage.feed();
+        for i in 0..50 {
+            assert!(feed.send(i));
+        }
+        drop(feed);
+        assert_eq!(stage.finish(), (0..50).collect::<Vec<_>>());
     }
 
     #[test]

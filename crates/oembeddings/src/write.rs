@@ -10,7 +10,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::{Array, ArrayRef, FixedSizeListArray, RecordBatch};
+use arrow_array::{Array, ArrayRef, FixedSizeListArray, ListArray, MapArray, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_writer::ArrowWriterOptions;
@@ -22,7 +22,9 @@ use parquet::schema::types::ColumnPath;
 use serde::Serialize;
 
 use crate::atomic::AtomicFile;
-use crate::batch::{Batch, COLUMNS, canonical_schema, col, vector_element_field};
+use crate::batch::{
+    Batch, COLUMNS, attributes_entries_field, canonical_schema, col, vector_element_field,
+};
 use crate::stats::{Statistics, StatisticsBuilder};
 
 /// How the writer stores vectors.
@@ -43,6 +45,18 @@ crate::named_enum!(VectorOutput, "vector layout",
         "FixedSizeList with the ARROW:schema hint; every vector must have the same length";
 );
 
+/// How the writer stores attributes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AttributesOutput {
+    /// A Parquet MAP of strings, as `go-embeddingsdb` writes it (the default).
+    #[default]
+    Map,
+    /// A list of `{key, value}` string structs: the same entries in the same order, for
+    /// readers without a map type (Hugging Face `datasets`).
+    KeyValueList,
+}
+
 /// Writer settings.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -55,6 +69,11 @@ pub struct WriteOptions {
     pub row_group_bytes: usize,
     /// More footer key/values to write (after the statistics).
     pub key_values: Vec<(String, String)>,
+    /// How attributes are stored.
+    pub attributes: AttributesOutput,
+    /// Whether to write a page index (column and offset indexes) with page statistics of
+    /// the string and integer columns, for readers that skip pages.
+    pub page_index: bool,
 }
 
 impl Default for WriteOptions {
@@ -64,6 +83,8 @@ impl Default for WriteOptions {
             statistics: true,
             row_group_bytes: 64 << 20,
             key_values: Vec::new(),
+            attributes: AttributesOutput::Map,
+            page_index: false,
         }
     }
 }
@@ -84,6 +105,18 @@ impl WriteOptions {
     /// Sets the target row group size in bytes.
     pub fn with_row_group_bytes(mut self, bytes: usize) -> Self {
         self.row_group_bytes = bytes.max(1);
+        self
+    }
+
+    /// Sets how attributes are stored.
+    pub fn with_attributes(mut self, attributes: AttributesOutput) -> Self {
+        self.attributes = attributes;
+        self
+    }
+
+    /// Sets whether a page index is written.
+    pub fn with_page_index(mut self, page_index: bool) -> Self {
+        self.page_index = page_index;
         self
     }
 
@@ -198,10 +231,13 @@ impl Writer {
         if batch.is_empty() {
             return Ok(());
         }
-        let record_batch = match self.options.vectors {
+        let mut record_batch = match self.options.vectors {
             VectorOutput::Go => batch.record_batch().clone(),
             VectorOutput::FixedSizeList => self.fixed_size(batch)?,
         };
+        if self.options.attributes == AttributesOutput::KeyValueList {
+            record_batch = key_value_list(&record_batch).map_err(|e| self.arrow_error(e))?;
+        }
         if self.options.statistics {
             self.statistics.observe_batch(batch);
         }
@@ -217,10 +253,13 @@ impl Writer {
     pub fn finish(mut self) -> Result<WriteSummary, WriteError> {
         if self.inner.is_none() {
             // No records: still a valid (empty) file with the Go schema.
-            let schema = match self.options.vectors {
+            let mut schema = match self.options.vectors {
                 VectorOutput::Go => canonical_schema(),
                 VectorOutput::FixedSizeList => fixed_schema(0),
             };
+            if self.options.attributes == AttributesOutput::KeyValueList {
+                schema = key_value_schema(&schema);
+            }
             self.writer(schema)?;
         }
         let statistics = self.statistics.finish();
@@ -262,7 +301,10 @@ impl Writer {
             let file = self.output.try_clone_file().map_err(|e| self.io_error(e))?;
             let options = ArrowWriterOptions::new()
                 .with_properties(properties(&self.options))
-                .with_skip_arrow_metadata(self.options.vectors == VectorOutput::Go);
+                .with_skip_arrow_metadata(
+                    self.options.vectors == VectorOutput::Go
+                        && self.options.attributes == AttributesOutput::Map,
+                );
             let writer = ArrowWriter::try_new_with_options(
                 BufWriter::with_capacity(1 << 20, file),
                 schema,
@@ -283,27 +325,15 @@ impl Writer {
     /// The batch with its vectors as a FixedSizeList of the first vector's length.
     fn fixed_size(&mut self, batch: &Batch) -> Result<RecordBatch, WriteError> {
         let dimensions = *self.dimensions.get_or_insert_with(|| batch.vector(0).len());
-        let vectors = batch.vectors();
-        let offsets = vectors.value_offsets();
-        if let Some(row) =
-            (0..batch.num_rows()).find(|&r| (offsets[r + 1] - offsets[r]) as usize != dimensions)
-        {
-            return Err(WriteError::MixedDimensions {
+        fixed_size_batch(batch, dimensions).map_err(|e| match e {
+            FixedSizeError::MixedDimensions { row } => WriteError::MixedDimensions {
                 path: self.output.target().to_path_buf(),
                 key: batch.record(row).key().to_string(),
                 expected: dimensions,
                 found: batch.vector(row).len(),
-            });
-        }
-        let start = offsets[0] as usize;
-        let values = vectors.values().slice(start, batch.num_rows() * dimensions);
-        let size = i32::try_from(dimensions)
-            .map_err(|_| self.io_error(std::io::Error::other("vector too long")))?;
-        let fixed = FixedSizeListArray::try_new(vector_element_field(), size, values, None)
-            .map_err(|e| self.arrow_error(e))?;
-        let mut columns: Vec<ArrayRef> = batch.record_batch().columns().to_vec();
-        columns[col::EMBEDDINGS] = Arc::new(fixed);
-        RecordBatch::try_new(fixed_schema(dimensions), columns).map_err(|e| self.arrow_error(e))
+            },
+            FixedSizeError::Arrow(e) => self.arrow_error(e),
+        })
     }
 
     fn io_error(&self, source: std::io::Error) -> WriteError {
@@ -325,6 +355,40 @@ impl Writer {
     }
 }
 
+/// Why a batch has no FixedSizeList form of a given dimension.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FixedSizeError {
+    /// The vector at `row` (within the batch) has another length.
+    #[error("row {row} of the batch has a vector of another length")]
+    MixedDimensions {
+        /// The row within the batch.
+        row: usize,
+    },
+    /// Arrow refused the columns (a bug).
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+/// `batch` (canonical) with its vectors as a FixedSizeList of `dimensions`, in
+/// [`fixed_schema`]; the vector values are shared, not copied.
+pub fn fixed_size_batch(batch: &Batch, dimensions: usize) -> Result<RecordBatch, FixedSizeError> {
+    let vectors = batch.vectors();
+    let offsets = vectors.value_offsets();
+    if let Some(row) =
+        (0..batch.num_rows()).find(|&r| (offsets[r + 1] - offsets[r]) as usize != dimensions)
+    {
+        return Err(FixedSizeError::MixedDimensions { row });
+    }
+    let start = offsets[0] as usize;
+    let values = vectors.values().slice(start, batch.num_rows() * dimensions);
+    let size = i32::try_from(dimensions).map_err(|_| FixedSizeError::MixedDimensions { row: 0 })?;
+    let fixed = FixedSizeListArray::try_new(vector_element_field(), size, values, None)?;
+    let mut columns: Vec<ArrayRef> = batch.record_batch().columns().to_vec();
+    columns[col::EMBEDDINGS] = Arc::new(fixed);
+    Ok(RecordBatch::try_new(fixed_schema(dimensions), columns)?)
+}
+
 /// The canonical schema with FixedSizeList vectors of `dimensions`.
 pub fn fixed_schema(dimensions: usize) -> SchemaRef {
     let canonical = canonical_schema();
@@ -342,6 +406,35 @@ pub fn fixed_schema(dimensions: usize) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
+/// `schema` with attributes as a list of `{key, value}` structs.
+fn key_value_schema(schema: &Schema) -> SchemaRef {
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields[col::ATTRIBUTES] = Field::new(
+        COLUMNS[col::ATTRIBUTES],
+        DataType::List(attributes_entries_field()),
+        false,
+    );
+    Arc::new(Schema::new(fields).with_metadata(schema.metadata().clone()))
+}
+
+/// `batch` with its attributes map as a list of its entries (the same buffers).
+fn key_value_list(batch: &RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let schema = key_value_schema(&batch.schema());
+    let mut columns = batch.columns().to_vec();
+    let map = columns[col::ATTRIBUTES]
+        .as_any()
+        .downcast_ref::<MapArray>()
+        .ok_or_else(|| ArrowError::SchemaError("attributes are not a map".to_owned()))?;
+    let list = ListArray::try_new(
+        attributes_entries_field(),
+        map.offsets().clone(),
+        Arc::new(map.entries().clone()),
+        None,
+    )?;
+    columns[col::ATTRIBUTES] = Arc::new(list);
+    RecordBatch::try_new(schema, columns)
+}
+
 /// Writer properties reproducing the Go tool's column settings.
 fn properties(options: &WriteOptions) -> WriterProperties {
     // Level 3 is zstd's (and parquet-go's) default.
@@ -353,7 +446,12 @@ fn properties(options: &WriteOptions) -> WriterProperties {
         .set_max_row_group_bytes(Some(options.row_group_bytes.max(1)))
         .set_compression(Compression::UNCOMPRESSED)
         .set_dictionary_enabled(false)
-        .set_statistics_enabled(EnabledStatistics::Chunk);
+        // Page statistics are what the column index holds.
+        .set_statistics_enabled(if options.page_index {
+            EnabledStatistics::Page
+        } else {
+            EnabledStatistics::Chunk
+        });
     for name in [
         COLUMNS[col::PROVIDER],
         COLUMNS[col::DEPICTION_ID],

@@ -60,7 +60,39 @@ pub struct Options {
     pub now: Option<i64>,
     /// Clock skew allowed before `created` counts as in the future, in seconds (one day).
     pub future_tolerance: i64,
+    /// Where the file is meant to go: `hub` adds the checks of what would break on the
+    /// Hugging Face Hub (OE501, OE502).
+    pub target: Target,
+    /// Largest row group, in uncompressed bytes, that OE502 allows (default
+    /// [`HUB_MAX_ROW_GROUP_BYTES`]).
+    pub hub_max_row_group_bytes: u64,
 }
+
+/// Uncompressed bytes of the largest row group whose Parquet files the Hugging Face Hub's
+/// dataset viewer copies as they are (its `PARQUET_AND_INFO_MAX_ROW_GROUP_BYTE_SIZE_FOR_COPY`);
+/// a dataset with larger row groups is converted again, only in part.
+pub const HUB_MAX_ROW_GROUP_BYTES: u64 = 100_000_000;
+
+/// Uncompressed bytes of row groups beyond which the Hub's rows view fails ("Rows from
+/// parquet row groups are too big to be read: … (max=286.10 MiB)", its
+/// `ROWS_INDEX_MAX_ARROW_DATA_IN_MEMORY`).
+pub const HUB_VIEWER_MAX_BYTES: u64 = 300_000_000;
+
+/// Where a file is meant to go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Target {
+    /// Anywhere: the specification's rules.
+    #[default]
+    Any,
+    /// The Hugging Face Hub: also MAP columns (OE501) and oversized row groups (OE502).
+    Hub,
+}
+
+oembeddings::named_enum!(Target, "target",
+    Any => "any", "The specification's rules";
+    Hub => "hub", "Also what would break on the Hugging Face Hub (MAP columns, large row groups)";
+);
 
 impl Default for Options {
     fn default() -> Self {
@@ -71,6 +103,8 @@ impl Default for Options {
             unit_norm_tolerance: 1e-3,
             now: None,
             future_tolerance: 86_400,
+            target: Target::Any,
+            hub_max_row_group_bytes: HUB_MAX_ROW_GROUP_BYTES,
         }
     }
 }
@@ -85,6 +119,18 @@ impl Options {
     /// Lists at most `n` findings per rule (`None`: all).
     pub fn with_max_findings_per_rule(mut self, n: Option<usize>) -> Self {
         self.max_findings_per_rule = n;
+        self
+    }
+
+    /// Sets where the file is meant to go.
+    pub fn with_target(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+
+    /// Sets the largest row group OE502 allows.
+    pub fn with_hub_max_row_group_bytes(mut self, bytes: u64) -> Self {
+        self.hub_max_row_group_bytes = bytes;
         self
     }
 
@@ -141,6 +187,9 @@ pub fn validate_with_progress(
     }
     let footer = FooterStatistics::of(&source);
     metadata::check_footer_statistics(&source, &footer, &mut findings);
+    if options.target == Target::Hub {
+        metadata::check_hub(&source, options.hub_max_row_group_bytes, &mut findings);
+    }
     if options.metadata_only {
         let declared = source.num_rows();
         metadata::check_name(

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use oembeddings::footer::FooterError;
-use oembeddings::layout::{LayoutError, VectorLayout};
+use oembeddings::layout::{AttributesLayout, LayoutError, VectorLayout};
 use oembeddings::name::{self, FileName, NameError, NameMismatch};
 use oembeddings::read::{ParquetSource, ReadError};
 use oembeddings::stats::{ModelStatistics, ProviderStatistics, Statistics, is_statistics_key};
+use oembeddings::write::WriteOptions;
 
+use crate::HUB_VIEWER_MAX_BYTES;
 use crate::report::Findings;
 use crate::rules::Rule;
 
@@ -223,6 +225,37 @@ pub(crate) fn check_footer_statistics(
             "oembeddings:records is {records} but the footer counts {} rows",
             source.num_rows()
         ));
+    }
+}
+
+/// OE501 and OE502, checked for the `hub` target: what would break on the Hugging Face Hub,
+/// a MAP attributes column (`datasets` has no type for it) and row groups larger than the
+/// Hub copies as they are.
+pub(crate) fn check_hub(source: &ParquetSource, max_row_group_bytes: u64, findings: &mut Findings) {
+    if source.layout().attributes == AttributesLayout::Map {
+        findings.file(
+            Rule::HubMapColumn,
+            "the attributes column is a Parquet MAP: Hugging Face datasets cannot load it (\"Arrow \
+             type map<string, string> does not have a datasets dtype equivalent\"); `oembeddings \
+             convert FILE DIR --to hf` writes a dataset directory it loads",
+        );
+    }
+    let ours = WriteOptions::default().row_group_bytes;
+    for (i, group) in source.metadata().row_groups().iter().enumerate() {
+        // A negative size is a broken footer, which other rules report.
+        let bytes = u64::try_from(group.total_byte_size()).unwrap_or(0);
+        if bytes > max_row_group_bytes {
+            findings.file(
+                Rule::HubRowGroup,
+                format!(
+                    "row group {i} holds {bytes} bytes uncompressed, over the {max_row_group_bytes} \
+                     the Hub's dataset viewer copies as they are (it converts only part of such a \
+                     dataset, and its rows view fails over {HUB_VIEWER_MAX_BYTES} bytes): rewrite \
+                     it with smaller row groups (`oembeddings convert FILE DIR --to hf` writes \
+                     about {ours} bytes each)"
+                ),
+            );
+        }
     }
 }
 

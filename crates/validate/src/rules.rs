@@ -142,6 +142,12 @@ rules! {
     NameDateBeforeRecords = ("OE405", Warning, "5", "file name is dated before the newest record");
     /// The file holds several models (or none) where a conventional file holds one.
     NameModelCount = ("OE406", Warning, "5", "a conventionally named file holds one model");
+    /// The attributes are a Parquet MAP, which Hugging Face `datasets` cannot load (checked
+    /// with the `hub` target).
+    HubMapColumn = ("OE501", Warning, "2.3", "attributes are a MAP, which Hugging Face datasets cannot load");
+    /// A row group is larger than the Hugging Face Hub's dataset viewer copies as it is
+    /// (checked with the `hub` target).
+    HubRowGroup = ("OE502", Warning, "2.3", "row group larger than the Hugging Face Hub copies as it is");
 }
 
 impl Rule {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use oembeddings_validate::{Options, Rule, validate};
+use oembeddings_validate::{Options, Rule, Target, validate};
 
 fn corpus() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spec/conformance")
@@ -30,11 +30,18 @@ fn every_case_raises_exactly_the_listed_rules() {
     let mut failures = Vec::new();
     for case in manifest["cases"].as_array().unwrap() {
         let file = corpus().join(case["file"].as_str().unwrap());
+        let mut base = Options::default();
+        if let Some(target) = case["options"]["target"].as_str() {
+            base = base.with_target(target.parse::<Target>().unwrap());
+        }
+        if let Some(bytes) = case["options"]["hub_max_row_group_bytes"].as_u64() {
+            base = base.with_hub_max_row_group_bytes(bytes);
+        }
         for (mode, options, expected) in [
-            ("full", Options::default(), ids(&case["expect"])),
+            ("full", base.clone(), ids(&case["expect"])),
             (
                 "metadata-only",
-                Options::default().with_metadata_only(true),
+                base.clone().with_metadata_only(true),
                 ids(&case["metadata_only_expect"]),
             ),
         ] {

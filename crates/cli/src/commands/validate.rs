@@ -4,7 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use oembeddings_validate::{
-    DEFAULT_MAX_FINDINGS_PER_RULE, Options, Report, Rule, RuleDescription, validate_with_progress,
+    DEFAULT_MAX_FINDINGS_PER_RULE, Options, Report, Rule, RuleDescription, Target,
+    validate_with_progress,
 };
 
 use crate::output::{self, CliResult, FormatArgs, ReportFormat};
@@ -40,6 +41,11 @@ pub struct Args {
     /// the option for several. Default: clip, siglip.
     #[arg(long = "unit-norm-model", value_name = "NAME")]
     unit_norm_models: Vec<String>,
+    /// Where the files are meant to go: hub also warns about what would break on the
+    /// Hugging Face Hub (a MAP attributes column, OE501; row groups over 100 MB
+    /// uncompressed, which its dataset viewer does not copy as they are, OE502).
+    #[arg(long, value_enum, default_value_t = Target::Any)]
+    target: Target,
     /// List the rules and exit.
     #[arg(long, conflicts_with = "files")]
     rules: bool,
@@ -51,6 +57,7 @@ pub fn run(args: &Args) -> CliResult {
     }
     let mut options = Options::default()
         .with_metadata_only(args.metadata_only)
+        .with_target(args.target)
         .with_max_findings_per_rule((args.max_errors > 0).then_some(args.max_errors));
     if !args.unit_norm_models.is_empty() {
         options = options.with_unit_norm_models(args.unit_norm_models.clone());
