@@ -111,7 +111,7 @@ fn convert_says_which_way_a_format_works() {
     assert_eq!(
         line,
         "error: x.db: sqlite cannot be read (formats that can be read: parquet, parquet-fixed, \
-         jsonl, met)"
+         jsonl, met, skypilot, chroma, pgvector)"
     );
     let line = error_line(&oe(
         dir.path(),
