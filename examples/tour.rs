@@ -1,6 +1,7 @@
 //! The README's library example: stream the shipped example file and gather its statistics.
 //!
-//! `cargo run -p oembeddings --example tour`
+//! `cargo run --example tour` (no `-p`: features resolved over the whole workspace, as the
+//! test suite builds it, so that one build serves both)
 
 use oembeddings::{ParquetSource, Statistics, read};
 

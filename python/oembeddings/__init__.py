@@ -344,6 +344,12 @@ def verify_records(
 ) -> VerifyReport:
     """Verifies every record against its signatures; fails closed.
 
+    Like ``verify_file``, it never raises for a failed or missing signature: an unsigned
+    file, or a sidecar or manifest that is missing or malformed, gives a report whose ``ok``
+    is false (``check == "records"``) naming what is missing. It raises for unusable input
+    only: a data or key file that is missing (``FileNotFoundError``) or unreadable, or a key
+    that cannot be used (``SignatureError``).
+
     go-embeddingsdb's X.509 signatures verify with the signer's PEM certificate (or chain,
     leaf first) as `key`. Its identity is checked only when asked: the chain to the roots in
     `ca` or Mozilla's (`webpki_roots`), the DNS name `identity`, revocation by the CRL files
@@ -380,7 +386,9 @@ def sign_release(
 def verify_release(
     directory: str | PathLike[str], key: str | PathLike[str], *, fingerprint: str | None = None
 ) -> VerifyReport:
-    """Verifies a release directory: missing, extra and changed files."""
+    """Verifies a release directory: missing, extra and changed files. An unsigned directory
+    (no ``release.json``) gives a report whose ``ok`` is false, not an exception; a directory
+    that does not exist raises ``FileNotFoundError``."""
     return _native.verify_release(_os.fspath(directory), _os.fspath(key), fingerprint=fingerprint)
 
 

@@ -3,7 +3,8 @@
 //! (`FileNotFoundError`, `PermissionError`, ...); records that break a rule are a
 //! `ValidationError`; keys and signatures a `SignatureError`; options that make no sense a
 //! `FormatError` and a `ValueError`. The classes are defined in Python
-//! (`oembeddings/_errors.py`), where a class can have two parents. Messages are one line.
+//! (`oembeddings/_errors.py`), where a class can have two parents. Messages are one line, in
+//! Python's words ([`crate::wording`]: `from_=` where the command line says `--from`).
 
 use std::io::ErrorKind;
 
@@ -17,7 +18,7 @@ use oembeddings_convert::ConvertError;
 use oembeddings_convert::chroma::api::ChromaError;
 use oembeddings_convert::pgvector::PgError;
 use oembeddings_sign::SignError;
-use pyo3::PyErr;
+use pyo3::{PyErr, Python};
 
 mod classes {
     pyo3::import_exception!(oembeddings._errors, FormatError);
@@ -202,7 +203,9 @@ fn convert(e: &ConvertError) -> Class {
 impl From<Error> for PyErr {
     fn from(e: Error) -> PyErr {
         let class = e.class();
-        let message = oembeddings::error::one_line(&e.to_string());
+        let message = Python::attach(|py| {
+            crate::wording::python(py, &oembeddings::error::one_line(&e.to_string()))
+        });
         match e {
             Error::Python(e) => e,
             _ => match class {

@@ -160,7 +160,32 @@ fn convert(
     let summary = py.detach(|| {
         oembeddings_convert::convert_inputs(&inputs, &output, &options, &mut |_, _| {})
     })?;
-    ConvertSummary::from_summary(summary)
+    ConvertSummary::from_summary(py, summary)
+}
+
+/// The keys of `convert`'s `met` dict: the fields of [`MetOptions`] (the command line's
+/// `--provider`, ..., `--met-metadata`, `--met-key` and `--met-column`).
+pub(crate) const MET_OPTIONS: [&str; 8] = [
+    met::PROVIDER,
+    met::PROVIDER_NAME,
+    met::PROVIDER_URL,
+    met::TEMPLATES,
+    met::CREATED,
+    met::METADATA,
+    met::METADATA_KEY,
+    met::COLUMNS,
+];
+
+/// The names of [`MET_OPTIONS`], for matching.
+mod met {
+    pub(super) const PROVIDER: &str = "provider";
+    pub(super) const PROVIDER_NAME: &str = "provider_name";
+    pub(super) const PROVIDER_URL: &str = "provider_url";
+    pub(super) const TEMPLATES: &str = "templates";
+    pub(super) const CREATED: &str = "created";
+    pub(super) const METADATA: &str = "metadata";
+    pub(super) const METADATA_KEY: &str = "metadata_key";
+    pub(super) const COLUMNS: &str = "columns";
 }
 
 /// How records are made from layouts that are not records (the Met's, SkyPilot's), from a
@@ -211,18 +236,18 @@ impl<'a, 'py> FromPyObject<'a, 'py> for MetArgs {
                 continue;
             }
             match key.as_str() {
-                "provider" => options.provider = value.extract()?,
-                "provider_name" => options.provider_name = Some(value.extract()?),
-                "provider_url" => options.provider_url = Some(value.extract()?),
-                "templates" => options.templates = value.extract()?,
-                "created" => options.created = Some(value.extract()?),
-                "metadata" => options.metadata = Some(value.extract()?),
-                "metadata_key" => options.metadata_key = value.extract()?,
-                "columns" => options.columns = value.extract()?,
+                met::PROVIDER => options.provider = value.extract()?,
+                met::PROVIDER_NAME => options.provider_name = Some(value.extract()?),
+                met::PROVIDER_URL => options.provider_url = Some(value.extract()?),
+                met::TEMPLATES => options.templates = value.extract()?,
+                met::CREATED => options.created = Some(value.extract()?),
+                met::METADATA => options.metadata = Some(value.extract()?),
+                met::METADATA_KEY => options.metadata_key = value.extract()?,
+                met::COLUMNS => options.columns = value.extract()?,
                 other => {
                     return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                        "met option {other:?} is not one of provider, provider_name, \
-                         provider_url, templates, created, metadata, metadata_key, columns"
+                        "met option {other:?} is not one of {}",
+                        MET_OPTIONS.join(", ")
                     )));
                 }
             }

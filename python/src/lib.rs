@@ -2,13 +2,15 @@
 //! converts its arguments, releases the GIL, calls the library crates, and returns typed
 //! results (the frozen classes of [`results`], built from the library's own types), plain
 //! data where Python sees a dict, or Arrow data through the PyCapsule interface. Errors
-//! become Python exceptions by variant, in one place ([`errors`]).
+//! become Python exceptions by variant, in one place ([`errors`]); messages name Python's
+//! arguments, not the command line's options ([`wording`]).
 
 mod arrow;
 mod errors;
 mod files;
 mod results;
 mod signing;
+mod wording;
 
 use pyo3::prelude::*;
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::errors::Error;
+use crate::wording;
 
 /// A result class: `hashable` (value equality and a hash, for classes of scalar fields) or
 /// `unhashable` (value equality: the struct's `PartialEq`, derived or written out), the
@@ -375,7 +376,9 @@ result_class! {
     struct VerifyReport {
         /// The data file or release directory.
         path: String,
-        /// `file`, `records-native`, `records-compatible` or `release`.
+        /// `file`, `records-native`, `records-compatible` or `release`; `records` when record
+        /// verification could not begin (no signatures found, or a sidecar or manifest
+        /// missing or malformed).
         check: String,
         /// Whether verification passed.
         ok: bool,
@@ -446,7 +449,10 @@ impl VerifyReport {
         let problems = r
             .problems
             .into_iter()
-            .map(Problem::from_problem)
+            .map(|mut p| {
+                p.message = wording::python(py, &p.message);
+                Problem::from_problem(p)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             path: r.path.to_string_lossy().into_owned(),
@@ -459,9 +465,43 @@ impl VerifyReport {
             signer: r.signer.map(|s| Py::new(py, Signer::from(s))).transpose()?,
             problems: PyList::new(py, problems)?.unbind(),
             unlisted: r.unlisted,
-            notes: r.notes,
+            notes: r.notes.iter().map(|n| wording::python(py, n)).collect(),
             carried: r.carried,
-            identity: r.identity.as_ref().map(PlainData::of).transpose()?,
+            identity: r
+                .identity
+                .as_ref()
+                .map(|i| PlainData::of(i).map(|d| d.worded(py)))
+                .transpose()?,
+        })
+    }
+}
+
+impl VerifyReport {
+    /// The report of a verification of `path` that could not begin, for `problem` (no
+    /// signatures found, or a signature file missing or malformed): nothing verified, and
+    /// `ok` is false.
+    pub(crate) fn not_verified(
+        py: Python<'_>,
+        path: &std::path::Path,
+        check: &str,
+        mut problem: oembeddings_sign::Problem,
+    ) -> Result<Self, Error> {
+        let missing = u64::from(problem.kind == oembeddings_sign::ProblemKind::Missing);
+        problem.message = wording::python(py, &problem.message);
+        Ok(Self {
+            path: path.to_string_lossy().into_owned(),
+            check: check.to_owned(),
+            ok: false,
+            valid: 0,
+            invalid: 1 - missing,
+            missing,
+            extra: 0,
+            signer: None,
+            problems: PyList::new(py, [Problem::from_problem(problem)?])?.unbind(),
+            unlisted: 0,
+            notes: Vec::new(),
+            carried: 0,
+            identity: None,
         })
     }
 }
@@ -534,7 +574,10 @@ result_class! {
 
 impl ConvertSummary {
     /// The Python view of a conversion summary.
-    pub(crate) fn from_summary(s: oembeddings_convert::ConvertSummary) -> Result<Self, Error> {
+    pub(crate) fn from_summary(
+        py: Python<'_>,
+        s: oembeddings_convert::ConvertSummary,
+    ) -> Result<Self, Error> {
         Ok(Self {
             input: s.input.to_string_lossy().into_owned(),
             inputs: s
@@ -557,7 +600,7 @@ impl ConvertSummary {
             skips: s
                 .skips
                 .iter()
-                .map(PlainData::of)
+                .map(|skip| PlainData::of(skip).map(|d| d.worded(py)))
                 .collect::<Result<_, _>>()?,
             files: s.files,
             renamed: s.renamed,
@@ -588,6 +631,20 @@ impl PlainData {
     /// An empty dict.
     fn empty_object() -> Self {
         Self(Value::Object(serde_json::Map::new()))
+    }
+
+    /// The data with every string in Python's words ([`wording`]).
+    fn worded(mut self, py: Python<'_>) -> Self {
+        fn word(py: Python<'_>, value: &mut Value) {
+            match value {
+                Value::String(s) => *s = wording::python(py, s),
+                Value::Array(items) => items.iter_mut().for_each(|v| word(py, v)),
+                Value::Object(map) => map.values_mut().for_each(|v| word(py, v)),
+                Value::Null | Value::Bool(_) | Value::Number(_) => {}
+            }
+        }
+        word(py, &mut self.0);
+        self
     }
 }
 

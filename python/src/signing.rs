@@ -3,8 +3,10 @@
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
+use oembeddings::read::ReadError;
 use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::KeyKind;
+use oembeddings_sign::report::{Problem, ProblemKind};
 use oembeddings_sign::x509::{self, Crls, IdentityPolicy, TrustAnchors};
 use oembeddings_sign::{
     Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, compatible, file, keys, native,
@@ -178,8 +180,59 @@ fn verify_records(
     options.allow_rewritten = allow_rewritten;
     options.accept_carried_attributes = accept_carried_attributes;
     options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
-    let report = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options))?;
-    VerifyReport::from_report(py, report)
+    let outcome = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options));
+    reported(py, &path, "records", outcome)
+}
+
+/// A verification's report; or, when it stopped before it began for want of a signature (none
+/// found, a sidecar or manifest missing or malformed), a report naming the problem, as
+/// `verify_file` reports a missing or malformed signature (`check` is `unverified_check`, as
+/// no profile's check ran). Only unusable input raises: a data file or directory that is not
+/// there, a key that cannot be used, a signature file that exists but cannot be read.
+fn reported(
+    py: Python<'_>,
+    data: &Path,
+    unverified_check: &str,
+    outcome: Result<oembeddings_sign::VerifyReport, SignError>,
+) -> Result<VerifyReport, Error> {
+    let e = match outcome {
+        Ok(report) => return VerifyReport::from_report(py, report),
+        Err(e) => e,
+    };
+    let Some(problem) = unverified(data, &e) else {
+        return Err(e.into());
+    };
+    // Missing data is unusable input, whatever else is missing with it.
+    if let Err(source) = std::fs::metadata(data) {
+        return Err(SignError::Io {
+            path: data.to_path_buf(),
+            source,
+        }
+        .into());
+    }
+    VerifyReport::not_verified(py, data, unverified_check, problem)
+}
+
+/// The problem with the signatures that `e` stands for, if it is one.
+fn unverified(data: &Path, e: &SignError) -> Option<Problem> {
+    let (kind, path) = match e {
+        SignError::NoRecordSignatures { .. } => (ProblemKind::Missing, None),
+        SignError::Io { path, source } | SignError::Read(ReadError::Io { path, source })
+            if source.kind() == ErrorKind::NotFound && path != data =>
+        {
+            (ProblemKind::Missing, Some(path))
+        }
+        SignError::Sidecar { path, .. } | SignError::Manifest { path, .. } => {
+            (ProblemKind::Invalid, Some(path))
+        }
+        _ => return None,
+    };
+    Some(Problem {
+        kind,
+        row: None,
+        key: path.map(|p| p.display().to_string()),
+        message: e.to_string(),
+    })
 }
 
 /// Signs a release directory; returns what was written.
@@ -211,8 +264,8 @@ fn verify_release(
     fingerprint: Option<&str>,
 ) -> Result<VerifyReport, Error> {
     let key = public_key(&key, fingerprint)?;
-    let report = py.detach(|| release::verify_release(&directory, &key))?;
-    VerifyReport::from_report(py, report)
+    let outcome = py.detach(|| release::verify_release(&directory, &key));
+    reported(py, &directory, "release", outcome)
 }
 
 pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -253,6 +253,81 @@ def test_releases(tmp_path, example, keypair):
     assert not report.ok and any(p.kind == "extra" for p in report.problems)
 
 
+def test_verification_reports_missing_or_malformed_signatures_and_raises_only_for_unusable_input(
+    tmp_path, example, keypair
+):
+    def not_verified(report, check, kind, named):
+        assert type(report) is oembeddings.VerifyReport and not report.ok and not report
+        assert report.check == check and report.valid == 0 and len(report.problems) == 1
+        assert report.problems[0].kind == kind and named in report.problems[0].message, report
+        assert (report.missing, report.invalid) == ((1, 0) if kind == "missing" else (0, 1))
+
+    # Unsigned: a report saying so, from every verification, as from verify_file.
+    not_verified(oembeddings.verify_file(example, keypair.public), "file", "missing", "no signature")
+    not_verified(oembeddings.verify_records(example, keypair.public), "records", "missing",
+                 example.stem + ".manifest.json")
+    release = tmp_path / "release"
+    release.mkdir()
+    not_verified(oembeddings.verify_release(release, keypair.public), "release", "missing", "release.json")
+    # Signature files named but absent, or there but malformed: reports too.
+    not_verified(oembeddings.verify_records(example, keypair.public, sidecar=tmp_path / "none.parquet"),
+                 "records", "missing", "none.parquet")
+    not_verified(oembeddings.verify_records(example, keypair.public, manifest=tmp_path / "none.json"),
+                 "records", "missing", "none.json")
+    signed = oembeddings.sign_records(example, keypair.secret)
+    sidecar = Path(signed["sidecar"])
+    sidecar.write_bytes(b"not parquet")
+    not_verified(oembeddings.verify_records(example, keypair.public), "records", "invalid", "not a signature sidecar")
+    sidecar.unlink()
+    not_verified(oembeddings.verify_records(example, keypair.public), "records", "missing", sidecar.name)
+    # Unusable input raises: a data file or release directory that is not there (signed or
+    # not), a key file that is not there or is no key.
+    for call in (
+        lambda: oembeddings.verify_records(tmp_path / "unsigned.parquet", keypair.public),
+        lambda: oembeddings.verify_release(tmp_path / "no-release", keypair.public),
+        lambda: oembeddings.verify_records(example, tmp_path / "none.pub"),
+    ):
+        with pytest.raises(FileNotFoundError):
+            call()
+    (tmp_path / "bad.pub").write_text("not a key\n")
+    with pytest.raises(SignatureError, match="bad.pub"):
+        oembeddings.verify_records(example, tmp_path / "bad.pub")
+
+
+def test_messages_name_python_arguments_not_command_line_options(tmp_path, example):
+    def message(call, cls=OEmbeddingsError):
+        with pytest.raises(cls) as raised:
+            call()
+        text = str(raised.value)
+        assert " --" not in text and "(--" not in text, text
+        return text
+
+    (tmp_path / "notes.txt").write_text("neither Parquet nor JSON Lines\n")
+    assert "name the input format with from_=" in message(
+        lambda: oembeddings.convert(tmp_path / "notes.txt", tmp_path / "o.parquet"))
+    assert "(s3_bucket=)" in message(lambda: oembeddings.convert(example, tmp_path / "s3", to="s3vectors"), ValueError)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "f").write_text("x")
+    assert "replace it with force=True" in message(
+        lambda: oembeddings.convert(example, tmp_path / "full", to="duckdb"), FileExistsError)
+    met = tmp_path / "met.parquet"
+    pq.write_table(pa.table({"objectID": [1], "embedding": pa.array([[0.5, 0.5]], pa.list_(pa.float32())),
+                             "model": ["clip"], "dim": [2]}), met)
+    assert 'need a metadata file (met["metadata"])' in message(
+        lambda: oembeddings.convert(met, tmp_path / "m.parquet", met={"columns": [("subject_title", "title")]}),
+        ValueError)
+    assert "(key=)" in message(lambda: oembeddings.verify_records(example, None), SignatureError)
+    # Reports too: a rewritten signed file says which argument accepts it.
+    key = oembeddings.keygen(tmp_path / "k")
+    oembeddings.sign_records(example, key.secret)
+    # Other bytes, the same records: the file rewritten with fixed-size vectors.
+    oembeddings.convert(example, tmp_path / "fixed.parquet", to="parquet-fixed")
+    os.replace(tmp_path / "fixed.parquet", example)
+    report = oembeddings.verify_records(example, key.public)
+    assert not report.ok and any("(allow_rewritten=True accepts that)" in p.message for p in report.problems), report
+    assert oembeddings.verify_records(example, key.public, allow_rewritten=True).ok
+
+
 def test_password_protected_keys(tmp_path, example):
     key = oembeddings.keygen(tmp_path / "k", password="correct horse")
     with pytest.raises(SignatureError):
@@ -276,7 +351,7 @@ def test_convert(tmp_path):
     assert "embeddings.csv" in duck.files
     s3 = oembeddings.convert(EXAMPLE, tmp_path / "s3", to="s3vectors", s3_bucket="museum", s3_index="clip")
     assert s3.files[0] == "create-index.json"
-    with pytest.raises(FormatError, match="s3-bucket"):
+    with pytest.raises(FormatError, match=r"\(s3_bucket=\)"):
         oembeddings.convert(EXAMPLE, tmp_path / "s3b", to="s3vectors")
     with pytest.raises(ValueError, match="format"):
         oembeddings.convert(EXAMPLE, tmp_path / "x", to="csv")
@@ -491,6 +566,7 @@ def test_results_are_frozen_typed_objects(tmp_path, example):
 def test_the_public_namespace_is_the_api():
     public = {name for name in dir(oembeddings) if not name.startswith("_")}
     assert public == set(oembeddings.__all__)
+    assert not public & {"Any", "Literal", "os", "json", "dataclass", "annotations", "Path", "Mapping"}
     assert all(hasattr(oembeddings, name) for name in oembeddings.__all__)
 
 
@@ -576,8 +652,11 @@ def test_x509_signatures_and_identity(example, tmp_path):
     assert not report.ok
     with pytest.raises(SignatureError, match="embeds an X.509 certificate"):
         oembeddings.verify_records(example, None)
-    with pytest.raises(SignatureError, match="--ca"):
+    # Python's argument names, not the command line's options.
+    with pytest.raises(SignatureError, match=r"identity= needs ca= or webpki_roots=True"):
         oembeddings.verify_records(example, tmp_path / "leaf.pem", identity="sfomuseum.org")
+    unchecked = oembeddings.verify_records(example, tmp_path / "leaf.pem").identity
+    assert unchecked is not None and unchecked["chain"]["detail"] == "no ca= or webpki_roots=True", unchecked
 
 
 @pytest.mark.parametrize("entry", ["console script", "python -m"])

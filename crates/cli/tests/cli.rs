@@ -192,6 +192,24 @@ fn every_report_takes_format_text_or_json_and_json_is_short_for_format_json() {
 }
 
 #[test]
+fn key_show_says_when_a_key_expires_and_never_when_it_does_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("k");
+    let key = key.to_str().unwrap();
+    let out = oe(&["keygen", "--ed25519", "-o", key]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for file in [key.to_owned(), format!("{key}.pub")] {
+        let out = oe(&["key", "show", &file]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let shown = text(&out.stdout);
+        assert!(
+            shown.lines().any(|l| l == "expires      never"),
+            "{file}: {shown}"
+        );
+    }
+}
+
+#[test]
 fn emit_limit_and_convert_round_trip() {
     let example = example();
     let out = oe(&["emit", example.to_str().unwrap(), "--limit", "2"]);

@@ -127,8 +127,12 @@ pub fn key(command: &KeyCommand) -> CliResult {
                 if let Some(c) = &d.created {
                     output::outln!("created      {c}")?;
                 }
-                if let Some(e) = &d.expires {
-                    output::outln!("expires      {e}")?;
+                // Every key but an X.509 private key (whose validity is its certificate's)
+                // says when it expires; a key without an expiry time never does.
+                match &d.expires {
+                    Some(e) => output::outln!("expires      {e}")?,
+                    None if d.algorithm != keys::X509 => output::outln!("expires      never")?,
+                    None => {}
                 }
                 if d.revoked {
                     output::outln!("revoked      yes")?;
