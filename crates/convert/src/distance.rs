@@ -28,6 +28,10 @@ pub const ZERO_VECTOR: &str = "zero-vector";
 
 impl Distance {
     /// Refuses a zero vector when the distance is cosine.
+    #[cfg_attr(
+        not(any(feature = "chroma", feature = "pgvector", feature = "s3vectors")),
+        allow(dead_code)
+    )]
     pub(crate) fn admit(self, embeddings: &[f32]) -> Result<(), (&'static str, String)> {
         if self == Distance::Cosine && embeddings.iter().all(|v| *v == 0.0) {
             return Err((

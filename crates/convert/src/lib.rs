@@ -52,6 +52,7 @@ pub mod s3vectors;
 pub mod skypilot;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+#[cfg(any(feature = "met", feature = "skypilot"))]
 mod template;
 
 use std::collections::BTreeMap;
@@ -265,7 +266,7 @@ fn parquet_format(path: &Path) -> Result<Format, ConvertError> {
 
 /// The modification time of an input, in Unix seconds: the `created` of records whose input
 /// does not say.
-#[cfg(any(feature = "met", feature = "skypilot"))]
+#[cfg(feature = "skypilot")]
 pub(crate) fn modified_unix(path: &Path, file: &std::fs::File) -> Result<i64, ConvertError> {
     Ok(file
         .metadata()
@@ -619,6 +620,11 @@ pub(crate) struct Finished {
 }
 
 impl Finished {
+    /// What a sink that writes files says (the directory outputs).
+    #[cfg_attr(
+        not(any(feature = "s3vectors", feature = "hf", feature = "duckdb")),
+        allow(dead_code)
+    )]
     pub(crate) fn files(files: Vec<String>) -> Self {
         Self {
             files,
