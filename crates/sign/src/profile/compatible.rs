@@ -34,20 +34,28 @@ use crate::report::{ProblemKind, VerifyReport};
 use oembeddings::pipeline::{self, parallel_map};
 use oembeddings::record::Attributes;
 
-/// `{root}-signatures.parquet`.
+/// The root of the Go tool's file names for `data`, as go-embeddingsdb's signer makes it:
+/// `strings.Replace(fname, filepath.Ext(fname), "", 1)` on the base name, which removes the
+/// first occurrence of the extension (the suffix from the final dot), whatever it is.
+fn go_root(data: &Path) -> String {
+    let name = data
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match name.rfind('.') {
+        Some(dot) => name.replacen(&name[dot..], "", 1),
+        None => name,
+    }
+}
+
+/// `{root}-signatures.parquet`, the root as the Go tool makes it (see `go_root`).
 pub fn sidecar_path(data: &Path) -> PathBuf {
-    let root = crate::profile::native::root(data);
-    let mut s = root.into_os_string();
-    s.push("-signatures.parquet");
-    PathBuf::from(s)
+    data.with_file_name(format!("{}-signatures.parquet", go_root(data)))
 }
 
 /// `{root}-signatures.pub`.
 pub fn public_key_path(data: &Path) -> PathBuf {
-    let root = crate::profile::native::root(data);
-    let mut s = root.into_os_string();
-    s.push("-signatures.pub");
-    PathBuf::from(s)
+    data.with_file_name(format!("{}-signatures.pub", go_root(data)))
 }
 
 /// The bytes go-embeddingsdb signs for a record: Go's JSON of it. A NaN or infinite element
@@ -877,6 +885,21 @@ pub mod earlier_signer {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn sidecar_names_are_the_go_tools() {
+            let sidecar = |name: &str| sidecar_path(Path::new(name)).display().to_string();
+            assert_eq!(sidecar("d/a.parquet"), "d/a-signatures.parquet");
+            assert_eq!(sidecar("d/a.pq"), "d/a-signatures.parquet");
+            assert_eq!(sidecar("a"), "a-signatures.parquet");
+            assert_eq!(sidecar("a.b.parquet"), "a.b-signatures.parquet");
+            // The first occurrence of the extension goes, as strings.Replace(.., 1) does.
+            assert_eq!(sidecar("a.pq.b.pq"), "a.b.pq-signatures.parquet");
+            assert_eq!(
+                public_key_path(Path::new("d/a.pq")).display().to_string(),
+                "d/a-signatures.pub"
+            );
+        }
 
         #[test]
         fn the_unsigned_tail_is_the_batch_that_reaches_the_last_row() {
