@@ -102,6 +102,19 @@ fn every_command_fails_cleanly_on_every_hostile_file() {
             }
             check(&out, f, &what);
         }
+        // As a signature sidecar: refused in one line. Its footer is checked by our bounded
+        // walker before parquet-rs decodes it: a 3 KB footer claiming millions of elements
+        // kept parquet-rs's skipping busy for seconds per read (found by fuzzing).
+        let out = run(&["verify", f, "--key", "k.pub", "--sidecar", f], dir.path());
+        assert_eq!(out.status.code(), Some(1), "{name}: verify --sidecar");
+        check(&out, f, &format!("{name}: verify --sidecar"));
+        if name == "footer-claims-millions.parquet" {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                stderr.contains("footer is malformed at byte 2: map size exceeds remaining bytes"),
+                "{stderr}"
+            );
+        }
         // Nothing left behind by the failed commands (outputs, sidecars, temporary files).
         let mut left: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()

@@ -70,8 +70,11 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-    // A footer a decoder cannot read (an error, or a contained panic) is not the Met's.
+    let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    // A footer a decoder cannot read (malformed, an error, a contained panic) is not the Met's.
+    if oembeddings::footer::check(&mut file).is_err() {
+        return Ok(false);
+    }
     let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
     };
@@ -115,10 +118,13 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                .and_then(|b| b.build())
-                .map_err(|e| input("footer".into(), e.to_string()))?;
+            let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+            oembeddings::footer::check(&mut file)
+                .map_err(|e| input("footer".into(), format!("not a readable Parquet file: {e}")))?;
+            let reader =
+                ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
+                    .and_then(|b| b.build())
+                    .map_err(|e| input("footer".into(), e.to_string()))?;
             for batch in reader {
                 let batch = batch.map_err(|e| input("data".into(), e.to_string()))?;
                 let column = |name: &str| -> Result<ArrayRef, ConvertError> {
@@ -247,8 +253,12 @@ impl MetReader {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        let mut file = file;
+        oembeddings::footer::check(&mut file)
             .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
+                .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {

@@ -275,6 +275,17 @@ pub fn read_metadata<R: Read + Seek + ?Sized>(
     Ok(metadata)
 }
 
+/// Checks that the footer of `file` is well-formed compact protocol whose every count and
+/// length fits the bytes that remain, without decoding it. Cheap and bounded by the
+/// footer's size: a decoder given the footer afterwards cannot be made to loop over counts
+/// the bytes cannot hold (parquet-rs skips unknown fields element by element: a 3 KB footer
+/// claiming millions of elements kept it busy for seconds).
+pub fn check<R: Read + Seek + ?Sized>(file: &mut R) -> Result<(), FooterError> {
+    let location = locate(file)?;
+    let metadata = read_metadata(file, &location)?;
+    parse(&metadata).map(|_| ())
+}
+
 /// Returns the `key_value_metadata` (field 5) of `metadata`, in file order, duplicates
 /// kept; empty if the field is absent.
 ///

@@ -66,8 +66,11 @@ pub struct SkypilotOptions {
 
 /// Whether a Parquet file has exactly SkyPilot's `idx` and `output` (binary) columns.
 pub(crate) fn is_skypilot_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-    // A footer a decoder cannot read (an error, or a contained panic) is not SkyPilot's.
+    let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    // A footer a decoder cannot read (malformed, an error, a contained panic) is not SkyPilot's.
+    if oembeddings::footer::check(&mut file).is_err() {
+        return Ok(false);
+    }
     let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
         return Ok(false);
     };
@@ -155,8 +158,12 @@ impl SkypilotReader {
             Some(created) => created,
             None => crate::modified_unix(path, &file)?,
         };
-        let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        let mut file = file;
+        oembeddings::footer::check(&mut file)
             .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
+                .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {

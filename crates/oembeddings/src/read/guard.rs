@@ -32,6 +32,22 @@ const HEADER_PEEK: usize = 64;
 #[derive(Debug)]
 pub struct GuardedFile(pub File);
 
+impl GuardedFile {
+    /// Opens `path` for a Parquet decoder: a regular file (see
+    /// [`crate::input::open_regular`]) whose footer passed [`crate::footer::check`].
+    pub fn open(path: &std::path::Path) -> std::result::Result<Self, super::ReadError> {
+        let mut file = crate::input::open_regular(path).map_err(|source| super::ReadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        crate::footer::check(&mut file).map_err(|source| super::ReadError::Footer {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self(file))
+    }
+}
+
 impl Length for GuardedFile {
     fn len(&self) -> u64 {
         Length::len(&self.0)

@@ -17,8 +17,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch, StringArray, UInt64Array};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use oembeddings::atomic::AtomicFile;
 use oembeddings::contain::contain;
-use oembeddings::input::open_regular;
-use oembeddings::read::GuardedFile;
+use oembeddings::read::{GuardedFile, ReadError};
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::basic::{Compression, ZstdLevel};
@@ -240,7 +239,7 @@ pub(crate) fn compatible_writer(
 
 /// The public key embedded in a sidecar's footer, if any. Never trusted by itself.
 pub fn embedded_public_key(path: &Path) -> Result<Option<String>, SignError> {
-    let file = open_regular(path).map_err(SignError::io(path))?;
+    let file = guarded(path)?;
     let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
         .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
@@ -343,8 +342,23 @@ impl<R> Iterator for SidecarReader<R> {
     }
 }
 
+/// A sidecar opened for a Parquet decoder: a regular file whose footer passed the
+/// structural check, its pages guarded ([`GuardedFile`]).
+fn guarded(path: &Path) -> Result<GuardedFile, SignError> {
+    GuardedFile::open(path).map_err(|e| match e {
+        ReadError::Io { source, .. } => SignError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ReadError::Footer { source, .. } => {
+            SignError::sidecar(path, format!("not a readable Parquet file: {source}"))
+        }
+        other => SignError::sidecar(path, other.to_string()),
+    })
+}
+
 fn open(path: &Path) -> Result<ParquetRecordBatchReader, SignError> {
-    let file = open_regular(path).map_err(SignError::io(path))?;
+    let file = guarded(path)?;
     contain(|| {
         ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.with_batch_size(BATCH).build())
@@ -377,7 +391,7 @@ fn strings(path: &Path, batch: &RecordBatch, name: &str) -> Result<Vec<String>, 
 /// The profile of a sidecar, from its columns: `compatible` (`record_hash`) or `native`
 /// (`digest`).
 pub fn profile_of(path: &Path) -> Result<&'static str, SignError> {
-    let file = open_regular(path).map_err(SignError::io(path))?;
+    let file = guarded(path)?;
     let builder = contain(|| ParquetRecordBatchReaderBuilder::try_new(file))
         .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(|e| SignError::sidecar(path, format!("not a readable Parquet file: {e}")))?;
@@ -401,7 +415,7 @@ pub(crate) fn read_compatible(path: &Path) -> Result<CompatibleReader, SignError
     let unreadable = |e: parquet::errors::ParquetError| {
         SignError::sidecar(path, format!("not a readable Parquet file: {e}"))
     };
-    let file = GuardedFile(open_regular(path).map_err(SignError::io(path))?);
+    let file = guarded(path)?;
     let reader = contain(|| SerializedFileReader::new(file))
         .map_err(|panic| SignError::sidecar(path, panic.to_string()))?
         .map_err(unreadable)?;
