@@ -205,6 +205,10 @@ impl Value {
 /// Stack and memo sizes far above what a pair needs; a bound against hostile input.
 const MAX_STACK: usize = 256;
 const MAX_MEMO: usize = 256;
+/// Tuples a pickle may build: a pair and its array's arguments take about ten. Each tuple can
+/// nest the one before, so this also bounds the depth of what is built (and dropped,
+/// recursively: 26,000 nested tuples overflowed the stack).
+const MAX_TUPLES: usize = 64;
 
 /// Decodes one pickle of a `(str, vector)` pair, or says which rule it breaks.
 pub fn decode(bytes: &[u8]) -> Result<Pair, PickleError> {
@@ -213,6 +217,7 @@ pub fn decode(bytes: &[u8]) -> Result<Pair, PickleError> {
         pos: 0,
         stack: Vec::new(),
         memo: Vec::new(),
+        tuples: 0,
     }
     .run()
 }
@@ -222,6 +227,7 @@ struct Machine<'a> {
     pos: usize,
     stack: Vec<Value>,
     memo: Vec<Option<Value>>,
+    tuples: usize,
 }
 
 impl<'a> Machine<'a> {
@@ -361,7 +367,21 @@ impl<'a> Machine<'a> {
             })
     }
 
+    /// Counts a tuple built by `opcode` against [`MAX_TUPLES`].
+    fn count_tuple(&mut self, opcode: &'static str, at: usize) -> Result<(), PickleError> {
+        self.tuples += 1;
+        if self.tuples > MAX_TUPLES {
+            return Err(PickleError::Malformed {
+                opcode,
+                at,
+                expected: "at most 64 tuples (a path and an array need about ten)",
+            });
+        }
+        Ok(())
+    }
+
     fn tuple(&mut self, n: usize, opcode: &'static str, at: usize) -> Result<(), PickleError> {
+        self.count_tuple(opcode, at)?;
         if self.stack.len() < n
             || self.stack[self.stack.len() - n..]
                 .iter()
@@ -497,11 +517,15 @@ impl<'a> Machine<'a> {
                 }
                 b'N' => self.push(Value::None, name, at)?,
                 0x88 | 0x89 => self.push(Value::Bool, name, at)?,
-                b')' => self.push(Value::Tuple(Rc::from(Vec::new())), name, at)?,
+                b')' => {
+                    self.count_tuple(name, at)?;
+                    self.push(Value::Tuple(Rc::from(Vec::new())), name, at)?;
+                }
                 0x85 => self.tuple(1, name, at)?,
                 0x86 => self.tuple(2, name, at)?,
                 0x87 => self.tuple(3, name, at)?,
                 b't' => {
+                    self.count_tuple(name, at)?;
                     let items = self.pop_mark(name, at)?;
                     self.push(Value::Tuple(items.into()), name, at)?;
                 }
