@@ -33,7 +33,9 @@ def data(tmp_path):
 def gnupg(tmp_path):
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
-    return ["gpg", "--homedir", str(home), "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
+    yield ["gpg", "--homedir", str(home), "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase", ""]
+    # gpg starts an agent for the home directory; it would outlive the test run.
+    subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True)
 
 
 def test_openpgp_file_signature_verifies_with_gpg_and_sqv(tmp_path, data, gnupg):
