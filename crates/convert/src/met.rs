@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Float32Type;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field};
+use arrow_schema::{DataType, Field};
 use oembeddings::contain::contain;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
@@ -469,10 +469,7 @@ impl Iterator for MetReader {
         if self.done {
             return None;
         }
-        let next = match contain(|| self.reader.next()) {
-            Ok(next) => next?,
-            Err(panic) => Err(ArrowError::ParquetError(panic.to_string())),
-        };
+        let next = crate::next_contained(&mut self.reader)?;
         let result = match next {
             Ok(batch) => self.convert(&batch),
             Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),

@@ -243,6 +243,40 @@ impl ToSql for JsonbText<'_> {
     to_sql_checked!();
 }
 
+/// A record's vector as pgvector's binary input reads it, borrowed rather than copied into
+/// a `pgvector::Vector` for every row: the dimension and a reserved zero as u16, then each
+/// element big-endian, as float32 (`vector`, `HALF` false) or float16 (`halfvec`), the
+/// encoding of the `pgvector` crate's own `ToSql`.
+#[derive(Debug)]
+struct Embedding<'a, const HALF: bool>(&'a [f32]);
+
+impl<const HALF: bool> ToSql for Embedding<'_, HALF> {
+    fn to_sql(
+        &self,
+        _ty: &Type,
+        out: &mut BytesMut,
+    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        let dimensions = u16::try_from(self.0.len())?;
+        out.reserve(4 + self.0.len() * if HALF { 2 } else { 4 });
+        out.extend_from_slice(&dimensions.to_be_bytes());
+        out.extend_from_slice(&[0, 0]);
+        for v in self.0 {
+            if HALF {
+                out.extend_from_slice(&half::f16::from_f32(*v).to_be_bytes());
+            } else {
+                out.extend_from_slice(&v.to_be_bytes());
+            }
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        ty.name() == if HALF { "halfvec" } else { "vector" }
+    }
+
+    to_sql_checked!();
+}
+
 /// What the loading thread is sent.
 enum Message {
     /// Boxed: a batch is large and `Commit` is empty.
@@ -437,30 +471,25 @@ fn load(
             write_attributes(&mut json, &record.attributes);
             let attributes = json.as_slice();
             let created = record.created;
-            if half {
-                let vector = HalfVector::from_f32_slice(record.embeddings);
-                writer.write(&[
-                    &record.provider,
-                    &record.depiction_id,
-                    &record.subject_id,
-                    &record.model,
-                    &vector,
-                    &created,
-                    &JsonbText(attributes),
-                ])
+            let (half_vector, full_vector);
+            let vector: &(dyn ToSql + Sync) = if half {
+                half_vector = Embedding::<true>(record.embeddings);
+                &half_vector
             } else {
-                let vector = Vector::from(record.embeddings.to_vec());
-                writer.write(&[
+                full_vector = Embedding::<false>(record.embeddings);
+                &full_vector
+            };
+            writer
+                .write(&[
                     &record.provider,
                     &record.depiction_id,
                     &record.subject_id,
                     &record.model,
-                    &vector,
+                    vector,
                     &created,
                     &JsonbText(attributes),
                 ])
-            }
-            .map_err(server("copying rows"))?;
+                .map_err(server("copying rows"))?;
         }
     }
     if !committed {

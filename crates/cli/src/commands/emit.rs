@@ -73,11 +73,11 @@ pub fn run(args: &Args) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A reader that went away (`| head`) ends the output quietly, with the status of a process
-/// ended by SIGPIPE ([`output::CLOSED_PIPE_EXIT`]).
+/// A write error: a reader that went away (`| head`) stays an I/O error, which ends every
+/// command quietly ([`output::CLOSED_PIPE_EXIT`]); any other error says it was stdout.
 fn stop_on_closed_pipe(e: io::Error) -> CliResult {
     if output::is_broken_pipe(&e) {
-        Ok(ExitCode::from(output::CLOSED_PIPE_EXIT))
+        Err(e.into())
     } else {
         Err(format!("writing to stdout: {e}").into())
     }

@@ -164,6 +164,18 @@ fn collection_name(options: &ChromaOptions) -> Result<String, ConvertError> {
     Ok(name.to_owned())
 }
 
+/// The collection's name and a client of the server at `url`, both from the options.
+fn connect(url: &Path, options: &ChromaOptions) -> Result<(String, Client), ConvertError> {
+    let name = collection_name(options)?;
+    let client = Client::new(
+        url_text(url)?,
+        &options.tenant,
+        &options.database,
+        options.token.clone(),
+    )?;
+    Ok((name, client))
+}
+
 fn url_text(url: &Path) -> Result<&str, ConvertError> {
     url.to_str()
         .ok_or_else(|| ConvertError::Options(format!("{}: not a URL", url.display())))
@@ -198,13 +210,7 @@ impl ChromaSink {
         distance: Distance,
         options: &ChromaOptions,
     ) -> Result<Self, ConvertError> {
-        let name = collection_name(options)?;
-        let client = Client::new(
-            url_text(url)?,
-            &options.tenant,
-            &options.database,
-            options.token.clone(),
-        )?;
+        let (name, client) = connect(url, options)?;
         let preflight = client.preflight()?;
         let collection = client.collection(&name)?;
         let mut dimensions = Dimensions::new("the Chroma collection");
@@ -426,13 +432,7 @@ pub(crate) struct ChromaSource {
 
 impl ChromaSource {
     pub(crate) fn open(url: &Path, options: &ChromaOptions) -> Result<Self, ConvertError> {
-        let name = collection_name(options)?;
-        let client = Client::new(
-            url_text(url)?,
-            &options.tenant,
-            &options.database,
-            options.token.clone(),
-        )?;
+        let (name, client) = connect(url, options)?;
         let preflight = client.preflight()?;
         let collection = client.collection(&name)?.ok_or_else(|| {
             ConvertError::Options(format!(

@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
-use arrow_schema::{ArrowError, DataType};
+use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 
@@ -289,10 +289,7 @@ impl Iterator for SkypilotReader {
         if self.done {
             return None;
         }
-        let next = match contain(|| self.reader.next()) {
-            Ok(next) => next?,
-            Err(panic) => Err(ArrowError::ParquetError(panic.to_string())),
-        };
+        let next = crate::next_contained(&mut self.reader)?;
         let result = match next {
             // The pickles are decoded by our own reader, which the fuzzer checks; containing
             // it too keeps a bug there an error naming the part rather than a crash.
