@@ -85,6 +85,15 @@ fn every_command_fails_cleanly_on_every_hostile_file() {
                 continue;
             }
             check(&out, f, &what);
+            // parquet-rs 59 skips a page header's booleans without reading them: our guard
+            // refuses the header before the decoder loops for seconds (found by fuzzing).
+            if name == "page-header-skips-booleans.parquet" {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                assert!(
+                    stderr.contains("claims 1011554590 booleans"),
+                    "{what}: {stderr}"
+                );
+            }
         }
         // Commands that read the footer or some columns: no panic, one-line errors.
         for args in [

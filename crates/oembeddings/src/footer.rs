@@ -540,6 +540,249 @@ pub(crate) fn page_header_sizes(bytes: &[u8]) -> Option<(i64, i64)> {
     None
 }
 
+/// What a walk of a page header's bytes found (see [`scan_page_header`]).
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum HeaderScan {
+    /// The header ends within the bytes given and holds nothing a decoder would loop on;
+    /// or it cannot be read as Thrift at all, which the decoder reports itself.
+    Clean,
+    /// The header goes on past the bytes given: scan more of them.
+    Truncated,
+    /// A list, set or map of booleans at this offset in the bytes claims more elements
+    /// than the file has bytes left (counting every such container of the header).
+    BoolContainer {
+        /// Offset of the container's header in the bytes given.
+        at: usize,
+        /// Elements (or entries) it claims.
+        count: u64,
+    },
+}
+
+/// Boolean elements a page header may make a decoder skip, whatever the file's size: Parquet's
+/// page header has no boolean containers at all, so any are unknown fields.
+const MAX_SKIPPED_BOOLEANS: u64 = 1 << 20;
+
+/// Walks the page header at the start of `bytes` as parquet-rs 59 reads it, looking for
+/// one hazard: containers of booleans in unknown fields claiming more elements than the
+/// `remaining` bytes of the file (from `bytes[0]`) could hold. parquet-rs 59 skips such
+/// elements without consuming their byte (fixed in 60, which pyo3-arrow does not take
+/// yet), so a 3 KB file claiming 2^31 of them kept a read busy for seconds per page.
+/// Anything else that is wrong is left for the decoder to report.
+pub(crate) fn scan_page_header(bytes: &[u8], remaining: u64) -> HeaderScan {
+    let mut walk = HeaderWalk {
+        r: Reader::at(bytes, 0),
+        budget: remaining.min(MAX_SKIPPED_BOOLEANS),
+    };
+    match walk.read_struct(page_header::PAGE_HEADER) {
+        Ok(()) => HeaderScan::Clean,
+        Err(scan) => scan,
+    }
+}
+
+/// The fields parquet-rs 59 reads by their declared type in a page header (without
+/// statistics, which it skips): a known field id is read as declared whatever its wire
+/// type says, an unknown one is skipped by its wire type.
+mod page_header {
+    /// A field's declared type.
+    #[derive(Debug, Clone, Copy)]
+    pub(super) enum Declared {
+        /// An `i32` or an enum: one varint.
+        Int,
+        /// A boolean: the wire type itself, no bytes.
+        Bool,
+        /// A struct with these fields.
+        Struct(&'static [(i16, Declared)]),
+    }
+    use Declared::{Bool, Int, Struct};
+
+    const DATA_PAGE: &[(i16, Declared)] = &[(1, Int), (2, Int), (3, Int), (4, Int)];
+    const INDEX_PAGE: &[(i16, Declared)] = &[];
+    const DICTIONARY_PAGE: &[(i16, Declared)] = &[(1, Int), (2, Int), (3, Bool)];
+    const DATA_PAGE_V2: &[(i16, Declared)] = &[
+        (1, Int),
+        (2, Int),
+        (3, Int),
+        (4, Int),
+        (5, Int),
+        (6, Int),
+        (7, Bool),
+    ];
+    /// `PageHeader`.
+    pub(super) const PAGE_HEADER: &[(i16, Declared)] = &[
+        (1, Int),
+        (2, Int),
+        (3, Int),
+        (4, Int),
+        (5, Struct(DATA_PAGE)),
+        (6, Struct(INDEX_PAGE)),
+        (7, Struct(DICTIONARY_PAGE)),
+        (8, Struct(DATA_PAGE_V2)),
+    ];
+}
+
+/// [`scan_page_header`]'s cursor: the bytes, and how many more boolean elements may be
+/// skipped.
+struct HeaderWalk<'a> {
+    r: Reader<'a>,
+    budget: u64,
+}
+
+impl HeaderWalk<'_> {
+    /// What an error of the cursor means here: running out of bytes means the header goes
+    /// on; anything else is the decoder's to report.
+    fn stop(&self) -> HeaderScan {
+        if self.r.pos >= self.r.buf.len() {
+            HeaderScan::Truncated
+        } else {
+            HeaderScan::Clean
+        }
+    }
+
+    fn byte(&mut self) -> Result<u8, HeaderScan> {
+        self.r.byte().map_err(|_| self.stop())
+    }
+
+    fn varint(&mut self) -> Result<u64, HeaderScan> {
+        self.r.varint().map_err(|_| self.stop())
+    }
+
+    fn skip_bytes(&mut self, n: u64) -> Result<(), HeaderScan> {
+        let n = usize::try_from(n).map_err(|_| HeaderScan::Truncated)?;
+        self.r
+            .take(n, "")
+            .map(drop)
+            .map_err(|_| HeaderScan::Truncated)
+    }
+
+    /// A field header as parquet-rs reads it: `None` at any byte whose type is 0.
+    fn field(&mut self, last_id: i16) -> Result<Option<(i16, u8)>, HeaderScan> {
+        let b = self.byte()?;
+        let field_type = b & 0x0f;
+        if field_type == ct::STOP {
+            return Ok(None);
+        }
+        if !is_type(field_type) {
+            return Err(HeaderScan::Clean);
+        }
+        let id = match b >> 4 {
+            0 => {
+                let zigzag = u16::try_from(self.varint()?).map_err(|_| HeaderScan::Clean)?;
+                ((zigzag >> 1) as i16) ^ -((zigzag & 1) as i16)
+            }
+            delta => last_id
+                .checked_add(i16::from(delta))
+                .ok_or(HeaderScan::Clean)?,
+        };
+        Ok(Some((id, field_type)))
+    }
+
+    fn read_struct(
+        &mut self,
+        fields: &'static [(i16, page_header::Declared)],
+    ) -> Result<(), HeaderScan> {
+        use page_header::Declared;
+        let mut last_id = 0i16;
+        while let Some((id, wire_type)) = self.field(last_id)? {
+            last_id = id;
+            match fields.iter().find(|(known, _)| *known == id).map(|f| f.1) {
+                Some(Declared::Int) => drop(self.varint()?),
+                Some(Declared::Bool) if is_bool(wire_type) => {}
+                Some(Declared::Bool) => return Err(HeaderScan::Clean),
+                Some(Declared::Struct(inner)) => self.read_struct(inner)?,
+                None => self.skip(wire_type, MAX_DEPTH)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Skips a value of wire type `t` as parquet-rs 59 does, booleans taking no bytes
+    /// wherever they are.
+    fn skip(&mut self, t: u8, depth: usize) -> Result<(), HeaderScan> {
+        if depth == 0 {
+            return Err(HeaderScan::Clean);
+        }
+        match t {
+            ct::BOOL_TRUE | ct::BOOL_FALSE => Ok(()),
+            ct::BYTE => self.skip_bytes(1),
+            ct::I16 | ct::I32 | ct::I64 => self.varint().map(drop),
+            ct::DOUBLE => self.skip_bytes(8),
+            ct::UUID => self.skip_bytes(16),
+            ct::BINARY => {
+                let n = self.varint()?;
+                self.skip_bytes(n)
+            }
+            ct::STRUCT => {
+                while let Some((_, field_type)) = self.field(0)? {
+                    self.skip(field_type, depth - 1)?;
+                }
+                Ok(())
+            }
+            ct::LIST | ct::SET => {
+                let at = self.r.pos;
+                let header = self.byte()?;
+                if header == 0 {
+                    return Ok(());
+                }
+                let elem = header & 0x0f;
+                if !is_type(elem) {
+                    return Err(HeaderScan::Clean);
+                }
+                let count = match header >> 4 {
+                    15 => self.varint()?,
+                    short => u64::from(short),
+                };
+                if count > i32::MAX as u64 {
+                    return Err(HeaderScan::Clean);
+                }
+                if is_bool(elem) {
+                    return self.spend(at, count);
+                }
+                for _ in 0..count {
+                    self.skip(elem, depth - 1)?;
+                }
+                Ok(())
+            }
+            ct::MAP => {
+                let at = self.r.pos;
+                let count = self.varint()?;
+                if count > i32::MAX as u64 {
+                    return Err(HeaderScan::Clean);
+                }
+                if count == 0 {
+                    return Ok(());
+                }
+                let types = self.byte()?;
+                let (key, value) = (types >> 4, types & 0x0f);
+                if !is_type(key) || !is_type(value) {
+                    return Err(HeaderScan::Clean);
+                }
+                if is_bool(key) && is_bool(value) {
+                    return self.spend(at, count);
+                }
+                for _ in 0..count {
+                    self.skip(key, depth - 1)?;
+                    self.skip(value, depth - 1)?;
+                }
+                Ok(())
+            }
+            _ => Err(HeaderScan::Clean),
+        }
+    }
+
+    /// Counts `count` boolean elements of the container at `at` against the budget.
+    fn spend(&mut self, at: usize, count: u64) -> Result<(), HeaderScan> {
+        self.budget = self
+            .budget
+            .checked_sub(count)
+            .ok_or(HeaderScan::BoolContainer { at, count })?;
+        Ok(())
+    }
+}
+
+fn is_bool(t: u8) -> bool {
+    t == ct::BOOL_TRUE || t == ct::BOOL_FALSE
+}
+
 /// A cursor over untrusted compact-protocol bytes.
 struct Reader<'a> {
     buf: &'a [u8],

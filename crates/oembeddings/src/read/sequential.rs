@@ -373,11 +373,7 @@ impl ChunkReader for PageSource {
                 Ok(PageRead::File(file.get_read(start)?))
             }
             PageSource::Sequential(sequential) => {
-                let peek = sequential.len.saturating_sub(start).min(64) as usize;
-                let header = sequential
-                    .bytes(start, peek)
-                    .map_err(|e| ParquetError::External(Box::new(e)))?;
-                super::guard::check_sizes(&header, start)?;
+                super::guard::check_header(start, sequential.len, |at, n| sequential.bytes(at, n))?;
                 Ok(PageRead::Sequential {
                     source: sequential.clone(),
                     at: start,
