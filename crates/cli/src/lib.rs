@@ -16,11 +16,28 @@ use clap::{Parser, Subcommand};
 /// DuckDB, polars, Daft and LanceDB write), validates them against the specification, checks
 /// their names, gathers and appends their statistics, prints and converts their records, and
 /// signs and verifies files, records and releases (OpenPGP and minisign Ed25519 keys).
+///
+/// Every command that reads a file also reads it where it is: https://HOST/PATH,
+/// s3://BUCKET/KEY (AWS_* variables and ~/.aws; AWS_ENDPOINT_URL for S3-compatible stores)
+/// and hf://datasets/ORG/NAME[@REVISION]/PATH (HF_ENDPOINT, HF_TOKEN), reading only the
+/// bytes it needs.
 #[derive(Debug, Parser)]
 #[command(name = "oembeddings", version, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+
+    /// Seconds one request to a remote location (https://, s3://, hf://) may take before it
+    /// is retried.
+    #[arg(long, global = true, value_name = "SECONDS",
+          default_value_t = oembeddings::blob::DEFAULT_TIMEOUT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    timeout: u64,
+
+    /// Retries of a request to a remote location that failed in a way worth retrying (a
+    /// timeout, a dropped connection, HTTP 5xx or 429), with exponential backoff.
+    #[arg(long, global = true, value_name = "N", default_value_t = oembeddings::blob::DEFAULT_RETRIES)]
+    retries: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +85,13 @@ where
 }
 
 fn execute(cli: Cli) -> ExitCode {
+    // One version of each remote object for the whole command (see `blob::Run`).
+    let _run = oembeddings::blob::run();
+    oembeddings::blob::set_remote_options(
+        oembeddings::blob::RemoteOptions::default()
+            .with_timeout(std::time::Duration::from_secs(cli.timeout))
+            .with_retries(cli.retries),
+    );
     let result = match cli.command {
         Command::Inspect(args) => commands::inspect::run(&args),
         Command::Stats(args) => commands::stats::run(&args),

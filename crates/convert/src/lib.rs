@@ -64,6 +64,7 @@ use serde::Serialize;
 
 use oembeddings::ParquetSource;
 use oembeddings::batch::Batch;
+use oembeddings::blob::Blob;
 use oembeddings::read::{Narrowing, ReadError, ReadOptions, Reader};
 use oembeddings::record::RecordRef;
 use oembeddings::write::{VectorOutput, WriteError};
@@ -218,7 +219,7 @@ impl Format {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = oembeddings::input::open_regular(path).map_err(io)?;
+        let mut file = Blob::open(path).map_err(io)?.cursor();
         const HEAD: usize = 512;
         let mut head = [0u8; HEAD];
         let mut filled = 0;
@@ -281,13 +282,8 @@ pub(crate) fn next_contained(
 /// The modification time of an input, in Unix seconds: the `created` of records whose input
 /// does not say.
 #[cfg(feature = "skypilot")]
-pub(crate) fn modified_unix(path: &Path, file: &std::fs::File) -> Result<i64, ConvertError> {
-    Ok(file
-        .metadata()
-        .and_then(|m| m.modified())
-        .map_err(|e| ConvertError::io(path, e))?
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)))
+pub(crate) fn modified_unix(path: &Path, file: &Blob) -> Result<i64, ConvertError> {
+    file.modified_unix().map_err(|e| ConvertError::io(path, e))
 }
 
 /// How to convert.

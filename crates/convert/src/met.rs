@@ -23,7 +23,8 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
-use oembeddings::input::open_regular;
+use oembeddings::blob::Blob;
+use oembeddings::read::GuardedFile;
 use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
@@ -70,12 +71,13 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
     // A footer a decoder cannot read (malformed, an error, a contained panic) is not the Met's.
-    if oembeddings::footer::check(&mut file).is_err() {
+    if oembeddings::footer::check(&mut file.cursor()).is_err() {
         return Ok(false);
     }
-    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
+    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file)))
+    else {
         return Ok(false);
     };
     let schema = builder.schema();
@@ -108,7 +110,9 @@ impl Metadata {
         let is_parquet = {
             use std::io::Read;
             let mut magic = [0u8; 4];
-            let mut f = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut f = Blob::open(path)
+                .map_err(|e| ConvertError::io(path, e))?
+                .cursor();
             f.read(&mut magic).map_err(|e| ConvertError::io(path, e))? == 4 && &magic == b"PAR1"
         };
         let mut rows = HashMap::new();
@@ -118,13 +122,12 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-            oembeddings::footer::check(&mut file)
+            let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
+            oembeddings::footer::check(&mut file.cursor())
                 .map_err(|e| input("footer".into(), format!("not a readable Parquet file: {e}")))?;
-            let reader =
-                ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
-                    .and_then(|b| b.build())
-                    .map_err(|e| input("footer".into(), e.to_string()))?;
+            let reader = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
+                .and_then(|b| b.build())
+                .map_err(|e| input("footer".into(), e.to_string()))?;
             for batch in reader {
                 let batch = batch.map_err(|e| input("data".into(), e.to_string()))?;
                 let column = |name: &str| -> Result<ArrayRef, ConvertError> {
@@ -162,8 +165,10 @@ impl Metadata {
                 }
             }
         } else {
-            let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-            let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+            let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(file.cursor());
             let headers = reader
                 .headers()
                 .map_err(|e| input("header".into(), e.to_string()))?
@@ -233,9 +238,8 @@ impl MetReader {
     }
 
     fn open_uncontained(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
-        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-        let metadata = file.metadata().map_err(|e| ConvertError::io(path, e))?;
-        if metadata.len() == 0 {
+        let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
+        if file.is_empty() {
             return Err(ConvertError::EmptyInput {
                 path: path.to_path_buf(),
             });
@@ -247,18 +251,14 @@ impl MetReader {
         };
         let created = match options.created {
             Some(created) => created,
-            None => metadata
-                .modified()
-                .map_err(|e| ConvertError::io(path, e))?
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+            None => file
+                .modified_unix()
+                .map_err(|e| ConvertError::io(path, e))?,
         };
-        let mut file = file;
-        oembeddings::footer::check(&mut file)
+        oembeddings::footer::check(&mut file.cursor())
             .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
-                .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
+            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {

@@ -213,6 +213,26 @@ pub fn open_regular(path: impl AsRef<Path>) -> io::Result<File> {
     }
 }
 
+/// Opens `path` (a regular file, or a remote object: see [`crate::blob`]) to be read from
+/// its start, as a whole-file digest or a detached signature reads it.
+pub fn open_stream(path: impl AsRef<Path>) -> io::Result<crate::blob::BlobCursor> {
+    Ok(crate::blob::Blob::open(path.as_ref())?.cursor())
+}
+
+/// Whether `path` exists (for a remote object, whether its server says so).
+pub fn exists(path: impl AsRef<Path>) -> bool {
+    crate::blob::Blob::exists(path.as_ref())
+}
+
+/// The size of the file (or remote object) at `path`.
+pub fn size(path: impl AsRef<Path>) -> io::Result<u64> {
+    let path = path.as_ref();
+    if crate::blob::is_remote(path) {
+        return Ok(crate::blob::Blob::open(path)?.len());
+    }
+    Ok(std::fs::metadata(path)?.len())
+}
+
 /// Checks that an already opened `file` is a regular file.
 pub fn check_regular(file: &File) -> io::Result<()> {
     match FileKind::of(&file.metadata()?) {
@@ -221,9 +241,20 @@ pub fn check_regular(file: &File) -> io::Result<()> {
     }
 }
 
-/// Reads the regular file `path` whole, failing with [`InputError::TooLarge`] if it holds
-/// more than `limit` bytes (without reading past the limit).
+/// Reads the regular file (or remote object, see [`crate::blob`]) `path` whole, failing
+/// with [`InputError::TooLarge`] if it holds more than `limit` bytes (without reading past
+/// the limit).
 pub fn read_capped(path: impl AsRef<Path>, limit: Limit) -> io::Result<Vec<u8>> {
+    let path = path.as_ref();
+    if crate::blob::is_remote(path) {
+        let blob = crate::blob::Blob::open(path)?;
+        let len = blob.len();
+        if len > limit.bytes {
+            return Err(InputError::TooLarge { limit }.into_io());
+        }
+        let len = usize::try_from(len).map_err(|_| InputError::TooLarge { limit }.into_io())?;
+        return blob.read_exact_at(0, len).map(|b| b.to_vec());
+    }
     let file = open_regular(path)?;
     let too_large = || InputError::TooLarge { limit }.into_io();
     let len = file.metadata()?.len();

@@ -38,6 +38,9 @@ pub struct Inspection {
     pub key_values: Vec<FooterEntry>,
     /// Whether the footer holds the Go tool's statistics keys.
     pub has_statistics: bool,
+    /// For a remote file: the requests and bytes it took to read this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io: Option<crate::blob::IoStats>,
 }
 
 /// One top-level column.
@@ -217,6 +220,7 @@ impl Inspection {
             row_groups,
             key_values,
             has_statistics,
+            io: source.blob().io(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod append;
 pub mod atomic;
 pub mod attributes;
 pub mod batch;
+pub mod blob;
 pub mod contain;
 pub mod error;
 pub mod footer;

@@ -181,7 +181,7 @@ pub fn candidates(data: &Path) -> Vec<Found> {
 pub fn find(data: &Path) -> Vec<Found> {
     candidates(data)
         .into_iter()
-        .filter(|f| f.path.exists())
+        .filter(|f| oembeddings::input::exists(&f.path))
         .collect()
 }
 
@@ -219,7 +219,7 @@ pub fn verify_found(
                 let signed = key
                     .signature_extensions()
                     .iter()
-                    .any(|e| signature_path(&found.path, e).exists());
+                    .any(|e| oembeddings::input::exists(signature_path(&found.path, e)));
                 if !signed {
                     not_checked.push(NotChecked {
                         reason: format!(

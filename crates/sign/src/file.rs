@@ -85,7 +85,7 @@ pub fn verify_file(
             .signature_extensions()
             .iter()
             .map(|e| signature_path(path, e))
-            .find(|p| p.exists())
+            .find(|p| oembeddings::input::exists(p))
             .unwrap_or_else(|| signature_path(path, key.signature_extension())),
     };
     let signature_bytes = match read_signature_file(&signature_file) {
@@ -107,7 +107,7 @@ pub fn verify_file(
             return Ok(report);
         }
     };
-    let file = open_regular(path).map_err(SignError::io(path))?;
+    let file = oembeddings::input::open_stream(path).map_err(SignError::io(path))?;
     match key.verify_detached(BufReader::with_capacity(1 << 20, file), &signature_bytes) {
         Ok(signer) => {
             if let Some(comment) = &signer.trusted_comment {

@@ -162,17 +162,34 @@ pub fn validate_with_progress(
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<FileReport, ReadError> {
     let path = path.as_ref();
+    let source = match ParquetSource::open(path) {
+        Ok(source) => Ok(source),
+        // What cannot be opened (absent, unreadable, not a regular file) has no contents to
+        // judge: an I/O error, not a rule.
+        Err(e @ ReadError::Io { .. }) => return Err(e),
+        Err(e) => Err(e),
+    };
+    let blob = source.as_ref().ok().map(|s| s.blob().clone());
+    let mut report = validate_source(path, source, options, progress)?;
+    report.io = blob.and_then(|b| b.io());
+    Ok(report)
+}
+
+/// [`validate_with_progress`] of a file opened (or not) already.
+fn validate_source(
+    path: &Path,
+    source: Result<ParquetSource, ReadError>,
+    options: &Options,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<FileReport, ReadError> {
     let mut findings = Findings::new(options.max_findings_per_rule);
     let mode = if options.metadata_only {
         Mode::MetadataOnly
     } else {
         Mode::Full
     };
-    let source = match ParquetSource::open(path) {
+    let source = match source {
         Ok(source) => source,
-        // What cannot be opened (absent, unreadable, not a regular file) has no contents to
-        // judge: an I/O error, not a rule.
-        Err(e @ ReadError::Io { .. }) => return Err(e),
         Err(e) => {
             metadata::open_failure(&e, &mut findings);
             return Ok(findings.into_report(path.to_path_buf(), mode, 0));

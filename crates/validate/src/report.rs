@@ -52,6 +52,9 @@ pub struct FileReport {
     pub findings: Vec<Finding>,
     /// Per rule id, findings beyond the per-rule limit, counted but not listed.
     pub suppressed: BTreeMap<String, u64>,
+    /// For a remote file: the requests and bytes the check took.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub io: Option<oembeddings::blob::IoStats>,
 }
 
 impl FileReport {
@@ -212,6 +215,7 @@ impl Findings {
             warnings,
             findings: self.kept,
             suppressed,
+            io: None,
         }
     }
 }

@@ -31,8 +31,9 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
+use oembeddings::blob::Blob;
 use oembeddings::contain::contain;
-use oembeddings::input::open_regular;
+use oembeddings::read::GuardedFile;
 use oembeddings::read::Narrowing;
 use oembeddings::record::{Attributes, RecordRef};
 
@@ -66,12 +67,13 @@ pub struct SkypilotOptions {
 
 /// Whether a Parquet file has exactly SkyPilot's `idx` and `output` (binary) columns.
 pub(crate) fn is_skypilot_file(path: &Path) -> Result<bool, ConvertError> {
-    let mut file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
+    let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
     // A footer a decoder cannot read (malformed, an error, a contained panic) is not SkyPilot's.
-    if oembeddings::footer::check(&mut file).is_err() {
+    if oembeddings::footer::check(&mut file.cursor()).is_err() {
         return Ok(false);
     }
-    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(file)) else {
+    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file)))
+    else {
         return Ok(false);
     };
     let schema = builder.schema();
@@ -138,13 +140,8 @@ impl SkypilotReader {
                  and {{path}}"
             )));
         }
-        let file = open_regular(path).map_err(|e| ConvertError::io(path, e))?;
-        if file
-            .metadata()
-            .map_err(|e| ConvertError::io(path, e))?
-            .len()
-            == 0
-        {
+        let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
+        if file.is_empty() {
             return Err(ConvertError::EmptyInput {
                 path: path.to_path_buf(),
             });
@@ -158,12 +155,10 @@ impl SkypilotReader {
             Some(created) => created,
             None => crate::modified_unix(path, &file)?,
         };
-        let mut file = file;
-        oembeddings::footer::check(&mut file)
+        oembeddings::footer::check(&mut file.cursor())
             .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
-        let builder =
-            ParquetRecordBatchReaderBuilder::try_new(oembeddings::read::GuardedFile(file))
-                .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
+            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {

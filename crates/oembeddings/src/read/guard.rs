@@ -5,13 +5,11 @@
 //! decoder), which reads the header's first fields and refuses a page that claims to expand
 //! beyond [`MAX_EXPANSION`] times its compressed size (and at least [`MIN_ALLOWED`] bytes).
 
-use std::fs::File;
-
 use bytes::Bytes;
 use parquet::errors::{ParquetError, Result};
 use parquet::file::reader::{ChunkReader, Length};
 
-use super::sequential::read_at;
+use crate::blob::Blob;
 use crate::footer::HeaderScan;
 
 /// Uncompressed bytes a page may claim per compressed byte. Real pages of embeddings
@@ -35,17 +33,17 @@ const MAX_HEADER_SCAN: usize = 1 << 20;
 /// [`ChunkReader`] the records reader uses, for other readers of Parquet (signature
 /// sidecars) to use too.
 #[derive(Debug)]
-pub struct GuardedFile(pub File);
+pub struct GuardedFile(pub Blob);
 
 impl GuardedFile {
     /// Opens `path` for a Parquet decoder: a regular file (see
     /// [`crate::input::open_regular`]) whose footer passed [`crate::footer::check`].
     pub fn open(path: &std::path::Path) -> std::result::Result<Self, super::ReadError> {
-        let mut file = crate::input::open_regular(path).map_err(|source| super::ReadError::Io {
+        let file = Blob::open(path).map_err(|source| super::ReadError::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        crate::footer::check(&mut file).map_err(|source| super::ReadError::Footer {
+        crate::footer::check(&mut file.cursor()).map_err(|source| super::ReadError::Footer {
             path: path.to_path_buf(),
             source,
         })?;
@@ -60,7 +58,7 @@ impl Length for GuardedFile {
 }
 
 impl ChunkReader for GuardedFile {
-    type T = <File as ChunkReader>::T;
+    type T = <Blob as ChunkReader>::T;
 
     fn get_read(&self, start: u64) -> Result<Self::T> {
         check_page_header(&self.0, start)?;
@@ -80,22 +78,10 @@ impl ChunkReader for GuardedFile {
 
 /// Refuses the page whose header starts at `start` in `file` when its claims cannot be
 /// honest (see [`check_header`]).
-pub(crate) fn check_page_header(file: &File, start: u64) -> Result<()> {
+pub(crate) fn check_page_header(file: &Blob, start: u64) -> Result<()> {
     let len = Length::len(file);
-    check_header(start, len, |offset, n| {
-        let mut buf = vec![0u8; n];
-        let mut filled = 0;
-        while filled < n {
-            match read_at(file, &mut buf[filled..], offset + filled as u64) {
-                Ok(0) => break,
-                Ok(k) => filled += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        buf.truncate(filled);
-        Ok(buf.into())
-    })
+    // `check_header` asks for no more than the file holds.
+    check_header(start, len, |offset, n| file.read_exact_at(offset, n))
 }
 
 /// Refuses the page whose header starts at `start` of a file of `len` bytes, read through

@@ -12,13 +12,14 @@
 //! The reader owns no digest: what is done with the bytes is the observer's business.
 
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io::{self, Read};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, Length};
+
+use crate::blob::Blob;
 
 /// Sees every byte of the file a [`Reader`](super::Reader) reads, exactly once, in order,
 /// from its first byte to its last (see [`ReadOptions::with_observer`](super::ReadOptions::with_observer)).
@@ -48,7 +49,7 @@ const SPARE_CHUNKS: usize = 4;
 /// A file read once, in order, shown to an observer as it goes, serving the byte ranges a
 /// reader asks for.
 pub(crate) struct SequentialFile {
-    file: File,
+    file: Blob,
     len: u64,
     /// Bytes read at a time: a sixteenth of the file, within bounds, in whole 64 KiB.
     chunk: usize,
@@ -83,7 +84,7 @@ struct State {
 
 impl SequentialFile {
     /// Reads `file` (of `len` bytes when opened) from its start, for `observer`.
-    pub(crate) fn new(file: File, len: u64, observer: Arc<dyn FileObserver>) -> Self {
+    pub(crate) fn new(file: Blob, len: u64, observer: Arc<dyn FileObserver>) -> Self {
         let chunk = usize::try_from(len / 16)
             .unwrap_or(MAX_CHUNK)
             .clamp(MIN_CHUNK, MAX_CHUNK)
@@ -155,7 +156,7 @@ impl SequentialFile {
         while filled < buffer.len() {
             let piece = (buffer.len() - filled).min(OBSERVED_PIECE);
             let target = &mut buffer[filled..filled + piece];
-            match read_at(&self.file, target, state.read + filled as u64) {
+            match self.file.read_at(target, state.read + filled as u64) {
                 Ok(0) => {
                     state.at_end = true;
                     break;
@@ -191,7 +192,7 @@ impl SequentialFile {
     fn grew(&self, offset: u64) -> io::Result<bool> {
         let mut probe = [0u8; 1];
         loop {
-            match read_at(&self.file, &mut probe, offset) {
+            match self.file.read_at(&mut probe, offset) {
                 Ok(n) => return Ok(n > 0),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
@@ -206,7 +207,7 @@ impl SequentialFile {
         let mut state = self.state();
         let kept_from = state.window.front().map_or(state.read, |(at, _)| *at);
         if start < kept_from {
-            return read_exact_at(&self.file, start, len);
+            return self.file.read_exact_at(start, len);
         }
         while let Some((at, chunk)) = state.window.front() {
             if at + chunk.len() as u64 > start {
@@ -278,46 +279,6 @@ fn refused() -> io::Error {
     io::Error::other("the consumer of the file's bytes stopped before the file was read")
 }
 
-/// Reads at `offset` without moving the file's cursor (which clones of the handle share).
-#[cfg(unix)]
-pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::unix::fs::FileExt::read_at(file, buf, offset)
-}
-
-/// Reads at `offset` (Windows moves the cursor, which nothing here relies on).
-#[cfg(windows)]
-pub(super) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
-}
-
-/// Reads at `offset` through the cursor, where no positional read exists.
-#[cfg(not(any(unix, windows)))]
-pub(super) fn read_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
-    use std::io::Seek;
-    file.seek(io::SeekFrom::Start(offset))?;
-    file.read(buf)
-}
-
-/// Exactly `len` bytes at `start`.
-fn read_exact_at(file: &File, start: u64, len: usize) -> io::Result<Bytes> {
-    let mut buffer = vec![0u8; len];
-    let mut filled = 0;
-    while filled < len {
-        match read_at(file, &mut buffer[filled..], start + filled as u64) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    format!("{len} bytes asked for at offset {start}, past the end of the file"),
-                ));
-            }
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(buffer.into())
-}
-
 /// A spent chunk's buffer that nothing else holds, if there is one.
 fn take_spare(spare: &mut VecDeque<Bytes>, size: usize) -> Option<BytesMut> {
     for _ in 0..spare.len() {
@@ -348,7 +309,7 @@ fn retire(spare: &mut VecDeque<Bytes>, chunk: Bytes, size: usize) {
 #[derive(Debug)]
 pub(crate) enum PageSource {
     /// Read directly from the file.
-    File(File),
+    File(Blob),
     /// Served from a [`SequentialFile`].
     Sequential(Arc<SequentialFile>),
 }
@@ -396,7 +357,7 @@ impl ChunkReader for PageSource {
 #[derive(Debug)]
 pub(crate) enum PageRead {
     /// From the file directly.
-    File(<File as ChunkReader>::T),
+    File(<Blob as ChunkReader>::T),
     /// From a [`SequentialFile`]'s chunks.
     Sequential {
         /// The file being read.
@@ -439,11 +400,11 @@ mod tests {
         }
     }
 
-    fn file_of(bytes: &[u8]) -> (tempfile::NamedTempFile, File) {
+    fn file_of(bytes: &[u8]) -> (tempfile::NamedTempFile, Blob) {
         let mut tmp = tempfile::NamedTempFile::new().unwrap();
         tmp.write_all(bytes).unwrap();
-        let file = File::open(tmp.path()).unwrap();
-        (tmp, file)
+        let file = std::fs::File::open(tmp.path()).unwrap();
+        (tmp, file.into())
     }
 
     fn pattern(len: usize) -> Vec<u8> {
@@ -501,7 +462,7 @@ mod tests {
         assert!(sequential.bytes(900, 200).is_err());
         assert_eq!(&sequential.bytes(900, 100).unwrap()[..], &data[900..]);
         assert_eq!(sequential.read_to_end().unwrap(), 1000);
-        assert!(read_exact_at(&sequential.file, 990, 20).is_err());
+        assert!(sequential.file.read_exact_at(990, 20).is_err());
         assert_eq!(observed(&collect), data);
     }
 

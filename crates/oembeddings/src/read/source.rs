@@ -1,6 +1,5 @@
 //! An opened Parquet file of records: its footer, decoded metadata and recognised layout.
 
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -20,6 +19,7 @@ use super::sequential::{PageSource, SequentialFile};
 use super::vectors::{self, VectorColumnReader};
 use super::{ARROW_SCHEMA_KEY, CorruptPlace, ReadError, ReadOptions, Reader, RecordProblem};
 use crate::batch::{COLUMNS, col};
+use crate::blob::Blob;
 use crate::contain::contain;
 use crate::footer::{self, KeyValue};
 use crate::layout::Layout;
@@ -28,7 +28,7 @@ use crate::layout::Layout;
 #[derive(Debug)]
 pub struct ParquetSource {
     pub(super) path: PathBuf,
-    file: File,
+    blob: Blob,
     file_len: u64,
     footer_len: u32,
     key_values: Vec<KeyValue>,
@@ -39,24 +39,35 @@ pub struct ParquetSource {
 }
 
 impl ParquetSource {
-    /// Opens `path`, reads and decodes its footer and recognises its layout. Reads no data.
+    /// Opens `path` (a local file, or a URL: see [`Blob::open`]), reads and decodes its
+    /// footer and recognises its layout. Reads no data.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ReadError> {
-        let path = path.as_ref().to_path_buf();
-        let io_err = |source| ReadError::Io {
-            path: path.clone(),
+        let path = path.as_ref();
+        if !crate::blob::is_remote(path) && path.is_dir() {
+            return Err(ReadError::Io {
+                path: path.to_path_buf(),
+                source: io::Error::new(
+                    io::ErrorKind::IsADirectory,
+                    "is a directory, not a Parquet file",
+                ),
+            });
+        }
+        let blob = Blob::open(path).map_err(|source| ReadError::Io {
+            path: path.to_path_buf(),
             source,
-        };
+        })?;
+        Self::from_blob(blob, path)
+    }
+
+    /// Reads and decodes the footer of `blob`, named `path` in messages, and recognises its
+    /// layout. Reads no data.
+    pub fn from_blob(blob: Blob, path: impl AsRef<Path>) -> Result<Self, ReadError> {
+        let path = path.as_ref().to_path_buf();
         let footer_err = |source| ReadError::Footer {
             path: path.clone(),
             source,
         };
-        let mut file = crate::input::open_regular(&path).map_err(io_err)?;
-        if file.metadata().map_err(io_err)?.is_dir() {
-            return Err(io_err(io::Error::new(
-                io::ErrorKind::IsADirectory,
-                "is a directory, not a Parquet file",
-            )));
-        }
+        let mut file = blob.cursor();
         let location = footer::locate(&mut file).map_err(footer_err)?;
         let mut raw = footer::read_metadata(&mut file, &location).map_err(footer_err)?;
         let key_values = footer::key_values(&raw).map_err(footer_err)?;
@@ -141,7 +152,7 @@ impl ParquetSource {
             metadata,
             hint_ignored,
             layout,
-            file,
+            blob,
             path,
         })
     }
@@ -262,7 +273,7 @@ impl ParquetSource {
             .collect();
         let sequential = match &options.observer {
             Some(observer) => Some(Arc::new(SequentialFile::new(
-                self.clone_file()?,
+                self.blob.clone(),
                 self.file_len,
                 observer.0.clone(),
             ))),
@@ -357,7 +368,7 @@ impl ParquetSource {
         }
         let source = match sequential {
             Some(sequential) => PageSource::Sequential(sequential.clone()),
-            None => PageSource::File(self.clone_file()?),
+            None => PageSource::File(self.blob.clone()),
         };
         Ok(Some(VectorColumnReader::new(
             Arc::new(source),
@@ -374,7 +385,7 @@ impl ParquetSource {
             let mut reader = ParquetMetaDataReader::new_with_metadata(metadata)
                 .with_page_index_policy(PageIndexPolicy::Optional);
             reader
-                .read_page_indexes(&self.file)
+                .read_page_indexes(&self.blob)
                 .and_then(|()| reader.finish())
                 .and_then(|md| ArrowReaderMetadata::try_new(Arc::new(md), self.arrow_options()))
         });
@@ -423,14 +434,15 @@ impl ParquetSource {
         &self,
     ) -> Result<ParquetRecordBatchReaderBuilder<GuardedFile>, ReadError> {
         Ok(ParquetRecordBatchReaderBuilder::new_with_metadata(
-            GuardedFile(self.clone_file()?),
+            GuardedFile(self.blob.clone()),
             self.metadata.clone(),
         ))
     }
 
-    /// Another handle on the opened file (the same file even if the path is replaced).
-    pub(super) fn clone_file(&self) -> Result<File, ReadError> {
-        self.file.try_clone().map_err(|e| self.io_error(e))
+    /// The opened bytes (the same file even if the path is replaced; the same version of a
+    /// remote object).
+    pub fn blob(&self) -> &Blob {
+        &self.blob
     }
 
     pub(super) fn io_error(&self, source: io::Error) -> ReadError {

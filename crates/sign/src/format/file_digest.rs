@@ -34,7 +34,7 @@ impl FileDigest {
     pub fn of_file(path: &Path) -> io::Result<Self> {
         let mut size = 0u64;
         let sha256 = hash_reader(
-            oembeddings::input::open_regular(path)?,
+            oembeddings::input::open_stream(path)?,
             Sha256::new(),
             |hasher, chunk| {
                 size += chunk.len() as u64;

@@ -965,7 +965,7 @@ pub fn inspect_sidecar(path: &Path) -> Result<SidecarInspection, SignError> {
         .and_then(|n| n.to_str())
         .and_then(|n| n.strip_suffix("-signatures.parquet"))
         .map(|root| path.with_file_name(format!("{root}-signatures.pub")))
-        .filter(|p| p.exists());
+        .filter(|p| oembeddings::input::exists(p));
     let public_key = public_key_file.as_deref().and_then(|p| {
         oembeddings::input::read_capped(p, oembeddings::input::limits::KEY_FILE)
             .ok()

@@ -422,7 +422,7 @@ pub fn verify_records(
 /// The size and SHA-256 of `data`, or `None` when its size is not `signed_size`: such a file
 /// cannot hold the signed bytes, so it is not hashed, and is checked record by record.
 fn signed_size_hash(data: &Path, signed_size: u64) -> Result<Option<(u64, String)>, SignError> {
-    let size = std::fs::metadata(data).map_err(SignError::io(data))?.len();
+    let size = oembeddings::input::size(data).map_err(SignError::io(data))?;
     if size != signed_size {
         return Ok(None);
     }

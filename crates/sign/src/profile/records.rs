@@ -47,9 +47,9 @@ impl Profile {
                 _ => Profile::Native,
             });
         }
-        if manifest.is_some() || native::manifest_path(data).exists() {
+        if manifest.is_some() || oembeddings::input::exists(native::manifest_path(data)) {
             Ok(Profile::Native)
-        } else if compatible::sidecar_path(data).exists() {
+        } else if oembeddings::input::exists(compatible::sidecar_path(data)) {
             Ok(Profile::Compatible)
         } else {
             Err(SignError::NoRecordSignatures {

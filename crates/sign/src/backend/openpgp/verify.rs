@@ -343,7 +343,7 @@ pub fn verify_detached_file(
 ) -> Result<Verified> {
     let sig =
         oembeddings::input::read_capped(signature, oembeddings::input::limits::SIGNATURE_FILE)?;
-    let file = oembeddings::input::open_regular(data)?;
+    let file = oembeddings::input::open_stream(data)?;
     verify_detached(
         cert,
         io::BufReader::with_capacity(STREAM_BUFFER, file),

@@ -1,0 +1,336 @@
+//! Bytes read at any offset, wherever they are: a local file, or (with the `remote`
+//! feature) an object behind `https://`, `s3://` or `hf://` (see `oembeddings_remote`).
+//!
+//! Readers of Parquet take a [`Blob`], so that every command reads a URL wherever it reads
+//! a file, and a footer check of a remote file costs one or two requests.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, Length};
+
+#[cfg(feature = "remote")]
+pub use oembeddings_remote::{
+    DEFAULT_RETRIES, DEFAULT_TIMEOUT, IoStats, Location, Options as RemoteOptions, RemoteObject,
+    ServerDigest,
+};
+
+/// Requests and bytes asked of a server (none in a build without remote sources).
+#[cfg(not(feature = "remote"))]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IoStats {
+    /// Requests sent.
+    pub requests: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+}
+
+/// Bytes at any offset: a local file or a remote object. Clones share the handle.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Blob {
+    /// A regular local file.
+    Local(Arc<File>),
+    /// A remote object, pinned to one version.
+    #[cfg(feature = "remote")]
+    Remote(Arc<RemoteObject>),
+}
+
+impl From<File> for Blob {
+    fn from(file: File) -> Self {
+        Blob::Local(Arc::new(file))
+    }
+}
+
+#[cfg(feature = "remote")]
+static REMOTE_OPTIONS: OnceLock<RemoteOptions> = OnceLock::new();
+
+/// Sets how remote objects are reached for this process (timeouts, retries): the command
+/// line's options. Returns false if they were set already.
+#[cfg(feature = "remote")]
+pub fn set_remote_options(options: RemoteOptions) -> bool {
+    REMOTE_OPTIONS.set(options).is_ok()
+}
+
+/// Remote objects opened during the current run, by location (see [`run`]).
+#[cfg(feature = "remote")]
+type Opened = std::collections::HashMap<String, Arc<RemoteObject>>;
+
+#[cfg(feature = "remote")]
+static RUN: std::sync::Mutex<(usize, Option<Opened>)> = std::sync::Mutex::new((0, None));
+
+/// While held, every remote object is opened once: later opens of the same location (a
+/// command's footer check, then its reader, then a digest of the whole file) share the
+/// first one's version, cache and request counts. A command line run holds one for the
+/// whole process; the Python functions one per call. Without one, each open is separate.
+#[derive(Debug)]
+#[must_use = "the run ends when this is dropped"]
+pub struct Run(());
+
+/// Starts a run (see [`Run`]); runs may nest, and the objects are let go when the last ends.
+pub fn run() -> Run {
+    #[cfg(feature = "remote")]
+    {
+        let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
+        run.0 += 1;
+        run.1.get_or_insert_with(Opened::new);
+    }
+    Run(())
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        #[cfg(feature = "remote")]
+        {
+            let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
+            run.0 = run.0.saturating_sub(1);
+            if run.0 == 0 {
+                run.1 = None;
+            }
+        }
+    }
+}
+
+/// Whether `location` names a remote object (a URL with a scheme) rather than a path.
+pub fn is_remote(location: &Path) -> bool {
+    location.to_str().is_some_and(|text| {
+        text.split_once("://").is_some_and(|(scheme, _)| {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+    })
+}
+
+impl Blob {
+    /// Opens `location`: a URL this build reads, else a regular local file (see
+    /// [`crate::input::open_regular`]).
+    pub fn open(location: &Path) -> io::Result<Self> {
+        #[cfg(feature = "remote")]
+        {
+            Self::open_with(location, REMOTE_OPTIONS.get_or_init(RemoteOptions::default))
+        }
+        #[cfg(not(feature = "remote"))]
+        {
+            if is_remote(location) {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "remote locations are not read by this build (feature `remote`)",
+                ));
+            }
+            crate::input::open_regular(location).map(Blob::from)
+        }
+    }
+
+    /// Whether `location` exists: a local path, or a remote object the server says is there
+    /// (one HEAD request). An error of the server counts as absent.
+    pub fn exists(location: &Path) -> bool {
+        #[cfg(feature = "remote")]
+        if is_remote(location) {
+            let text = location.to_string_lossy();
+            let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+            return Location::parse(&text)
+                .and_then(|parsed| RemoteObject::head(&parsed, options))
+                .is_ok_and(|size| size.is_some());
+        }
+        location.exists()
+    }
+
+    /// Opens `location` with these options for a remote object.
+    #[cfg(feature = "remote")]
+    pub fn open_with(location: &Path, options: &RemoteOptions) -> io::Result<Self> {
+        if is_remote(location) {
+            let text = location.to_string_lossy().into_owned();
+            let opened = |run: &std::sync::MutexGuard<'_, (usize, Option<Opened>)>| {
+                run.1
+                    .as_ref()
+                    .and_then(|objects| objects.get(&text).cloned())
+            };
+            if let Some(object) = opened(&RUN.lock().unwrap_or_else(|p| p.into_inner())) {
+                return Ok(Blob::Remote(object));
+            }
+            let parsed = Location::parse(&text).map_err(|e| e.into_io())?;
+            let object = Arc::new(RemoteObject::open(&parsed, options).map_err(|e| e.into_io())?);
+            let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(objects) = run.1.as_mut() {
+                // Another thread may have opened it meanwhile: the first one stays.
+                let kept = objects.entry(text).or_insert(object);
+                return Ok(Blob::Remote(kept.clone()));
+            }
+            return Ok(Blob::Remote(object));
+        }
+        crate::input::open_regular(location).map(Blob::from)
+    }
+
+    /// The size in bytes (a local file's size now; a remote object's as first seen).
+    pub fn len(&self) -> u64 {
+        match self {
+            Blob::Local(file) => file.metadata().map(|m| m.len()).unwrap_or(0),
+            #[cfg(feature = "remote")]
+            Blob::Remote(object) => object.len(),
+        }
+    }
+
+    /// When the bytes were last modified, in Unix seconds (a remote object's as its server
+    /// says).
+    pub fn modified_unix(&self) -> io::Result<i64> {
+        match self {
+            Blob::Local(file) => Ok(file
+                .metadata()
+                .and_then(|m| m.modified())?
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))),
+            #[cfg(feature = "remote")]
+            Blob::Remote(object) => Ok(object.modified_unix()),
+        }
+    }
+
+    /// Whether there are no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Reads up to `buf.len()` bytes at `offset`; 0 at the end.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        match self {
+            Blob::Local(file) => read_file_at(file, buf, offset),
+            #[cfg(feature = "remote")]
+            Blob::Remote(object) => object.read_at(buf, offset),
+        }
+    }
+
+    /// Exactly `len` bytes at `start`.
+    pub fn read_exact_at(&self, start: u64, len: usize) -> io::Result<Bytes> {
+        #[cfg(feature = "remote")]
+        if let Blob::Remote(object) = self {
+            if start.saturating_add(len as u64) > object.len() {
+                return Err(past_the_end(start, len));
+            }
+            return object.bytes(start..start + len as u64);
+        }
+        let mut buffer = vec![0u8; len];
+        let mut filled = 0;
+        while filled < len {
+            match self.read_at(&mut buffer[filled..], start + filled as u64) {
+                Ok(0) => return Err(past_the_end(start, len)),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(buffer.into())
+    }
+
+    /// A reader from the start, that can seek (for footers and whole-file digests).
+    pub fn cursor(&self) -> BlobCursor {
+        BlobCursor {
+            blob: self.clone(),
+            pos: 0,
+        }
+    }
+
+    /// The remote object, when this is one.
+    #[cfg(feature = "remote")]
+    pub fn remote(&self) -> Option<&RemoteObject> {
+        match self {
+            Blob::Remote(object) => Some(object),
+            Blob::Local(_) => None,
+        }
+    }
+
+    /// Requests and bytes asked of a server so far; `None` for a local file.
+    pub fn io(&self) -> Option<IoStats> {
+        match self {
+            Blob::Local(_) => None,
+            #[cfg(feature = "remote")]
+            Blob::Remote(object) => Some(object.io()),
+        }
+    }
+}
+
+fn past_the_end(start: u64, len: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        format!("{len} bytes asked for at offset {start}, past the end of the file"),
+    )
+}
+
+/// Reads at `offset` without moving the file's cursor (which clones of the handle share).
+#[cfg(unix)]
+pub(crate) fn read_file_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+/// Reads at `offset` (Windows moves the cursor, which nothing here relies on).
+#[cfg(windows)]
+pub(crate) fn read_file_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, buf, offset)
+}
+
+/// Reads at `offset` through the cursor, where no positional read exists.
+#[cfg(not(any(unix, windows)))]
+pub(crate) fn read_file_at(mut file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(buf)
+}
+
+/// A [`Blob`] read from a position that moves: `Read + Seek`.
+#[derive(Debug, Clone)]
+pub struct BlobCursor {
+    blob: Blob,
+    pos: u64,
+}
+
+impl Read for BlobCursor {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.blob.read_at(buf, self.pos)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for BlobCursor {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::End(delta) => self.blob.len().checked_add_signed(delta),
+            SeekFrom::Current(delta) => self.pos.checked_add_signed(delta),
+        };
+        self.pos = target.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )
+        })?;
+        Ok(self.pos)
+    }
+}
+
+impl Length for Blob {
+    fn len(&self) -> u64 {
+        Blob::len(self)
+    }
+}
+
+/// Bytes a page header reader buffers: headers are tens of bytes, statistics a few KB.
+const HEADER_BUFFER: usize = 8 << 10;
+
+impl ChunkReader for Blob {
+    type T = io::BufReader<BlobCursor>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        let mut cursor = self.cursor();
+        cursor.pos = start;
+        Ok(io::BufReader::with_capacity(HEADER_BUFFER, cursor))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        self.read_exact_at(start, length)
+            .map_err(|e| ParquetError::External(Box::new(e)))
+    }
+}

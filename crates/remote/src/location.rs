@@ -1,0 +1,248 @@
+//! Where a file is: a local path, or a URL this crate reads.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use crate::RemoteError;
+
+/// A repository on the Hugging Face Hub, as `hf://` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HubRepo {
+    /// `datasets`, `spaces` or `models` (the URL path has no prefix for models).
+    pub kind: &'static str,
+    /// `ORG/NAME`.
+    pub id: String,
+    /// The revision asked for (`main` when none is given).
+    pub revision: String,
+    /// The file's path in the repository.
+    pub path: String,
+}
+
+impl HubRepo {
+    /// The URL path of the file at `revision`: `[datasets/|spaces/]ORG/NAME/resolve/REV/PATH`.
+    pub fn resolve_path(&self, revision: &str) -> String {
+        let prefix = match self.kind {
+            "models" => String::new(),
+            kind => format!("{kind}/"),
+        };
+        let revision =
+            url::form_urlencoded::byte_serialize(revision.as_bytes()).collect::<String>();
+        format!("{prefix}{}/resolve/{revision}/{}", self.id, self.path)
+    }
+}
+
+/// Where a file is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// A path on this machine.
+    Local(PathBuf),
+    /// An `http://` or `https://` URL.
+    Http(url::Url),
+    /// An object in an S3 bucket (or an S3-compatible store named by `AWS_ENDPOINT_URL`).
+    S3 {
+        /// The bucket.
+        bucket: String,
+        /// The object's key.
+        key: String,
+    },
+    /// A file in a Hugging Face Hub repository.
+    Hub(HubRepo),
+}
+
+/// Schemes that name a store this crate does not read yet.
+const UNSUPPORTED: [&str; 5] = ["gs", "gcs", "az", "abfs", "abfss"];
+
+impl Location {
+    /// Whether `text` is a URL (has a scheme) rather than a path.
+    pub fn is_url(text: &str) -> bool {
+        text.split_once("://").is_some_and(|(scheme, _)| {
+            scheme.len() > 1
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        })
+    }
+
+    /// Reads `text` as a location: a URL with a scheme this crate reads, else a path.
+    pub fn parse(text: &str) -> Result<Self, RemoteError> {
+        let bad = |reason: &str| RemoteError::Location {
+            location: text.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if !Self::is_url(text) {
+            return Ok(Location::Local(PathBuf::from(text)));
+        }
+        let (scheme, rest) = text.split_once("://").unwrap_or_default();
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" | "https" => {
+                let url = url::Url::parse(text).map_err(|e| bad(&format!("not a URL: {e}")))?;
+                if url.host_str().is_none_or(str::is_empty) {
+                    return Err(bad("the URL has no host"));
+                }
+                if url.query().is_some() {
+                    return Err(bad(
+                        "URLs with a query string (signed links) are not read: give the file's plain URL",
+                    ));
+                }
+                Ok(Location::Http(url))
+            }
+            "s3" | "s3a" => {
+                let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() || key.is_empty() || key.ends_with('/') {
+                    return Err(bad("an s3:// location is s3://BUCKET/KEY"));
+                }
+                Ok(Location::S3 {
+                    bucket: bucket.to_owned(),
+                    key: key.to_owned(),
+                })
+            }
+            "hf" => Self::parse_hub(rest).map(Location::Hub).ok_or_else(|| {
+                bad(
+                    "an hf:// location is hf://datasets/ORG/NAME[@REVISION]/PATH \
+                     (or hf://spaces/..., or hf://ORG/NAME[@REVISION]/PATH for a model)",
+                )
+            }),
+            s if UNSUPPORTED.contains(&s) => Err(bad(
+                "this store is not read yet: https://, s3:// and hf:// are",
+            )),
+            _ => Err(bad(
+                "unknown scheme: https://, http://, s3:// and hf:// are read",
+            )),
+        }
+    }
+
+    fn parse_hub(rest: &str) -> Option<HubRepo> {
+        let (kind, rest) = match rest.split_once('/') {
+            Some(("datasets", r)) => ("datasets", r),
+            Some(("spaces", r)) => ("spaces", r),
+            Some(("models", r)) => ("models", r),
+            _ => ("models", rest),
+        };
+        let mut parts = rest.splitn(3, '/');
+        let (org, name, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let (name, revision) = match name.split_once('@') {
+            Some((name, revision)) => {
+                let revision = url::form_urlencoded::parse(format!("r={revision}").as_bytes())
+                    .next()
+                    .map(|(_, v)| v.into_owned())?;
+                (name, revision)
+            }
+            None => (name, "main".to_owned()),
+        };
+        let fine = |s: &str| {
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        };
+        let path_fine = !path.is_empty()
+            && !path.ends_with('/')
+            && path
+                .split('/')
+                .all(|p| !p.is_empty() && p != "." && p != "..");
+        (fine(org) && fine(name) && !revision.is_empty() && path_fine).then(|| HubRepo {
+            kind,
+            id: format!("{org}/{name}"),
+            revision,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Whether this is a remote location.
+    pub fn is_remote(&self) -> bool {
+        !matches!(self, Location::Local(_))
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Local(path) => write!(f, "{}", path.display()),
+            Location::Http(url) => write!(f, "{url}"),
+            Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Hub(repo) => {
+                let prefix = match repo.kind {
+                    "models" => String::new(),
+                    kind => format!("{kind}/"),
+                };
+                write!(f, "hf://{prefix}{}", repo.id)?;
+                if repo.revision != "main" {
+                    write!(f, "@{}", repo.revision)?;
+                }
+                write!(f, "/{}", repo.path)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn locations_parse_as_their_tools_name_them() {
+        assert_eq!(
+            Location::parse("data/x.parquet").unwrap(),
+            Location::Local("data/x.parquet".into())
+        );
+        assert!(matches!(
+            Location::parse("https://example.org/a/b.parquet").unwrap(),
+            Location::Http(_)
+        ));
+        assert_eq!(
+            Location::parse("s3://bucket/dir/x.parquet").unwrap(),
+            Location::S3 {
+                bucket: "bucket".into(),
+                key: "dir/x.parquet".into()
+            }
+        );
+        let Location::Hub(repo) =
+            Location::parse("hf://datasets/metmuseum/openaccess@refs%2Fpr%2F1/data/x.parquet")
+                .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                repo.kind,
+                repo.id.as_str(),
+                repo.revision.as_str(),
+                repo.path.as_str()
+            ),
+            (
+                "datasets",
+                "metmuseum/openaccess",
+                "refs/pr/1",
+                "data/x.parquet"
+            )
+        );
+        assert_eq!(
+            repo.resolve_path("refs/pr/1"),
+            "datasets/metmuseum/openaccess/resolve/refs%2Fpr%2F1/data/x.parquet"
+        );
+        let Location::Hub(model) = Location::parse("hf://org/model/x.parquet").unwrap() else {
+            panic!()
+        };
+        assert_eq!((model.kind, model.revision.as_str()), ("models", "main"));
+        assert_eq!(
+            model.resolve_path("main"),
+            "org/model/resolve/main/x.parquet"
+        );
+        for bad in [
+            "s3://bucket",
+            "s3://bucket/",
+            "hf://datasets/org",
+            "hf://datasets/org/name/../x",
+            "gs://b/k",
+            "ftp://h/x",
+            "https://h/x.parquet?sig=1",
+        ] {
+            let err = Location::parse(bad).unwrap_err().to_string();
+            assert!(err.starts_with(bad), "{err}");
+        }
+    }
+}

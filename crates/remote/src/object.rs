@@ -1,0 +1,447 @@
+//! One remote object, pinned to one version, read at any offset through a few cached blocks.
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use serde::Serialize;
+use tokio::runtime::Runtime;
+use tokio::task::JoinHandle;
+
+use crate::hub::ServerDigest;
+use crate::location::Location;
+use crate::store::{self, Options, PinMode};
+use crate::{RemoteError, runtime};
+
+/// Bytes of the object's end fetched when it is opened: a Parquet footer (and its 8-byte
+/// tail) of up to this size costs no second request.
+pub const TAIL: u64 = 64 << 10;
+
+/// Bytes fetched at a time by reads that follow one another, and read ahead of them.
+const BLOCK: u64 = 8 << 20;
+
+/// Blocks kept: the one being read, the one ahead, and a few that readers of several
+/// columns of a row group go back to.
+const KEPT_BLOCKS: usize = 4;
+
+/// Bytes fetched, at least, for a small read out of order.
+const SMALL: u64 = 64 << 10;
+
+/// A read this close after the previous one's end counts as following it.
+const FOLLOWS: u64 = 1 << 20;
+
+/// Requests and bytes a run asked of the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct IoStats {
+    /// Requests sent (a HEAD or a ranged GET each; retries are not counted again).
+    pub requests: u64,
+    /// Body bytes received.
+    pub bytes: u64,
+}
+
+/// An object behind a URL, pinned to the version of its first answer.
+pub struct RemoteObject {
+    location: String,
+    store: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    runtime: &'static Runtime,
+    size: u64,
+    /// When the object was last modified, in Unix seconds, as first seen.
+    modified: i64,
+    /// What every request after the first carries to stay on one version.
+    condition: Condition,
+    hub: Option<ServerDigest>,
+    requests: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    cache: Mutex<Cache>,
+}
+
+impl std::fmt::Debug for RemoteObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteObject")
+            .field("location", &self.location)
+            .field("size", &self.size)
+            .field("condition", &self.condition)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Condition {
+    etag: Option<String>,
+    version: Option<String>,
+    /// What the run is pinned to, for messages.
+    pin: Option<String>,
+}
+
+#[derive(Default)]
+struct Cache {
+    /// Blocks kept, most recently used last: `(start, bytes)`.
+    blocks: VecDeque<(u64, Bytes)>,
+    /// Blocks being fetched ahead, by start.
+    ahead: HashMap<u64, JoinHandle<Result<Bytes, RemoteError>>>,
+    /// Where the last read ended.
+    last_end: u64,
+}
+
+impl RemoteObject {
+    /// Opens `location` (a remote one): its size and version from one ranged GET of its
+    /// last [`TAIL`] bytes (after a HEAD to the Hub for `hf://`), kept for the reads of the
+    /// footer.
+    pub fn open(location: &Location, options: &Options) -> Result<Self, RemoteError> {
+        let text = location.to_string();
+        let opened = store::open(location, options)?;
+        let runtime = runtime::get(&text)?;
+        let requests = Arc::new(AtomicU64::new(u64::from(opened.hub.is_some())));
+        let bytes = Arc::new(AtomicU64::new(0));
+        let tail = {
+            let store = opened.store.clone();
+            let path = opened.path.clone();
+            let options = GetOptions {
+                range: Some(GetRange::Suffix(TAIL)),
+                ..Default::default()
+            };
+            requests.fetch_add(1, Ordering::Relaxed);
+            runtime::block_on(runtime, async move {
+                let result = store.get_opts(&path, options).await?;
+                let meta = result.meta.clone();
+                let range = result.range.clone();
+                let body = result.bytes().await?;
+                Ok::<_, object_store::Error>((meta, range, body))
+            })
+        };
+        let (meta, range, body) = tail.map_err(|e| request_error(&text, e))?;
+        bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+        let size = meta.size;
+        if range.end != size
+            || range.end.saturating_sub(range.start) != body.len() as u64
+            || (size >= TAIL && body.len() as u64 != TAIL)
+        {
+            return Err(RemoteError::Malformed {
+                location: text,
+                reason: format!(
+                    "asked for the last {TAIL} bytes of a {size}-byte object, got bytes \
+                     {}..{} ({} in the body)",
+                    range.start,
+                    range.end,
+                    body.len()
+                ),
+            });
+        }
+        let condition = match &opened.pin {
+            PinMode::Commit(commit) => Condition {
+                pin: Some(format!("commit {commit}")),
+                ..Default::default()
+            },
+            PinMode::FirstAnswer => Condition {
+                pin: meta
+                    .version
+                    .as_ref()
+                    .map(|v| format!("version {v}"))
+                    .or_else(|| meta.e_tag.as_ref().map(|e| format!("ETag {e}"))),
+                etag: meta.e_tag.clone().filter(|_| meta.version.is_none()),
+                version: meta.version.clone(),
+            },
+        };
+        let mut cache = Cache {
+            last_end: size,
+            ..Default::default()
+        };
+        cache.blocks.push_back((range.start, body));
+        Ok(Self {
+            location: text,
+            store: opened.store,
+            path: opened.path,
+            runtime,
+            size,
+            modified: meta.last_modified.timestamp(),
+            condition,
+            hub: opened.hub,
+            requests,
+            bytes,
+            cache: Mutex::new(cache),
+        })
+    }
+
+    /// The location, as given.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// The object's size in bytes, as first seen.
+    pub fn len(&self) -> u64 {
+        self.size
+    }
+
+    /// When the object was last modified, in Unix seconds (the server's `Last-Modified`).
+    pub fn modified_unix(&self) -> i64 {
+        self.modified
+    }
+
+    /// Whether the object is empty.
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    /// What the run is pinned to (`ETag "..."`, `version ...`, `commit ...`), if anything:
+    /// a server that gives neither an ETag nor a version cannot be pinned.
+    pub fn pinned_to(&self) -> Option<&str> {
+        self.condition.pin.as_deref()
+    }
+
+    /// What the Hub said about the file, for `hf://` locations.
+    pub fn server_digest(&self) -> Option<&ServerDigest> {
+        self.hub.as_ref()
+    }
+
+    /// Requests and bytes so far.
+    pub fn io(&self) -> IoStats {
+        IoStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        }
+    }
+
+    fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads up to `buf.len()` bytes at `offset`; 0 at or past the end.
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+        if offset >= self.size || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.size - offset).unwrap_or(usize::MAX));
+        let mut cache = self.cache();
+        let follows = offset >= cache.last_end.saturating_sub(FOLLOWS)
+            && offset <= cache.last_end.saturating_add(FOLLOWS);
+        if let Some(n) = copy_from_blocks(&mut cache.blocks, offset, &mut buf[..want]) {
+            cache.last_end = offset + n as u64;
+            if follows {
+                self.read_ahead(&mut cache, offset);
+            }
+            return Ok(n);
+        }
+        // A large read: exactly what is asked, kept nowhere.
+        if want as u64 >= BLOCK {
+            drop(cache);
+            let bytes = self.fetch(offset..offset + want as u64)?;
+            buf[..bytes.len()].copy_from_slice(&bytes);
+            self.cache().last_end = offset + bytes.len() as u64;
+            return Ok(bytes.len());
+        }
+        // A small read out of order (a magic number, a page index): a little around it.
+        if !follows {
+            drop(cache);
+            let end = offset.saturating_add(SMALL.max(want as u64)).min(self.size);
+            let block = self.fetch(offset..end)?;
+            let mut cache = self.cache();
+            keep(&mut cache.blocks, offset, block);
+            let n = copy_from_blocks(&mut cache.blocks, offset, &mut buf[..want]).unwrap_or(0);
+            cache.last_end = offset + n as u64;
+            return Ok(n);
+        }
+        let start = offset / BLOCK * BLOCK;
+        let block = match cache.ahead.remove(&start) {
+            Some(pending) => {
+                drop(cache);
+                let joined = runtime::block_on(self.runtime, pending);
+                let block = joined.map_err(|e| {
+                    io::Error::other(format!("{}: read ahead failed: {e}", self.location))
+                })?;
+                block.map_err(RemoteError::into_io)?
+            }
+            None => {
+                drop(cache);
+                self.fetch(start..(start + BLOCK).min(self.size))?
+            }
+        };
+        let mut cache = self.cache();
+        keep(&mut cache.blocks, start, block);
+        let n = copy_from_blocks(&mut cache.blocks, offset, &mut buf[..want]).unwrap_or(0);
+        cache.last_end = offset + n as u64;
+        self.read_ahead(&mut cache, offset);
+        Ok(n)
+    }
+
+    /// Starts fetching the block after the one holding `offset`, unless kept or on its way.
+    fn read_ahead(&self, cache: &mut Cache, offset: u64) {
+        let next = (offset / BLOCK + 1) * BLOCK;
+        if next >= self.size
+            || cache.ahead.contains_key(&next)
+            || cache.blocks.iter().any(|(at, _)| *at == next)
+            || cache.ahead.len() >= 2
+        {
+            return;
+        }
+        let range = next..(next + BLOCK).min(self.size);
+        let request = self.request(range);
+        cache.ahead.insert(next, self.runtime.spawn(request));
+    }
+
+    /// Bytes `range` of the object: from a kept block when one holds them all, else in one
+    /// request.
+    pub fn bytes(&self, range: Range<u64>) -> io::Result<Bytes> {
+        {
+            let cache = self.cache();
+            let held = cache
+                .blocks
+                .iter()
+                .find(|(at, block)| *at <= range.start && range.end <= at + block.len() as u64);
+            if let Some((at, block)) = held {
+                let from = usize::try_from(range.start - at).unwrap_or(usize::MAX);
+                let to = usize::try_from(range.end - at).unwrap_or(usize::MAX);
+                return Ok(block.slice(from..to));
+            }
+        }
+        self.fetch(range)
+    }
+
+    /// Whether `location` exists, and its size: one HEAD request (for `hf://`, the Hub's
+    /// resolve answer). `None` when the server says it is not there.
+    pub fn head(location: &Location, options: &Options) -> Result<Option<u64>, RemoteError> {
+        let text = location.to_string();
+        let opened = match store::open(location, options) {
+            Ok(opened) => opened,
+            Err(RemoteError::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        if let Some(size) = opened.hub.as_ref().and_then(|h| h.size) {
+            return Ok(Some(size));
+        }
+        let runtime = runtime::get(&text)?;
+        let store = opened.store.clone();
+        let path = opened.path.clone();
+        match runtime::block_on(runtime, async move { store.head(&path).await }) {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(request_error(&text, e)),
+        }
+    }
+
+    /// Bytes `range` of the object, in one request (retried by the store).
+    pub fn fetch(&self, range: Range<u64>) -> io::Result<Bytes> {
+        runtime::block_on(self.runtime, self.request(range)).map_err(RemoteError::into_io)
+    }
+
+    /// The request for bytes `range`, on this run's version.
+    fn request(
+        &self,
+        range: Range<u64>,
+    ) -> impl std::future::Future<Output = Result<Bytes, RemoteError>> + Send + 'static {
+        let store = self.store.clone();
+        let path = self.path.clone();
+        let location = self.location.clone();
+        let condition = self.condition.clone();
+        let requests = self.requests.clone();
+        let counted = self.bytes.clone();
+        async move {
+            let expected = range.end - range.start;
+            let options = GetOptions {
+                range: Some(GetRange::Bounded(range.clone())),
+                if_match: condition.etag.clone(),
+                version: condition.version.clone(),
+                ..Default::default()
+            };
+            requests.fetch_add(1, Ordering::Relaxed);
+            let result = store.get_opts(&path, options).await;
+            let bytes = match result {
+                Ok(result) => result.bytes().await,
+                Err(e) => Err(e),
+            };
+            let bytes = bytes.map_err(|e| match e {
+                object_store::Error::Precondition { .. } => RemoteError::Changed {
+                    location: location.clone(),
+                    pin: condition.pin.clone().unwrap_or_default(),
+                },
+                e => request_error(&location, e),
+            })?;
+            counted.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+            if bytes.len() as u64 != expected {
+                return Err(RemoteError::Malformed {
+                    location,
+                    reason: format!(
+                        "asked for bytes {}..{}, got {} bytes",
+                        range.start,
+                        range.end,
+                        bytes.len()
+                    ),
+                });
+            }
+            Ok(bytes)
+        }
+    }
+}
+
+/// Keeps `block` (starting at `start`) as the most recently used, letting the least
+/// recently used go beyond [`KEPT_BLOCKS`].
+fn keep(blocks: &mut VecDeque<(u64, Bytes)>, start: u64, block: Bytes) {
+    blocks.push_back((start, block));
+    while blocks.len() > KEPT_BLOCKS {
+        blocks.pop_front();
+    }
+}
+
+/// Copies into `buf` what the kept blocks hold at `offset` (from one block, up to its end);
+/// `None` when no block holds `offset`.
+fn copy_from_blocks(
+    blocks: &mut VecDeque<(u64, Bytes)>,
+    offset: u64,
+    buf: &mut [u8],
+) -> Option<usize> {
+    let index = blocks
+        .iter()
+        .position(|(at, b)| *at <= offset && offset < at + b.len() as u64)?;
+    let (at, block) = blocks.remove(index)?;
+    let from = usize::try_from(offset - at).ok()?;
+    let n = buf.len().min(block.len() - from);
+    buf[..n].copy_from_slice(&block[from..from + n]);
+    blocks.push_back((at, block));
+    Some(n)
+}
+
+fn request_error(location: &str, error: object_store::Error) -> RemoteError {
+    match error {
+        object_store::Error::NotFound { .. } => RemoteError::NotFound {
+            location: location.to_owned(),
+        },
+        object_store::Error::NotSupported { .. } => RemoteError::Request {
+            location: location.to_owned(),
+            cause: "the server does not answer byte ranges (it sent the whole file instead of \
+                    the part asked for)"
+                .to_owned(),
+        },
+        e => RemoteError::Request {
+            location: location.to_owned(),
+            cause: crate::error::one_line(&e),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn blocks_serve_reads_within_them() {
+        let mut blocks = VecDeque::new();
+        blocks.push_back((10, Bytes::from_static(b"abcdef")));
+        blocks.push_back((100, Bytes::from_static(b"xyz")));
+        let mut buf = [0u8; 10];
+        assert_eq!(copy_from_blocks(&mut blocks, 12, &mut buf), Some(4));
+        assert_eq!(&buf[..4], b"cdef");
+        assert_eq!(copy_from_blocks(&mut blocks, 16, &mut buf), None);
+        assert_eq!(copy_from_blocks(&mut blocks, 101, &mut buf[..1]), Some(1));
+        assert_eq!(buf[0], b'y');
+        // Most recently used last.
+        assert_eq!(blocks.back().unwrap().0, 100);
+    }
+}

@@ -1,0 +1,213 @@
+"""A small Range-capable HTTP server for the remote-source tests, run on loopback.
+
+It serves files from a directory with ETags and byte ranges (single ranges, suffix ranges),
+counts requests and bytes, and can play the Hugging Face Hub: a HEAD or GET of
+`/{datasets/}ORG/NAME/resolve/REV/PATH` answers with `X-Repo-Commit` and, for files it
+calls LFS, `X-Linked-Etag` (the SHA-256) and `X-Linked-Size`, redirecting to a second path
+as the Hub redirects to its CDN. Faults are switched on per path by the tests.
+
+Run standalone: `python range_server.py DIR [PORT]` prints the port and serves until killed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@dataclass
+class State:
+    root: Path
+    requests: int = 0
+    bytes: int = 0
+    log: list[str] = field(default_factory=list)
+    # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect"
+    faults: dict[str, str] = field(default_factory=dict)
+    # Hub mode: repository revisions that resolve to COMMIT; files that are "LFS".
+    hub_revisions: tuple[str, ...] = ("main",)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def etag_of(path: Path) -> str:
+    st = path.stat()
+    return '"' + hashlib.sha1(f"{st.st_size}-{st.st_mtime_ns}".encode()).hexdigest() + '"'
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "range-server"
+    protocol_version = "HTTP/1.1"
+
+    @property
+    def state(self) -> State:
+        return self.server.state  # type: ignore[attr-defined]
+
+    def log_message(self, fmt: str, *args) -> None:  # quiet
+        pass
+
+    def do_HEAD(self) -> None:
+        self.handle_request(head=True)
+
+    def do_GET(self) -> None:
+        self.handle_request(head=False)
+
+    def send_plain(self, status: int, text: str = "") -> None:
+        body = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def handle_request(self, head: bool) -> None:
+        st = self.state
+        with st.lock:
+            st.requests += 1
+            st.log.append(f"{self.command} {self.path} {self.headers.get('Range', '')}")
+        raw = unquote(self.path.split("?", 1)[0])
+        # The Hub: /[datasets/|spaces/]ORG/NAME/resolve/REV/PATH
+        m = re.fullmatch(r"/((?:datasets/|spaces/)?[^/]+/[^/]+)/resolve/([^/]+)/(.+)", raw)
+        if m:
+            repo, rev, inner = m.groups()
+            if rev not in st.hub_revisions and rev != COMMIT:
+                return self.send_plain(404, "revision not found")
+            target = st.root / inner
+            if not target.is_file():
+                return self.send_plain(404, "entry not found")
+            if st.faults.get(inner) == "401":
+                return self.send_plain(401, "gated")
+            # LFS files redirect to the "CDN"; the redirect carries the digest.
+            digest = hashlib.sha256(target.read_bytes()).hexdigest()
+            self.send_response(302)
+            self.send_header("X-Repo-Commit", COMMIT)
+            self.send_header("X-Linked-Etag", f'"{digest}"')
+            self.send_header("X-Linked-Size", str(target.stat().st_size))
+            self.send_header("ETag", f'"{digest}"')
+            self.send_header("Location", f"/cdn/{inner}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        rel = raw.lstrip("/")
+        if rel.startswith("cdn/"):
+            rel = rel[4:]
+        target = st.root / rel
+        fault = st.faults.get(rel)
+        if fault == "403":
+            return self.send_plain(403, "forbidden")
+        if fault == "redirect" and not raw.startswith("/moved/"):
+            self.send_response(302)
+            self.send_header("Location", f"/moved/{rel}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if raw.startswith("/moved/"):
+            target = st.root / rel[len("moved/"):]
+        if not target.is_file():
+            return self.send_plain(404, "not found")
+        data_len = target.stat().st_size
+        etag = etag_of(target)
+        if_match = self.headers.get("If-Match")
+        if if_match and if_match != etag and fault != "no-etag":
+            return self.send_plain(412, "precondition failed")
+        rng = self.headers.get("Range")
+        start, end = 0, data_len
+        partial = False
+        if rng and fault != "ignore-range":
+            m = re.fullmatch(r"bytes=(\d*)-(\d*)", rng.strip())
+            if not m:
+                return self.send_plain(416, "bad range")
+            a, b = m.groups()
+            if a == "":
+                n = int(b)
+                start, end = max(0, data_len - n), data_len
+            else:
+                start = int(a)
+                end = min(data_len, int(b) + 1) if b else data_len
+            if start >= data_len or start >= end:
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{data_len}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            partial = True
+        length = end - start
+        self.send_response(206 if partial else 200)
+        if partial:
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{data_len}")
+        self.send_header("Accept-Ranges", "bytes")
+        if fault != "no-etag":
+            self.send_header("ETag", etag)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if head:
+            return
+        if fault == "stall":
+            time.sleep(30)
+            return
+        with open(target, "rb") as f:
+            f.seek(start)
+            remaining = length if fault != "truncate" else length // 2
+            while remaining > 0:
+                chunk = f.read(min(remaining, 1 << 20))
+                if not chunk:
+                    break
+                try:
+                    self.wfile.write(chunk)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+                remaining -= len(chunk)
+                with st.lock:
+                    st.bytes += len(chunk)
+        if fault == "truncate":
+            self.close_connection = True
+
+
+class RangeServer:
+    """The server on a loopback port, in a thread."""
+
+    def __init__(self, root: Path) -> None:
+        self.state = State(root=Path(root))
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.httpd.state = self.state  # type: ignore[attr-defined]
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "RangeServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset_counts(self) -> None:
+        with self.state.lock:
+            self.state.requests = 0
+            self.state.bytes = 0
+            self.state.log.clear()
+
+
+if __name__ == "__main__":
+    server = RangeServer(Path(sys.argv[1]))
+    if len(sys.argv) > 2:
+        server.httpd.server_close()
+        server.httpd = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
+        server.httpd.daemon_threads = True
+        server.httpd.state = server.state  # type: ignore[attr-defined]
+        server.port = server.httpd.server_address[1]
+    print(server.port, flush=True)
+    server.httpd.serve_forever()

@@ -1,0 +1,295 @@
+"""Files where they are: every read command on http://, s3:// and hf:// locations, against
+real servers on loopback: a Range-capable HTTP server written here (range_server.py, which
+also plays the Hugging Face Hub's resolve endpoint) and moto's S3 server. Each command's
+output must equal the same command's on the local file; faults must end in one line naming
+the URL and the cause, never a panic, never an output left behind."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import binary, make_records, oe, write_go_layout
+from range_server import COMMIT, RangeServer
+
+NAME = "sfomuseum-collection-512-mobileclip-20260413.parquet"
+BIG = "sfomuseum-collection-512-clip-20260413.parquet"
+
+
+def run(*args, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+    p = subprocess.run(
+        [str(binary()), *map(str, args)],
+        capture_output=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+    assert p.returncode != 101, f"panic: {p.stderr.decode(errors='replace')}"
+    return p
+
+
+def one_error(p: subprocess.CompletedProcess, url: str) -> str:
+    """The one error line of a failed run, which names `url`."""
+    assert p.returncode == 1, (p.returncode, p.stderr)
+    lines = [line for line in p.stderr.decode(errors="replace").splitlines() if line.startswith("error")]
+    assert len(lines) == 1, p.stderr
+    assert url in lines[0], lines[0]
+    assert "panicked" not in p.stderr.decode(errors="replace")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    """A release as a museum publishes it: the example file, a bigger one (2,000 records of
+    512 dimensions, several row groups), and their signatures (file and records)."""
+    root = tmp_path_factory.mktemp("published")
+    shutil.copy(Path(__file__).resolve().parents[2] / "examples/data" / NAME, root / NAME)
+    r = make_records(n=2000, dims=512, seed=11)
+    r.model = ["clip"] * len(r)
+    r.provider = ["sfomuseum"] * len(r)
+    write_go_layout(root / BIG, r, row_group_size=500)
+    key = root.parent / f"{root.name}-key"
+    oe("keygen", "--ed25519", "-o", key)
+    for name in (NAME, BIG):
+        oe("sign", root / name, "--key", key)
+        oe("sign", root / name, "--key", key, "--records")
+    shutil.copy(f"{key}.pub", root.parent / "publisher.pub")
+    return root
+
+
+@pytest.fixture(scope="module")
+def http(published):
+    with RangeServer(published) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def s3(published):
+    boto3 = pytest.importorskip("boto3")
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    port = server._server.server_port
+    env = {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "museum",
+        "AWS_SECRET_ACCESS_KEY": "secret",
+        "AWS_REGION": "us-east-1",
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id="museum",
+        aws_secret_access_key="secret",
+        region_name="us-east-1",
+    )
+    client.create_bucket(Bucket="museum")
+    for path in published.iterdir():
+        client.put_object(Bucket="museum", Key=f"release/{path.name}", Body=path.read_bytes())
+    yield env
+    server.stop()
+
+
+def location(scheme: str, http: RangeServer, s3_env: dict | None, name: str) -> tuple[str, dict]:
+    if scheme == "http":
+        return f"{http.url}/{name}", {}
+    if scheme == "hf":
+        return f"hf://datasets/sfomuseum/collection/{name}", {"HF_ENDPOINT": http.url}
+    assert s3_env is not None
+    return f"s3://museum/release/{name}", s3_env
+
+
+@pytest.fixture(params=["http", "s3", "hf"])
+def scheme(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def where(scheme, http, request):
+    s3_env = request.getfixturevalue("s3") if scheme == "s3" else None
+    return lambda name: location(scheme, http, s3_env, name)
+
+
+@pytest.mark.parametrize("name", [NAME, BIG])
+def test_every_read_command_gives_what_it_gives_locally(published, where, name, tmp_path):
+    url, env = where(name)
+    local = published / name
+    # Outputs that do not print the location itself are equal byte for byte.
+    for args in (["emit"], ["stats", "--format", "json"], ["emit", "--limit", "3"]):
+        remote_out = run(*args, url, env=env)
+        assert remote_out.returncode == 0, remote_out.stderr
+        assert remote_out.stdout == run(*args, local).stdout, args
+    # Reports name the location; their verdicts and counts are those of the local file.
+    for args in (["validate", "--format", "json"], ["validate", "--metadata-only", "--format", "json"]):
+        remote_report = json.loads(run(*args, url, env=env).stdout)["files"][0]
+        local_report = json.loads(run(*args, local).stdout)["files"][0]
+        for key in ("valid", "records", "errors", "warnings", "mode"):
+            assert remote_report[key] == local_report[key], key
+        assert remote_report["path"] == url
+        assert remote_report["io"]["requests"] >= 1
+        assert "io" not in local_report
+    inspected = json.loads(run("inspect", "--format", "json", url, env=env).stdout)
+    assert inspected["rows"] == json.loads(run("inspect", "--format", "json", local).stdout)["rows"]
+    named = run("name", url, env=env)
+    assert named.returncode == 0, named.stderr
+    # verify finds the file signature and the records' signatures beside the file.
+    key = published.parent / "publisher.pub"
+    verified = run("verify", url, "--key", key, env=env)
+    assert verified.returncode == 0, verified.stderr
+    assert b"VERIFIED: 2 signatures checked (file, records-native)" in verified.stdout
+    records = run("verify", url, "--key", key, "--records", env=env)
+    assert records.returncode == 0, records.stderr
+    # convert reads it as it reads the local file.
+    out_remote, out_local = tmp_path / "remote.parquet", tmp_path / "local.parquet"
+    assert run("convert", url, out_remote, "--to", "parquet-fixed", env=env).returncode == 0
+    oe("convert", local, out_local, "--to", "parquet-fixed")
+    assert run("emit", out_remote).stdout == run("emit", out_local).stdout
+
+
+def test_a_footer_check_costs_a_few_requests(published, http):
+    """inspect and validate --metadata-only read the footer in at most three requests and
+    under 256 KiB, whatever the file's size (here 4 MB)."""
+    url = f"{http.url}/{BIG}"
+    assert (published / BIG).stat().st_size > 2 << 20
+    for args in (["inspect", "--format", "json"], ["validate", "--metadata-only", "--format", "json"]):
+        http.reset_counts()
+        report = json.loads(run(*args, url).stdout)
+        io = report["io"] if "io" in report else report["files"][0]["io"]
+        assert io["requests"] <= 3 and io["bytes"] < 256 << 10, io
+        # What the server saw agrees with what we report.
+        assert http.state.requests == io["requests"], http.state.log
+        assert http.state.bytes == io["bytes"]
+
+
+def test_the_hub_is_read_at_the_commit_its_revision_resolves_to(published, http):
+    env = {"HF_ENDPOINT": http.url}
+    http.reset_counts()
+    assert run("inspect", f"hf://datasets/sfomuseum/collection/{NAME}", env=env).returncode == 0
+    # One HEAD to resolve `main` (not following the redirect), then reads at the commit.
+    log = http.state.log
+    assert log[0].startswith("HEAD /datasets/sfomuseum/collection/resolve/main/"), log
+    # (The loopback Hub redirects those to its "CDN", as the Hub does.)
+    assert all(f"/resolve/{COMMIT}/" in entry or entry.startswith("GET /cdn/") for entry in log[1:]), log
+    missing = run("inspect", f"hf://datasets/sfomuseum/collection@v9/{NAME}", env=env)
+    assert "not found" in one_error(missing, "hf://datasets/sfomuseum/collection@v9/")
+
+
+def test_s3_credentials_come_from_the_environment_or_the_shared_files(published, s3, tmp_path):
+    url = f"s3://museum/release/{NAME}"
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[museum]\naws_access_key_id = museum\naws_secret_access_key = secret\n")
+    config = tmp_path / "config"
+    config.write_text("[profile sso]\nsso_session = museum\nregion = us-east-1\n")
+    files = {
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_ACCESS_KEY_ID": "",
+        "AWS_SECRET_ACCESS_KEY": "",
+        "AWS_ENDPOINT_URL": s3["AWS_ENDPOINT_URL"],
+        "AWS_REGION": "us-east-1",
+    }
+    assert run("inspect", url, env={**files, "AWS_PROFILE": "museum"}).returncode == 0
+    sso = run("inspect", url, env={**files, "AWS_PROFILE": "sso"})
+    assert "sso_session" in one_error(sso, url)
+
+
+def test_faults_end_in_one_line_naming_the_url(published, http, tmp_path):
+    big = f"{http.url}/{BIG}"
+    out = tmp_path / "out.parquet"
+
+    def fails(url: str, *args, cause: str, faults: dict | None = None, command=("emit",)) -> None:
+        http.state.faults.clear()
+        http.state.faults.update(faults or {})
+        try:
+            p = run(*command, url, *args, timeout=60)
+        finally:
+            http.state.faults.clear()
+        line = one_error(p, url)
+        assert cause in line, line
+
+    fails(f"{http.url}/nope.parquet", cause="not found on the server")
+    fails(big, cause="403", faults={BIG: "403"})
+    fails(big, cause="does not answer byte ranges", faults={BIG: "ignore-range"})
+    fails(big, "--timeout", "2", "--retries", "0", cause="", faults={BIG: "stall"})
+    # A connection refused: nothing listens on the port any more.
+    closed = RangeServer(published)
+    port = closed.port
+    closed.httpd.server_close()
+    fails(f"http://127.0.0.1:{port}/{BIG}", "--retries", "0", cause="")
+    # A redirect is followed.
+    http.state.faults[BIG] = "redirect"
+    try:
+        assert run("emit", big).stdout == run("emit", published / BIG).stdout
+    finally:
+        http.state.faults.clear()
+    # A short body.
+    fails(big, "--retries", "0", cause="", faults={BIG: "truncate"})
+    # convert leaves nothing behind on failure.
+    fails(big, out, cause="403", faults={BIG: "403"}, command=("convert",))
+    assert not out.exists() and not list(tmp_path.iterdir())
+    # A footer whose length points outside the object.
+    hostile = published / "footer-outside.parquet"
+    data = bytearray((published / NAME).read_bytes())
+    data[-8:-4] = (len(data) * 2).to_bytes(4, "little")
+    hostile.write_bytes(bytes(data))
+    fails(f"{http.url}/footer-outside.parquet", cause="", command=("inspect",))
+    hostile.unlink()
+
+
+def test_a_file_replaced_during_the_run_fails_instead_of_mixing_versions(published, http, tmp_path):
+    name = "replaced.parquet"
+    shutil.copy(published / BIG, published / name)
+    url = f"{http.url}/{name}"
+    original = (published / name).read_bytes()
+
+    # Replace the file after the first request (the footer's): later reads carry If-Match.
+    http.state.log.clear()
+    proc = subprocess.Popen(
+        [str(binary()), "emit", url], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    deadline = time.time() + 30
+    while not http.state.log and time.time() < deadline:
+        time.sleep(0.001)
+    (published / name).write_bytes(original[:-8] + original[-8:])  # same bytes, new ETag
+    os.utime(published / name, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+    stdout, stderr = proc.communicate(timeout=60)
+    (published / name).unlink()
+    if proc.returncode == 0:
+        # The whole file fitted in what the first request brought: nothing to compare.
+        pytest.skip("the read finished before the file was replaced")
+    assert proc.returncode == 1, stderr
+    assert b"changed on the server during the run" in stderr, stderr
+
+
+def test_stats_append_is_refused_for_a_remote_file(http):
+    p = run("stats", "--append", f"{http.url}/{NAME}")
+    assert "cannot be done where a remote file is" in one_error(p, f"{http.url}/{NAME}")
+
+
+def test_the_hubs_digest_matches_the_file(published, http):
+    """What the loopback Hub announces is the file's SHA-256 (as the real Hub's
+    X-Linked-Etag is), so the digest tests below compare like with like."""
+    digest = hashlib.sha256((published / NAME).read_bytes()).hexdigest()
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(
+        f"{http.url}/datasets/sfomuseum/collection/resolve/main/{NAME}", method="HEAD"
+    )
+    try:
+        opener.open(request)
+    except urllib.error.HTTPError as answer:
+        assert answer.code == 302
+        assert answer.headers["X-Linked-Etag"].strip('"') == digest
+        assert answer.headers["X-Repo-Commit"] == COMMIT
