@@ -90,6 +90,7 @@ def read(
     *,
     batch_size: int | None = None,
     vector_layout: Literal["go", "fixed"] = "go",
+    storage_options: Mapping[str, str] | None = None,
 ) -> Any:
     """Streams a records file (any accepted layout) as canonical Arrow record batches.
 
@@ -98,8 +99,15 @@ def read(
     can be consumed once. With ``vector_layout="fixed"`` the vectors are a FixedSizeList of
     the first record's length (every record must have it), the type vector search engines
     want: ``lance.write_dataset(oembeddings.read(F, vector_layout="fixed"), "f.lance")``.
+
+    ``path`` may be a URL: ``https://``, ``s3://BUCKET/KEY`` or
+    ``hf://datasets/ORG/NAME[@REVISION]/PATH``, read without downloading the file;
+    ``storage_options`` (``object_store``'s names: ``aws_region``, ``aws_endpoint``,
+    ``allow_http``, ``timeout``, ...) configure its store, as in pyarrow and polars.
     """
-    return _native.read(_os.fspath(path), batch_size=batch_size, vector_layout=vector_layout)
+    return _native.read(
+        _os.fspath(path), batch_size=batch_size, vector_layout=vector_layout, storage_options=storage_options
+    )
 
 
 def write(
@@ -128,17 +136,23 @@ def validate(
     metadata_only: bool = False,
     max_findings_per_rule: int | None = 100,
     target: Literal["any", "hub"] = "any",
+    storage_options: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Validates a file against the specification (every rule, or footer and schema only);
-    ``target="hub"`` also warns about what would break on the Hugging Face Hub (OE501, OE502)."""
+    ``target="hub"`` also warns about what would break on the Hugging Face Hub (OE501, OE502).
+    A URL is read where it is (see ``read``); ``metadata_only`` then costs a few requests."""
     return _native.validate(
-        _os.fspath(path), metadata_only=metadata_only, max_findings_per_rule=max_findings_per_rule, target=target
+        _os.fspath(path),
+        metadata_only=metadata_only,
+        max_findings_per_rule=max_findings_per_rule,
+        target=target,
+        storage_options=storage_options,
     )
 
 
-def stats(path: str | PathLike[str]) -> dict[str, str]:
+def stats(path: str | PathLike[str], *, storage_options: Mapping[str, str] | None = None) -> dict[str, str]:
     """The statistics of a file, as the footer keys (``embeddingsdb:*``, ``oembeddings:*``) hold them."""
-    return _native.stats(_os.fspath(path))
+    return _native.stats(_os.fspath(path), storage_options=storage_options)
 
 
 def append_stats(path: str | PathLike[str], *, output: str | PathLike[str] | None = None) -> dict[str, Any]:
@@ -294,9 +308,17 @@ def verify_file(
     *,
     signature: str | PathLike[str] | None = None,
     fingerprint: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> VerifyReport:
-    """Verifies a file's detached signature against the one key you trust."""
-    return _native.verify_file(_os.fspath(path), _os.fspath(key), signature=_path(signature), fingerprint=fingerprint)
+    """Verifies a file's detached signature against the one key you trust. A URL is read
+    where it is (see ``read``), its signature beside it unless ``signature`` names one."""
+    return _native.verify_file(
+        _os.fspath(path),
+        _os.fspath(key),
+        signature=_path(signature),
+        fingerprint=fingerprint,
+        storage_options=storage_options,
+    )
 
 
 def sign_records(
@@ -341,6 +363,7 @@ def verify_records(
     at: str | None = None,
     crl: Sequence[str | PathLike[str]] = (),
     accept_carried_attributes: bool = False,
+    storage_options: Mapping[str, str] | None = None,
 ) -> VerifyReport:
     """Verifies every record against its signatures; fails closed.
 
@@ -357,7 +380,8 @@ def verify_records(
     verified records); `report.identity` says what was and was not checked. `key=None`
     raises `SignatureError` naming the key embedded in the sidecar, which is never trusted
     by itself. `accept_carried_attributes` lets records signed with attributes carried over
-    by go-embeddingsdb's earlier signer pass (`report.carried` counts them)."""
+    by go-embeddingsdb's earlier signer pass (`report.carried` counts them). A URL is read
+    where it is (see ``read``), with its signatures beside it."""
     return _native.verify_records(
         _os.fspath(path),
         _path(key),
@@ -373,6 +397,7 @@ def verify_records(
         at=at,
         crl=[_os.fspath(c) for c in crl],
         accept_carried_attributes=accept_carried_attributes,
+        storage_options=storage_options,
     )
 
 

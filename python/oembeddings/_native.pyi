@@ -3,7 +3,7 @@
 classes below, plain dicts, or Arrow data through the PyCapsule interface. Checked against
 the module by ``python -m mypy.stubtest oembeddings`` (``scripts/test``)."""
 
-from typing import Any, Protocol, Sequence, final
+from typing import Any, Mapping, Protocol, Sequence, final
 
 __version__: str
 
@@ -294,12 +294,23 @@ class _ArrowArray(Protocol):
     def __len__(self) -> int: ...
 
 def run_cli(argv: Sequence[str]) -> int: ...
-def read(path: str, *, batch_size: int | None = None, vector_layout: str = "go") -> _ArrowStream: ...
+def read(
+    path: str,
+    *,
+    batch_size: int | None = None,
+    vector_layout: str = "go",
+    storage_options: Mapping[str, str] | None = None,
+) -> _ArrowStream: ...
 def write(path: str, data: Any, *, vector_layout: str = "go", statistics: bool = True) -> dict[str, Any]: ...
 def validate(
-    path: str, *, metadata_only: bool = False, max_findings_per_rule: int | None = ..., target: str = "any"
+    path: str,
+    *,
+    metadata_only: bool = False,
+    max_findings_per_rule: int | None = ...,
+    target: str = "any",
+    storage_options: Mapping[str, str] | None = None,
 ) -> ValidationReport: ...
-def stats(path: str) -> dict[str, str]: ...
+def stats(path: str, *, storage_options: Mapping[str, str] | None = None) -> dict[str, str]: ...
 def append_stats(path: str, *, output: str | None = None) -> dict[str, Any]: ...
 def parse_name(name: str) -> FileName: ...
 def convert(
@@ -338,7 +349,14 @@ def keygen(
 ) -> KeyInfo: ...
 def key_info(path: str) -> KeyInfo: ...
 def sign_file(path: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> str: ...
-def verify_file(path: str, key: str, *, signature: str | None = None, fingerprint: str | None = None) -> VerifyReport: ...
+def verify_file(
+    path: str,
+    key: str,
+    *,
+    signature: str | None = None,
+    fingerprint: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
+) -> VerifyReport: ...
 def sign_records(
     path: str,
     key: str,
@@ -365,6 +383,7 @@ def verify_records(
     at: str | None = None,
     crl: list[str] = ...,
     accept_carried_attributes: bool = False,
+    storage_options: Mapping[str, str] | None = None,
 ) -> VerifyReport: ...
 def sign_release(directory: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> dict[str, Any]: ...
 def verify_release(directory: str, key: str, *, fingerprint: str | None = None) -> VerifyReport: ...

@@ -75,13 +75,15 @@ impl RecordBatchReader for CanonicalReader {
 /// `vector_layout="fixed"`, vectors are a FixedSizeList (LanceDB, Daft and `datasets` see
 /// vectors they can search).
 #[pyfunction]
-#[pyo3(signature = (path, *, batch_size = None, vector_layout = "go"))]
+#[pyo3(signature = (path, *, batch_size = None, vector_layout = "go", storage_options = None))]
 fn read(
     py: Python<'_>,
     path: PathBuf,
     batch_size: Option<usize>,
     vector_layout: &str,
+    storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<PyRecordBatchReader, Error> {
+    let _run = crate::remote::run(py, &path, storage_options)?;
     let vectors = named::<VectorOutput>("vector_layout", vector_layout)?;
     let mut reader = py.detach(|| {
         let mut options = ReadOptions::default();

@@ -24,7 +24,7 @@ use crate::results::{ConvertSummary, FileName as PyFileName, PlainData, Validati
 #[pyfunction]
 #[pyo3(signature = (
     path, *, metadata_only = false, max_findings_per_rule = Some(DEFAULT_MAX_FINDINGS_PER_RULE),
-    target = "any"
+    target = "any", storage_options = None
 ))]
 fn validate(
     py: Python<'_>,
@@ -32,7 +32,9 @@ fn validate(
     metadata_only: bool,
     max_findings_per_rule: Option<usize>,
     target: &str,
+    storage_options: Option<BTreeMap<String, String>>,
 ) -> Result<ValidationReport, Error> {
+    let _run = crate::remote::run(py, &path, storage_options)?;
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
         .with_target(named::<oembeddings_validate::Target>("target", target)?)
@@ -43,7 +45,13 @@ fn validate(
 
 /// The statistics of a file as its footer keys would hold them.
 #[pyfunction]
-fn stats(py: Python<'_>, path: PathBuf) -> Result<BTreeMap<String, String>, Error> {
+#[pyo3(signature = (path, *, storage_options = None))]
+fn stats(
+    py: Python<'_>,
+    path: PathBuf,
+    storage_options: Option<BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, String>, Error> {
+    let _run = crate::remote::run(py, &path, storage_options)?;
     let statistics = py.detach(|| ParquetSource::open(&path).and_then(Statistics::gather))?;
     Ok(statistics.key_value_map())
 }

@@ -8,6 +8,7 @@
 mod arrow;
 mod errors;
 mod files;
+mod remote;
 mod results;
 mod signing;
 mod wording;

@@ -77,14 +77,16 @@ fn sign_file(
 
 /// Verifies a file's detached signature; returns the report.
 #[pyfunction]
-#[pyo3(signature = (path, key, *, signature = None, fingerprint = None))]
+#[pyo3(signature = (path, key, *, signature = None, fingerprint = None, storage_options = None))]
 fn verify_file(
     py: Python<'_>,
     path: PathBuf,
     key: PathBuf,
     signature: Option<PathBuf>,
     fingerprint: Option<&str>,
+    storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
+    let _run = crate::remote::run(py, &path, storage_options)?;
     let key = public_key(&key, fingerprint)?;
     let report = py.detach(|| file::verify_file(&path, &key, signature.as_deref()))?;
     VerifyReport::from_report(py, report)
@@ -146,7 +148,7 @@ fn sign_records(
 #[pyo3(signature = (
     path, key, *, sidecar = None, profile = None, manifest = None, allow_missing = false,
     allow_rewritten = false, fingerprint = None, ca = None, webpki_roots = false, identity = None,
-    at = None, crl = Vec::new(), accept_carried_attributes = false
+    at = None, crl = Vec::new(), accept_carried_attributes = false, storage_options = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn verify_records(
@@ -165,7 +167,9 @@ fn verify_records(
     at: Option<&str>,
     crl: Vec<PathBuf>,
     accept_carried_attributes: bool,
+    storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
+    let _run = crate::remote::run(py, &path, storage_options)?;
     let Some(key) = key else {
         return Err(compatible::refuse_without_key(&path, sidecar.as_deref()).into());
     };
@@ -203,7 +207,7 @@ fn reported(
         return Err(e.into());
     };
     // Missing data is unusable input, whatever else is missing with it.
-    if let Err(source) = std::fs::metadata(data) {
+    if let Err(source) = oembeddings::input::size(data) {
         return Err(SignError::Io {
             path: data.to_path_buf(),
             source,

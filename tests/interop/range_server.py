@@ -31,7 +31,8 @@ class State:
     requests: int = 0
     bytes: int = 0
     log: list[str] = field(default_factory=list)
-    # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect"
+    # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect",
+    # "change-after-first"
     faults: dict[str, str] = field(default_factory=dict)
     # Hub mode: repository revisions that resolve to COMMIT; files that are "LFS".
     hub_revisions: tuple[str, ...] = ("main",)
@@ -169,6 +170,12 @@ class Handler(BaseHTTPRequestHandler):
                     st.bytes += len(chunk)
         if fault == "truncate":
             self.close_connection = True
+        if fault == "change-after-first":
+            # The file is replaced (here: its ETag changes) once its first answer is sent.
+            with st.lock:
+                st.faults.pop(rel, None)
+            later = time.time_ns() + 10**9
+            os.utime(target, ns=(later, later))
 
 
 class RangeServer:

@@ -139,7 +139,11 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
             let profile = aws_profile::load(&profile_name).map_err(config)?;
             let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
             let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
-            let env_keys = env("AWS_ACCESS_KEY_ID").is_some();
+            let given_keys = options
+                .storage_options
+                .iter()
+                .any(|(k, _)| k.to_ascii_lowercase().ends_with("access_key_id"));
+            let env_keys = env("AWS_ACCESS_KEY_ID").is_some() || given_keys;
             let mut signed = env_keys;
             if !env_keys {
                 if let (Some(id), Some(secret)) =
