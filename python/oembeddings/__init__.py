@@ -363,6 +363,7 @@ def verify_records(
     at: str | None = None,
     crl: Sequence[str | PathLike[str]] = (),
     accept_carried_attributes: bool = False,
+    trust_server_digest: bool = False,
     storage_options: Mapping[str, str] | None = None,
 ) -> VerifyReport:
     """Verifies every record against its signatures; fails closed.
@@ -381,7 +382,9 @@ def verify_records(
     raises `SignatureError` naming the key embedded in the sidecar, which is never trusted
     by itself. `accept_carried_attributes` lets records signed with attributes carried over
     by go-embeddingsdb's earlier signer pass (`report.carried` counts them). A URL is read
-    where it is (see ``read``), with its signatures beside it."""
+    where it is (see ``read``), with its signatures beside it; for an ``hf://`` file,
+    `trust_server_digest` compares the signed size and SHA-256 with those the Hub announces
+    instead of reading the data (`report.notes` says so)."""
     return _native.verify_records(
         _os.fspath(path),
         _path(key),
@@ -397,6 +400,7 @@ def verify_records(
         at=at,
         crl=[_os.fspath(c) for c in crl],
         accept_carried_attributes=accept_carried_attributes,
+        trust_server_digest=trust_server_digest,
         storage_options=storage_options,
     )
 

@@ -383,6 +383,7 @@ def verify_records(
     at: str | None = None,
     crl: list[str] = ...,
     accept_carried_attributes: bool = False,
+    trust_server_digest: bool = False,
     storage_options: Mapping[str, str] | None = None,
 ) -> VerifyReport: ...
 def sign_release(directory: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> dict[str, Any]: ...

@@ -148,7 +148,8 @@ fn sign_records(
 #[pyo3(signature = (
     path, key, *, sidecar = None, profile = None, manifest = None, allow_missing = false,
     allow_rewritten = false, fingerprint = None, ca = None, webpki_roots = false, identity = None,
-    at = None, crl = Vec::new(), accept_carried_attributes = false, storage_options = None
+    at = None, crl = Vec::new(), accept_carried_attributes = false, trust_server_digest = false,
+    storage_options = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn verify_records(
@@ -167,6 +168,7 @@ fn verify_records(
     at: Option<&str>,
     crl: Vec<PathBuf>,
     accept_carried_attributes: bool,
+    trust_server_digest: bool,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
     let _run = crate::remote::run(py, &path, storage_options)?;
@@ -183,6 +185,7 @@ fn verify_records(
     options.allow_missing = allow_missing;
     options.allow_rewritten = allow_rewritten;
     options.accept_carried_attributes = accept_carried_attributes;
+    options.trust_server_digest = trust_server_digest;
     options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
     let outcome = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options));
     reported(py, &path, "records", outcome)

@@ -326,3 +326,26 @@ def test_python_reads_where_the_file_is(published, http, s3):
     assert oembeddings.verify_records(f"{http.url}/{BIG}", key).ok
     with pytest.raises(FileNotFoundError, match="not found on the server"):
         oembeddings.validate(f"{http.url}/nope.parquet")
+
+
+def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(published, http):
+    env = {"HF_ENDPOINT": http.url}
+    url = f"hf://datasets/sfomuseum/collection/{BIG}"
+    key = published.parent / "publisher.pub"
+    http.reset_counts()
+    p = run("verify", url, "--key", key, "--records", "--trust-server-digest", "--format", "json", env=env)
+    assert p.returncode == 0, p.stderr
+    report = json.loads(p.stdout)
+    assert report["ok"] and report["valid"] == 2000
+    assert any("its data was not read" in note for note in report["notes"]), report["notes"]
+    # Of the data file, only the footer's tail was asked for.
+    data_reads = [e for e in http.state.log if e.startswith("GET") and BIG in e]
+    assert data_reads and all(e.endswith("bytes=-65536") for e in data_reads), data_reads
+    # Without the flag the bytes are read and hashed.
+    http.reset_counts()
+    p = run("verify", url, "--key", key, "--records", "--format", "json", env=env)
+    assert json.loads(p.stdout)["ok"]
+    assert http.state.bytes >= (published / BIG).stat().st_size
+    # Elsewhere no digest is announced: the bytes are read, and the report says why.
+    p = run("verify", f"{http.url}/{BIG}", "--key", key, "--records", "--trust-server-digest", "--format", "json")
+    assert any("announces no SHA-256" in note for note in json.loads(p.stdout)["notes"])

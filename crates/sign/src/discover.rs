@@ -271,6 +271,7 @@ fn records_options(options: &mut RecordVerifyOptions, profile: Profile) -> Recor
             crate::x509::IdentityPolicy::default()
         },
         accept_carried_attributes: options.accept_carried_attributes,
+        trust_server_digest: options.trust_server_digest,
     }
 }
 

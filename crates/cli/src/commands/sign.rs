@@ -188,6 +188,11 @@ pub struct VerifyArgs {
     /// record verifies in order (a converted or re-written file).
     #[arg(long)]
     allow_rewritten: bool,
+    /// Native profile, hf:// files: compare the manifest's size and SHA-256 with those the
+    /// Hugging Face Hub announces for the file, without reading it (the report says so).
+    /// Without it, the file's bytes are always read and hashed.
+    #[arg(long)]
+    trust_server_digest: bool,
     /// X.509: the certificate chain must lead to one of these roots (PEM).
     #[arg(long, value_name = "FILE")]
     ca: Option<PathBuf>,
@@ -270,6 +275,7 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
     options.manifest = args.manifest.clone();
     options.allow_missing = args.allow_missing;
     options.allow_rewritten = args.allow_rewritten;
+    options.trust_server_digest = args.trust_server_digest;
     options.identity = identity_policy(args)?;
     options.accept_carried_attributes = args.accept_carried_attributes;
     let records_named = args.records.is_some()

@@ -178,6 +178,9 @@ pub struct NativeVerifyOptions {
     /// Accept a data file whose bytes differ from the signed file's when every record
     /// verifies in order (a converted or re-written file). Off: any changed byte fails.
     pub allow_rewritten: bool,
+    /// Take the file's size and SHA-256 from the server when it announces them (the
+    /// Hugging Face Hub, for LFS files) instead of reading the file.
+    pub trust_server_digest: bool,
 }
 
 /// What the sidecar says of one record.
@@ -232,8 +235,16 @@ pub fn verify_records(
     // The file's bytes are hashed on another thread while the sidecar is hashed and checked;
     // the scope waits for that thread on every path, errors included, so no work outlives
     // the call.
+    let announced = if options.trust_server_digest {
+        server_digest(data, &mut report)?
+    } else {
+        None
+    };
     let (pass, file_hash) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| signed_size_hash(data, manifest.file.size));
+        let hashing = scope.spawn(|| match &announced {
+            Some(digest) => Ok(Some(digest.clone())),
+            None => signed_size_hash(data, manifest.file.size),
+        });
         let pass = check_sidecar(&mut report, &manifest_file, &manifest, key, options);
         let file_hash = hashing
             .join()
@@ -417,6 +428,37 @@ pub fn verify_records(
     }
     report.conclude(options.allow_missing, true);
     Ok(report)
+}
+
+/// The size and SHA-256 (hex) the server announces for `data`, with a note in `report` on
+/// what was and was not read; `None` (and a note) when it announces none.
+fn server_digest(
+    data: &Path,
+    report: &mut VerifyReport,
+) -> Result<Option<(u64, String)>, SignError> {
+    let blob = oembeddings::blob::Blob::open(data).map_err(SignError::io(data))?;
+    let announced = blob
+        .remote()
+        .and_then(|object| object.server_digest())
+        .and_then(|d| Some((d.size?, d.sha256.clone()?, d.commit.clone())));
+    match announced {
+        Some((size, sha256, commit)) => {
+            report.notes.push(format!(
+                "the file's size and SHA-256 are those the Hugging Face Hub announces for \
+                 commit {commit} (X-Linked-Size, X-Linked-Etag); its data was not read, only \
+                 its footer (--trust-server-digest)"
+            ));
+            Ok(Some((size, sha256)))
+        }
+        None => {
+            report.notes.push(
+                "the server announces no SHA-256 for this file (only the Hugging Face Hub \
+                 does, for LFS files): its bytes were read and hashed"
+                    .to_owned(),
+            );
+            Ok(None)
+        }
+    }
 }
 
 /// The size and SHA-256 of `data`, or `None` when its size is not `signed_size`: such a file

@@ -80,6 +80,10 @@ pub struct RecordVerifyOptions {
     /// Compatible profile: let records signed with attributes carried over by
     /// go-embeddingsdb's earlier signer pass (still counted and listed).
     pub accept_carried_attributes: bool,
+    /// Native profile: for a file on the Hugging Face Hub, compare the manifest's size and
+    /// SHA-256 with those the Hub announces instead of reading the file (the report says
+    /// so). Without it, or where the server announces none, the bytes are read and hashed.
+    pub trust_server_digest: bool,
 }
 
 /// Verifies every record of `data` against its signatures by `key`, in either profile.
@@ -101,6 +105,7 @@ pub fn verify_records(
                 manifest: options.manifest.clone(),
                 allow_missing: options.allow_missing,
                 allow_rewritten: options.allow_rewritten,
+                trust_server_digest: options.trust_server_digest,
             };
             native::verify_records(data, key, &native_options)
         }
