@@ -12,6 +12,7 @@ Run standalone: `python range_server.py DIR [PORT]` prints the port and serves u
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -69,6 +70,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def server_url(self) -> str:
+        host, port = self.server.server_address[:2]  # type: ignore[misc]
+        return f"http://{host}:{port}"
+
+    def send_json(self, value, link: str | None = None) -> None:
+        body = json.dumps(value).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        if link:
+            self.send_header("Link", link)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def handle_request(self, head: bool) -> None:
         st = self.state
         with st.lock:
@@ -97,6 +113,30 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
+        # The Hub's API: a revision's commit, and a tree listing (two entries per page, to
+        # exercise the Link header's pagination).
+        m = re.fullmatch(r"/api/(datasets|models|spaces)/([^/]+/[^/]+)/revision/([^/]+)", raw)
+        if m:
+            if m.group(3) not in st.hub_revisions and m.group(3) != COMMIT:
+                return self.send_plain(404, "revision not found")
+            return self.send_json({"sha": COMMIT, "id": m.group(2)})
+        m = re.fullmatch(r"/api/(datasets|models|spaces)/([^/]+/[^/]+)/tree/([^/]+)(?:/(.*))?", raw)
+        if m:
+            prefix = (m.group(4) or "").strip("/")
+            base = st.root / prefix
+            entries = []
+            for path in sorted(base.rglob("*")) if base.is_dir() else []:
+                rel_path = path.relative_to(st.root).as_posix()
+                if path.is_dir():
+                    entries.append({"type": "directory", "oid": "0" * 40, "size": 0, "path": rel_path})
+                else:
+                    entries.append({"type": "file", "oid": "0" * 40, "size": path.stat().st_size, "path": rel_path})
+            page = int(self.path.split("page=")[1].split("&")[0]) if "page=" in self.path else 0
+            chunk = entries[page * 2 : page * 2 + 2]
+            link = None
+            if page * 2 + 2 < len(entries):
+                link = f'<{self.server_url()}{self.path.split("?")[0]}?recursive=true&page={page + 1}>; rel="next"'
+            return self.send_json(chunk, link=link)
         rel = raw.lstrip("/")
         if rel.startswith("cdn/"):
             rel = rel[4:]

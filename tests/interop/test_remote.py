@@ -349,3 +349,54 @@ def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(publis
     # Elsewhere no digest is announced: the bytes are read, and the report says why.
     p = run("verify", f"{http.url}/{BIG}", "--key", key, "--records", "--trust-server-digest", "--format", "json")
     assert any("announces no SHA-256" in note for note in json.loads(p.stdout)["notes"])
+
+
+def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
+    """S3 and the Hub list the release (the Hub at one commit, page after page): extra and
+    missing files are found. Plain HTTP cannot list: the files the manifest names are checked
+    and the report says the rest could not be looked for."""
+    import boto3
+
+    release = published / "release"
+    (release / "data").mkdir(parents=True)
+    shutil.copy(published / NAME, release / "data" / NAME)
+    shutil.copy(published / BIG, release / BIG)
+    (release / "README.md").write_text("# a museum's release\n")
+    key = published.parent / f"{published.name}-key"
+    oe("release", "sign", release, "--key", key)
+    public = published.parent / "publisher.pub"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3["AWS_ENDPOINT_URL"],
+        aws_access_key_id="museum",
+        aws_secret_access_key="secret",
+        region_name="us-east-1",
+    )
+    for path in release.rglob("*"):
+        if path.is_file():
+            client.put_object(Bucket="museum", Key=f"rel/{path.relative_to(release).as_posix()}", Body=path.read_bytes())
+    hf = {"HF_ENDPOINT": http.url}
+    for url, env in (
+        (f"{http.url}/release", {}),
+        ("hf://datasets/sfomuseum/collection/release", hf),
+        ("s3://museum/rel", s3),
+    ):
+        p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
+        assert p.returncode == 0, p.stderr
+        report = json.loads(p.stdout)
+        assert report["ok"] and report["valid"] == 3, report
+        assert any("cannot be listed" in n for n in report["notes"]) == url.startswith("http")
+    # An extra file and a missing one.
+    (release / "extra.parquet").write_bytes(b"PAR1")
+    (release / "README.md").unlink()
+    client.put_object(Bucket="museum", Key="rel/extra.parquet", Body=b"PAR1")
+    client.delete_object(Bucket="museum", Key="rel/README.md")
+    for url, env in (("hf://datasets/sfomuseum/collection/release", hf), ("s3://museum/rel", s3)):
+        p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
+        assert p.returncode == 1
+        report = json.loads(p.stdout)
+        assert (report["missing"], report["extra"]) == (1, 1), report
+    p = run("release", "verify", f"{http.url}/release", "--key", public, "--format", "json")
+    report = json.loads(p.stdout)
+    assert (report["missing"], report["extra"]) == (1, 0), report
+    shutil.rmtree(release)

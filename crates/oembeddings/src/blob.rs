@@ -141,6 +141,17 @@ impl Blob {
         location.exists()
     }
 
+    /// The files under the remote prefix `location` (a release directory): listed by S3 and
+    /// the Hub (at one commit), not by plain HTTP.
+    #[cfg(feature = "remote")]
+    pub fn list(location: &Path) -> io::Result<oembeddings_remote::Listing> {
+        let text = location.to_string_lossy();
+        let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+        Location::parse_prefix(&text)
+            .and_then(|parsed| oembeddings_remote::list(&parsed, options))
+            .map_err(|e| e.into_io())
+    }
+
     /// Opens `location` with these options for a remote object.
     #[cfg(feature = "remote")]
     pub fn open_with(location: &Path, options: &RemoteOptions) -> io::Result<Self> {

@@ -124,3 +124,219 @@ pub(crate) fn resolve(
         size,
     })
 }
+
+/// Bytes of one answer of the Hub's API read at most (a tree page is about 100 KB).
+const MAX_API_ANSWER: u64 = 16 << 20;
+
+/// Files listed at most under one prefix.
+const MAX_LISTED: usize = 1_000_000;
+
+/// Pages of a tree listing followed at most.
+const MAX_PAGES: usize = 10_000;
+
+fn api_prefix(repo: &HubRepo) -> &'static str {
+    match repo.kind {
+        "datasets" => "api/datasets",
+        "spaces" => "api/spaces",
+        _ => "api/models",
+    }
+}
+
+fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
+/// One GET of the Hub's API: the body (at most [`MAX_API_ANSWER`] bytes) and the `Link`
+/// header's `next` URL, if any.
+fn api_get(
+    location: &str,
+    url: &str,
+    timeout: Duration,
+) -> Result<(Vec<u8>, Option<String>), RemoteError> {
+    let mut request = agent(timeout).get(url);
+    if let Some(token) = token() {
+        request = request.header("Authorization", format!("Bearer {token}"));
+    }
+    let mut response = request.call().map_err(|e| RemoteError::Request {
+        location: location.to_owned(),
+        cause: crate::error::one_line(&e),
+    })?;
+    match response.status().as_u16() {
+        200 => {}
+        404 => {
+            return Err(RemoteError::NotFound {
+                location: location.to_owned(),
+            });
+        }
+        status => {
+            return Err(RemoteError::Request {
+                location: location.to_owned(),
+                cause: format!("the Hub answered HTTP {status} to {url}"),
+            });
+        }
+    }
+    let next = response
+        .headers()
+        .get_all("link")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(next_link);
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_API_ANSWER)
+        .read_to_vec()
+        .map_err(|e| RemoteError::Request {
+            location: location.to_owned(),
+            cause: crate::error::one_line(&e),
+        })?;
+    Ok((body, next))
+}
+
+/// The `rel="next"` target of a `Link` header value.
+pub fn next_link(value: &str) -> Option<String> {
+    value.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let target = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        params
+            .split(';')
+            .any(|p| {
+                let p = p.trim().replace(' ', "");
+                p == "rel=\"next\"" || p == "rel=next"
+            })
+            .then(|| target.to_owned())
+    })
+}
+
+/// The commit `repo`'s revision points to now.
+pub(crate) fn revision_commit(
+    location: &str,
+    endpoint: &str,
+    repo: &HubRepo,
+    timeout: Duration,
+) -> Result<String, RemoteError> {
+    let revision: String = url::form_urlencoded::byte_serialize(repo.revision.as_bytes()).collect();
+    let url = format!(
+        "{endpoint}/{}/{}/revision/{revision}",
+        api_prefix(repo),
+        repo.id
+    );
+    let (body, _) = api_get(location, &url, timeout)?;
+    parse_revision(&body).map_err(|reason| RemoteError::Malformed {
+        location: location.to_owned(),
+        reason,
+    })
+}
+
+/// The commit id in an answer of the revision API (`{"sha": "..."}`).
+pub fn parse_revision(body: &[u8]) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Revision {
+        sha: String,
+    }
+    let revision: Revision =
+        serde_json::from_slice(body).map_err(|e| format!("revision answer: {e}"))?;
+    if revision.sha.len() != 40 || !revision.sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!(
+            "revision answer: {:?} is not a commit id",
+            revision.sha
+        ));
+    }
+    Ok(revision.sha.to_ascii_lowercase())
+}
+
+/// One page of the tree API: the files in it, `(path, size)`.
+pub fn parse_tree_page(body: &[u8]) -> Result<Vec<(String, u64)>, String> {
+    #[derive(serde::Deserialize)]
+    struct Entry {
+        #[serde(rename = "type")]
+        kind: String,
+        path: String,
+        #[serde(default)]
+        size: u64,
+    }
+    let entries: Vec<Entry> =
+        serde_json::from_slice(body).map_err(|e| format!("tree answer: {e}"))?;
+    let mut files = Vec::new();
+    for entry in entries {
+        if entry.kind != "file" {
+            continue;
+        }
+        if entry.path.is_empty()
+            || entry.path.starts_with('/')
+            || entry
+                .path
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            return Err(format!(
+                "tree answer: {:?} is not a path in a repository",
+                entry.path
+            ));
+        }
+        files.push((entry.path, entry.size));
+    }
+    Ok(files)
+}
+
+/// Every file under `repo.path` at `commit`, `(path relative to repo.path, size)`, sorted.
+pub(crate) fn tree(
+    location: &str,
+    endpoint: &str,
+    repo: &HubRepo,
+    commit: &str,
+    timeout: Duration,
+) -> Result<Vec<(String, u64)>, RemoteError> {
+    let prefix = repo.path.trim_end_matches('/');
+    let mut url = format!(
+        "{endpoint}/{}/{}/tree/{commit}/{prefix}?recursive=true",
+        api_prefix(repo),
+        repo.id
+    );
+    let mut files = Vec::new();
+    for _ in 0..MAX_PAGES {
+        let (body, next) = api_get(location, &url, timeout)?;
+        let page = parse_tree_page(&body).map_err(|reason| RemoteError::Malformed {
+            location: location.to_owned(),
+            reason,
+        })?;
+        for (path, size) in page {
+            let relative = if prefix.is_empty() {
+                Some(path.as_str())
+            } else {
+                path.strip_prefix(prefix).and_then(|r| r.strip_prefix('/'))
+            };
+            if let Some(relative) = relative {
+                files.push((relative.to_owned(), size));
+            }
+        }
+        if files.len() > MAX_LISTED {
+            return Err(RemoteError::Malformed {
+                location: location.to_owned(),
+                reason: format!("more than {MAX_LISTED} files listed"),
+            });
+        }
+        match next {
+            // Pages stay on the Hub: a link elsewhere is not followed.
+            Some(next) if next.starts_with(endpoint) => url = next,
+            Some(next) => {
+                return Err(RemoteError::Malformed {
+                    location: location.to_owned(),
+                    reason: format!("the next page is on another host: {next}"),
+                });
+            }
+            None => {
+                files.sort();
+                return Ok(files);
+            }
+        }
+    }
+    Err(RemoteError::Malformed {
+        location: location.to_owned(),
+        reason: format!("more than {MAX_PAGES} pages of listing"),
+    })
+}

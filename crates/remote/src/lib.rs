@@ -13,13 +13,15 @@
 mod aws_profile;
 mod error;
 mod hub;
+mod list;
 mod location;
 mod object;
 mod runtime;
 mod store;
 
 pub use error::RemoteError;
-pub use hub::ServerDigest;
+pub use hub::{ServerDigest, next_link, parse_revision, parse_tree_page};
+pub use list::{Listing, list};
 pub use location::{HubRepo, Location};
 pub use object::{IoStats, RemoteObject};
 pub use store::{DEFAULT_RETRIES, DEFAULT_TIMEOUT, Options};

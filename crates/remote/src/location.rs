@@ -67,6 +67,17 @@ impl Location {
 
     /// Reads `text` as a location: a URL with a scheme this crate reads, else a path.
     pub fn parse(text: &str) -> Result<Self, RemoteError> {
+        Self::parse_as(text, false)
+    }
+
+    /// Reads `text` as a prefix under which files are (a release directory): as
+    /// [`Location::parse`], with a trailing `/` allowed and the key or path possibly empty
+    /// (a bucket, a whole repository).
+    pub fn parse_prefix(text: &str) -> Result<Self, RemoteError> {
+        Self::parse_as(text.trim_end_matches('/'), true)
+    }
+
+    fn parse_as(text: &str, prefix: bool) -> Result<Self, RemoteError> {
         let bad = |reason: &str| RemoteError::Location {
             location: text.to_owned(),
             reason: reason.to_owned(),
@@ -90,7 +101,7 @@ impl Location {
             }
             "s3" | "s3a" => {
                 let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() || key.is_empty() || key.ends_with('/') {
+                if bucket.is_empty() || (!prefix && (key.is_empty() || key.ends_with('/'))) {
                     return Err(bad("an s3:// location is s3://BUCKET/KEY"));
                 }
                 Ok(Location::S3 {
@@ -98,12 +109,14 @@ impl Location {
                     key: key.to_owned(),
                 })
             }
-            "hf" => Self::parse_hub(rest).map(Location::Hub).ok_or_else(|| {
-                bad(
-                    "an hf:// location is hf://datasets/ORG/NAME[@REVISION]/PATH \
+            "hf" => Self::parse_hub(rest, prefix)
+                .map(Location::Hub)
+                .ok_or_else(|| {
+                    bad(
+                        "an hf:// location is hf://datasets/ORG/NAME[@REVISION]/PATH \
                      (or hf://spaces/..., or hf://ORG/NAME[@REVISION]/PATH for a model)",
-                )
-            }),
+                    )
+                }),
             s if UNSUPPORTED.contains(&s) => Err(bad(
                 "this store is not read yet: https://, s3:// and hf:// are",
             )),
@@ -113,7 +126,7 @@ impl Location {
         }
     }
 
-    fn parse_hub(rest: &str) -> Option<HubRepo> {
+    fn parse_hub(rest: &str, prefix: bool) -> Option<HubRepo> {
         let (kind, rest) = match rest.split_once('/') {
             Some(("datasets", r)) => ("datasets", r),
             Some(("spaces", r)) => ("spaces", r),
@@ -121,7 +134,12 @@ impl Location {
             _ => ("models", rest),
         };
         let mut parts = rest.splitn(3, '/');
-        let (org, name, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let (org, name) = (parts.next()?, parts.next()?);
+        let path = match parts.next() {
+            Some(path) => path,
+            None if prefix => "",
+            None => return None,
+        };
         let (name, revision) = match name.split_once('@') {
             Some((name, revision)) => {
                 let revision = url::form_urlencoded::parse(format!("r={revision}").as_bytes())

@@ -99,6 +99,26 @@ pub(crate) struct Opened {
     pub hub: Option<ServerDigest>,
 }
 
+/// The store of an S3 prefix (to list it).
+pub(crate) fn open_prefix(
+    location: &Location,
+    options: &Options,
+) -> Result<Arc<dyn ObjectStore>, RemoteError> {
+    match location {
+        Location::S3 { bucket, .. } => {
+            let placeholder = Location::S3 {
+                bucket: bucket.clone(),
+                key: "_".to_owned(),
+            };
+            Ok(open(&placeholder, options)?.store)
+        }
+        _ => Err(RemoteError::Config {
+            location: location.to_string(),
+            reason: "only S3 prefixes are listed through a store".to_owned(),
+        }),
+    }
+}
+
 pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, RemoteError> {
     let text = location.to_string();
     let config = |reason: String| RemoteError::Config {

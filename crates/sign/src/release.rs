@@ -169,6 +169,22 @@ pub fn sign_release(dir: &Path, key: &SecretKey) -> Result<SignedRelease, SignEr
 pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignError> {
     key.require_not_x509("verifying a release")?;
     let mut report = VerifyReport::new(dir, "release");
+    // A remote release is listed by its store (at one commit on the Hub); plain HTTP cannot
+    // list, so only the files the manifest names are checked there.
+    let (base, present) = if oembeddings::blob::is_remote(dir) {
+        let listing = oembeddings::blob::Blob::list(dir).map_err(SignError::io(dir))?;
+        let present = listing.files.map(|files| {
+            files
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| name.contains('/') || !is_manifest_file(name))
+                .collect::<Vec<_>>()
+        });
+        (PathBuf::from(listing.base), present)
+    } else {
+        (dir.to_path_buf(), None)
+    };
+    let dir = base.as_path();
     let manifest_file = dir.join(MANIFEST);
     let Some(manifest) = manifest::read_verified::<ReleaseManifest>(
         &mut report,
@@ -181,7 +197,19 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
         report.conclude(false, false);
         return Ok(report);
     };
-    let present = release_files(dir)?;
+    let listed_here = !oembeddings::blob::is_remote(dir) || present.is_some();
+    let present = match present {
+        Some(present) => present,
+        None if oembeddings::blob::is_remote(dir) => {
+            report.notes.push(format!(
+                "{} cannot be listed (plain HTTP): the files the manifest names were checked; \
+                 files it does not name could not be looked for",
+                dir.display()
+            ));
+            manifest.files.iter().map(|f| f.name.clone()).collect()
+        }
+        None => release_files(dir)?,
+    };
     for listed in &manifest.files {
         if !present.contains(&listed.name) {
             report.problem(
@@ -192,7 +220,22 @@ pub fn verify_release(dir: &Path, key: &PublicKey) -> Result<VerifyReport, SignE
             );
             continue;
         }
-        let (size, sha256) = manifest::hash_file(&manifest::join(dir, &listed.name))?;
+        let (size, sha256) = match manifest::hash_file(&manifest::join(dir, &listed.name)) {
+            Ok(hashed) => hashed,
+            // Unlisted stores: absence shows when the file is read.
+            Err(SignError::Io { source, .. })
+                if !listed_here && source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                report.problem(
+                    ProblemKind::Missing,
+                    None,
+                    Some(listed.name.clone()),
+                    "listed in the manifest but absent",
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         if size != listed.size || sha256 != listed.sha256 {
             report.problem(
                 ProblemKind::Invalid,
