@@ -357,6 +357,85 @@ def store_benchmarks(oe: str, path: Path, data: Path, args, bench: dict, want) -
             shutil.rmtree(work, ignore_errors=True)
 
 
+POLARS_REMOTE_COUNT = """
+import sys, polars as pl
+print(pl.scan_parquet(sys.argv[1]).select(pl.len()).collect().item())
+"""
+
+
+class LoopbackServer:
+    """The tests' Range-capable HTTP server (tests/interop/range_server.py) serving `root`
+    on loopback in its own process, with its request and byte counters."""
+
+    def __init__(self, root: Path) -> None:
+        self.process = subprocess.Popen(
+            [PYTHON, str(ROOT / "tests" / "interop" / "range_server.py"), str(root)],
+            stdout=subprocess.PIPE, text=True,
+        )
+        self.url = f"http://127.0.0.1:{self.process.stdout.readline().strip()}"
+
+    def counts(self, reset: bool = True) -> dict:
+        import urllib.request
+        with urllib.request.urlopen(f"{self.url}/{'__reset' if reset else '__counts'}") as answer:
+            return json.loads(answer.read())
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def remote_benchmarks(oe: str, path: Path, big: Path | None, data: Path, args, results: dict, bench: dict, want) -> None:
+    """Files where they are, over loopback HTTP: a footer check of the multi-GB file in a few
+    requests (against polars, which reads Parquet over HTTP with object_store too), and full
+    validation and native record verification at the local file's throughput."""
+    server = LoopbackServer(data)
+    try:
+        if big is not None and want("remote_footer"):
+            url = f"{server.url}/{big.name}"
+            server.counts()
+            meta = best([oe, "validate", "--metadata-only", "--format", "json", url], args.repeat, stdout=subprocess.PIPE)
+            seen = server.counts()
+            report = json.loads(meta["stdout"])["files"][0]
+            peer = best([PYTHON, "-c", POLARS_REMOTE_COUNT, url], args.repeat, stdout=subprocess.PIPE)
+            peer_seen = server.counts()
+            runs = args.repeat + 1
+            results["remote_footer"] = {
+                "file_bytes": big.stat().st_size,
+                "seconds": meta["seconds"],
+                "requests": report["io"]["requests"],
+                "bytes": report["io"]["bytes"],
+                "server_requests_per_run": seen["requests"] / runs,
+                "server_bytes_per_run": seen["bytes"] / runs,
+                "peak_rss_mib": meta["peak_rss_mib"],
+                "polars_seconds": peer["seconds"],
+                "polars_server_requests_per_run": peer_seen["requests"] / runs,
+                "polars_server_bytes_per_run": peer_seen["bytes"] / runs,
+            }
+        url = f"{server.url}/{path.name}"
+        if want("remote_validate"):
+            local, remote = best_interleaved([oe, "validate", str(path)], [oe, "validate", url], args.repeat, stdout=subprocess.PIPE)
+            bench["remote_validate"] = {"ours": remote, "peer": local, "peer_name": "validate of the local file (target: 0.8x)",
+                                        "target_ratio": 0.8, "rss_limit_mib": 300}
+        if want("remote_verify"):
+            signed = data / "remote-signed"
+            signed.mkdir(exist_ok=True)
+            copy = signed / path.name
+            if not copy.exists() or copy.stat().st_size != path.stat().st_size:
+                # Signed afresh: the copy (a hard link) and its sidecar and manifest.
+                shutil.rmtree(signed)
+                signed.mkdir()
+                os.link(path, copy)
+                key = ed25519_key(oe, data)
+                subprocess.run([oe, "sign", str(copy), "--key", str(key), "--records"], check=True, capture_output=True)
+            public = Path(f"{ed25519_key(oe, data)}.pub")
+            verify = lambda target: [oe, "verify", target, "--key", str(public), "--records"]
+            local, remote = best_interleaved(verify(str(copy)), verify(f"{server.url}/remote-signed/{copy.name}"), args.repeat)
+            bench["remote_verify"] = {"ours": remote, "peer": local, "peer_name": "verify --records of the local file (target: 0.8x)",
+                                      "target_ratio": 0.8, "rss_limit_mib": 300}
+    finally:
+        server.close()
+
+
 def ed25519_key(oe: str, data: Path) -> Path:
     """The benchmarks' Ed25519 secret key (data/keys/ed.key, public key next to it), made once."""
     keys = data / "keys"
@@ -660,7 +739,8 @@ def print_signatures(s: dict, smoke: bool) -> None:
 
 # Benchmark names for --only, in the order they run.
 BENCHMARKS = ["stats_append", "read", "emit", "validate", "convert_sqlite", "convert_duckdb", "convert_pgvector",
-              "convert_chroma", "convert_hf", "metadata_only", "signatures", "python_verify_records", "python_read"]
+              "convert_chroma", "convert_hf", "metadata_only", "remote_footer", "remote_validate", "remote_verify",
+              "signatures", "python_verify_records", "python_read"]
 
 
 def main() -> None:
@@ -779,7 +859,7 @@ def main() -> None:
         store_benchmarks(oe, path, data, args, bench, want)
 
     # 6. Metadata-only validation of a multi-GB file.
-    if args.big_records and want("metadata_only"):
+    if args.big_records and (want("metadata_only") or want("remote_footer")):
         big = data / f"sfomuseum-big-{args.dimensions}-siglip2-20260522.parquet"
         big_stamp = data / f"{big.name}.{args.big_records}"
         if not (big.exists() and big_stamp.exists()):
@@ -790,8 +870,17 @@ def main() -> None:
                 check=True,
             )
             big_stamp.write_text("")
-        meta = best([oe, "validate", "--metadata-only", str(big)], args.repeat, stdout=subprocess.PIPE)
-        results["metadata_only"] = {"file_bytes": big.stat().st_size, "seconds": meta["seconds"], "peak_rss_mib": meta["peak_rss_mib"]}
+        if want("metadata_only"):
+            meta = best([oe, "validate", "--metadata-only", str(big)], args.repeat, stdout=subprocess.PIPE)
+            results["metadata_only"] = {"file_bytes": big.stat().st_size, "seconds": meta["seconds"], "peak_rss_mib": meta["peak_rss_mib"]}
+
+    # 6b. The same files over loopback HTTP.
+    if want("remote_footer") or want("remote_validate") or want("remote_verify"):
+        big_file = None
+        if args.big_records:
+            candidate = data / f"sfomuseum-big-{args.dimensions}-siglip2-20260522.parquet"
+            big_file = candidate if candidate.exists() else None
+        remote_benchmarks(oe, path, big_file, data, args, results, bench, want)
 
     # 7. Signatures.
     if not args.skip_signatures and want("signatures"):
@@ -846,6 +935,14 @@ def main() -> None:
 
     if python_skipped:
         print(f"\nPython benchmarks skipped: {python_skipped}")
+
+    if "remote_footer" in results:
+        r = results["remote_footer"]
+        note = "" if args.smoke else ("  meets target" if r["requests"] <= 3 and r["bytes"] < 256 << 10 else "  MISSES target (3 requests, 256 KiB)")
+        print(f"\nvalidate --metadata-only over HTTP of a {r['file_bytes'] / 2**30:.1f} GiB file: {r['seconds'] * 1000:.1f} ms, "
+              f"{r['requests']} requests, {r['bytes'] / 1024:.0f} KiB (server saw {r['server_requests_per_run']:.0f}, "
+              f"{r['server_bytes_per_run'] / 1024:.0f} KiB); polars: {r['polars_seconds'] * 1000:.1f} ms, "
+              f"{r['polars_server_requests_per_run']:.0f} requests, {r['polars_server_bytes_per_run'] / 1024:.0f} KiB{note}")
 
     if "metadata_only" in results:
         m = results["metadata_only"]

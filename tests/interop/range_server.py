@@ -91,6 +91,15 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             st.log.append(f"{self.command} {self.path} {self.headers.get('Range', '')}")
         raw = unquote(self.path.split("?", 1)[0])
+        # Counters for a benchmark in another process: read them, or read and reset.
+        if raw in ("/__counts", "/__reset"):
+            with st.lock:
+                counts = {"requests": st.requests - 1, "bytes": st.bytes}
+                if raw == "/__reset":
+                    st.requests, st.bytes = 0, 0
+                else:
+                    st.requests -= 1
+            return self.send_json(counts)
         # The Hub: /[datasets/|spaces/]ORG/NAME/resolve/REV/PATH
         m = re.fullmatch(r"/((?:datasets/|spaces/)?[^/]+/[^/]+)/resolve/([^/]+)/(.+)", raw)
         if m:

@@ -49,6 +49,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("skypilot_pickle", skypilot_pickle),
     ("skypilot_part", skypilot_part),
     ("chroma_answer", chroma_answer),
+    ("hub_answer", hub_answer),
 ];
 
 /// The harness named `name`.
@@ -258,6 +259,37 @@ pub fn chroma_answer(data: &[u8]) {
             assert_eq!(batch.num_rows(), ids, "records lost from a page");
         }
     }
+}
+
+/// What the Hugging Face Hub answers: a resolve answer's headers (the input's lines as
+/// `name: value`), a revision, a page of a tree listing, a `Link` header. Every path a
+/// listing gives must stay inside the repository.
+pub fn hub_answer(data: &[u8]) {
+    use oembeddings_remote::{next_link, parse_resolve_answer, parse_revision, parse_tree_page};
+    let text = String::from_utf8_lossy(data);
+    let headers: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.to_owned()))
+        .collect();
+    if let Ok(digest) = parse_resolve_answer(|name| {
+        headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    }) {
+        assert_eq!(digest.commit.len(), 40);
+        assert!(digest.sha256.as_ref().is_none_or(|s| s.len() == 64));
+    }
+    if let Ok(commit) = parse_revision(data) {
+        assert!(commit.len() == 40 && commit.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+    if let Ok(files) = parse_tree_page(data) {
+        for (path, _) in files {
+            assert!(!path.starts_with('/') && !path.split('/').any(|p| p == ".." || p.is_empty()));
+        }
+    }
+    let _ = next_link(&text);
 }
 
 fn convert_from(from: Format, name: &str, data: &[u8]) {

@@ -86,35 +86,43 @@ pub(crate) fn resolve(
             .headers()
             .get(name)
             .and_then(|v| v.to_str().ok())
-            .map(|v| {
-                v.trim()
-                    .trim_start_matches("W/")
-                    .trim_matches('"')
-                    .to_owned()
-            })
+            .map(str::to_owned)
     };
-    let malformed = |reason: String| RemoteError::Malformed {
+    parse_resolve_answer(header).map_err(|reason| RemoteError::Malformed {
         location: location.to_owned(),
-        reason,
+        reason: format!("{reason} (from {url})"),
+    })
+}
+
+/// The Hub's answer to a HEAD of a resolve URL, from its headers (`header(name)` gives a
+/// header's value): the commit (`X-Repo-Commit`, required), and for LFS files the SHA-256
+/// (`X-Linked-Etag`) and size (`X-Linked-Size`).
+pub fn parse_resolve_answer(
+    header: impl Fn(&str) -> Option<String>,
+) -> Result<ServerDigest, String> {
+    let value = |name: &str| {
+        header(name).map(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .to_owned()
+        })
     };
-    let commit = header("x-repo-commit")
-        .ok_or_else(|| malformed(format!("no X-Repo-Commit header from {url}")))?;
+    let commit = value("x-repo-commit").ok_or("no X-Repo-Commit header")?;
     if commit.len() != 40 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(malformed(format!(
-            "X-Repo-Commit {commit:?} is not a commit id"
-        )));
+        return Err(format!("X-Repo-Commit {commit:?} is not a commit id"));
     }
-    let sha256 = match header("x-linked-etag") {
+    let sha256 = match value("x-linked-etag") {
         Some(etag) if etag.len() == 64 && etag.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Some(etag.to_ascii_lowercase())
         }
         // Non-LFS files carry their git blob id instead; nothing to compare then.
         Some(_) | None => None,
     };
-    let size = match header("x-linked-size") {
+    let size = match value("x-linked-size") {
         Some(size) => Some(
             size.parse::<u64>()
-                .map_err(|_| malformed(format!("X-Linked-Size {size:?} is not a size")))?,
+                .map_err(|_| format!("X-Linked-Size {size:?} is not a size"))?,
         ),
         None => None,
     };

@@ -20,7 +20,7 @@ mod runtime;
 mod store;
 
 pub use error::RemoteError;
-pub use hub::{ServerDigest, next_link, parse_revision, parse_tree_page};
+pub use hub::{ServerDigest, next_link, parse_resolve_answer, parse_revision, parse_tree_page};
 pub use list::{Listing, list};
 pub use location::{HubRepo, Location};
 pub use object::{IoStats, RemoteObject};
