@@ -210,13 +210,14 @@ class Handler(BaseHTTPRequestHandler):
                 chunk = f.read(min(remaining, 1 << 20))
                 if not chunk:
                     break
+                # Counted before it is sent, so that a client that has it sees it counted.
+                with st.lock:
+                    st.bytes += len(chunk)
                 try:
                     self.wfile.write(chunk)
                 except (BrokenPipeError, ConnectionResetError):
                     return
                 remaining -= len(chunk)
-                with st.lock:
-                    st.bytes += len(chunk)
         if fault == "truncate":
             self.close_connection = True
         if fault == "change-after-first":

@@ -424,3 +424,13 @@ def test_parquet_fixed_is_fixed_size_for_daft_and_lancedb(tmp_path, source, reco
                                                    hits.column("model").to_pylist())]
         assert keys == nearest(records, records.embeddings[q], 5)
         assert dict(hits.column("attributes")[0].as_py()) == records.attributes[q]
+
+
+def test_a_json_lines_name_gets_json_lines(tmp_path):
+    """Without --to, OUTPUT's extension decides: .jsonl and .ndjson get JSON Lines (not
+    Parquet bytes under a JSON Lines name), anything else Parquet."""
+    for name in ("out.jsonl", "out.NDJSON"):
+        oe("convert", EXAMPLE, tmp_path / name)
+        assert (tmp_path / name).read_bytes().startswith(b"{")
+    oe("convert", EXAMPLE, tmp_path / "out.parquet")
+    assert (tmp_path / "out.parquet").read_bytes().startswith(b"PAR1")

@@ -400,3 +400,37 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
     report = json.loads(p.stdout)
     assert (report["missing"], report["extra"]) == (1, 0), report
     shutil.rmtree(release)
+
+
+def test_convert_writes_to_s3_in_one_multipart_upload(published, s3, tmp_path):
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3["AWS_ENDPOINT_URL"],
+        aws_access_key_id="museum",
+        aws_secret_access_key="secret",
+        region_name="us-east-1",
+    )
+    url = "s3://museum/converted/clip.parquet"
+    p = run("convert", published / BIG, url, "--to", "parquet-fixed", env=s3)
+    assert p.returncode == 0, p.stderr
+    local = tmp_path / "local.parquet"
+    oe("convert", published / BIG, local, "--to", "parquet-fixed")
+    body = client.get_object(Bucket="museum", Key="converted/clip.parquet")["Body"].read()
+    (tmp_path / "uploaded.parquet").write_bytes(body)
+    assert run("emit", tmp_path / "uploaded.parquet").stdout == run("emit", local).stdout
+    # An existing object is replaced, as a local output file is.
+    assert run("convert", published / BIG, url, "--to", "jsonl", env=s3).returncode == 0
+    assert client.get_object(Bucket="museum", Key="converted/clip.parquet")["Body"].read(1) == b"{"
+    assert run("convert", published / BIG, url, "--to", "parquet-fixed", env=s3).returncode == 0
+    # A failed conversion leaves no object (and no multipart upload behind).
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"provider": 1}\n')
+    failed = run("convert", bad, "s3://museum/converted/bad.parquet", env=s3)
+    assert failed.returncode == 1
+    listed = client.list_objects_v2(Bucket="museum", Prefix="converted/")
+    assert [o["Key"] for o in listed.get("Contents", [])] == ["converted/clip.parquet"]
+    assert not client.list_multipart_uploads(Bucket="museum").get("Uploads")
+    # Reading it back from S3 gives the same records.
+    assert run("emit", url, env=s3).stdout == run("emit", local).stdout

@@ -38,6 +38,10 @@ struct Cli {
     /// timeout, a dropped connection, HTTP 5xx or 429), with exponential backoff.
     #[arg(long, global = true, value_name = "N", default_value_t = oembeddings::blob::DEFAULT_RETRIES)]
     retries: usize,
+
+    /// Draw no progress bars (they are drawn only on a terminal anyway).
+    #[arg(long, global = true)]
+    no_progress: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -87,6 +91,9 @@ where
 fn execute(cli: Cli) -> ExitCode {
     // One version of each remote object for the whole command (see `blob::Run`).
     let _run = oembeddings::blob::run();
+    if cli.no_progress {
+        output::disable_progress();
+    }
     oembeddings::blob::set_remote_options(
         oembeddings::blob::RemoteOptions::default()
             .with_timeout(std::time::Duration::from_secs(cli.timeout))

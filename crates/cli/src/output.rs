@@ -145,8 +145,19 @@ macro_rules! out {
 
 pub(crate) use {out, outln};
 
-/// A progress bar on stderr, drawn only when stderr is a terminal.
+/// Whether progress bars may be drawn (`--no-progress` turns them off).
+static PROGRESS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Turns progress bars off for the rest of the run.
+pub fn disable_progress() {
+    PROGRESS.store(false, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal (and not `--no-progress`).
 pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
+    if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {
+        return indicatif::ProgressBar::hidden();
+    }
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(total),
         indicatif::ProgressDrawTarget::stderr(),
@@ -162,6 +173,9 @@ pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
 
 /// A spinner on stderr for work of unknown size, drawn only when stderr is a terminal.
 pub fn spinner(what: &str) -> indicatif::ProgressBar {
+    if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {
+        return indicatif::ProgressBar::hidden();
+    }
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
     if let Ok(style) =

@@ -824,6 +824,9 @@ pub fn convert_inputs(
     let Some(first) = inputs.first() else {
         return Err(ConvertError::Options("no input given".to_owned()));
     };
+    if oembeddings::blob::is_remote(output) && !options.to.is_store() {
+        return convert_to_remote(inputs, output, options, progress);
+    }
     if !options.to.is_output() {
         return Err(ConvertError::Unsupported {
             path: output.to_path_buf(),
@@ -929,6 +932,39 @@ pub fn convert_inputs(
         files: finished.files,
         renamed: finished.renamed,
     })
+}
+
+/// [`convert_inputs`] to a remote file: written whole to a local temporary directory, then
+/// uploaded in one multipart upload (nothing visible under the key until it completes; a
+/// failed run leaves no object and no local file).
+fn convert_to_remote(
+    inputs: &[PathBuf],
+    output: &Path,
+    options: &ConvertOptions,
+    progress: &mut dyn FnMut(u64, Option<u64>),
+) -> Result<ConvertSummary, ConvertError> {
+    if options.to.writes_directory() {
+        return Err(ConvertError::Options(format!(
+            "{}: --to {} writes a directory; only single-file outputs (parquet, parquet-fixed, \
+             jsonl) are uploaded",
+            output.display(),
+            options.to
+        )));
+    }
+    let name = output
+        .file_name()
+        .map(|n| n.to_os_string())
+        .ok_or_else(|| ConvertError::Options(format!("{}: no file name", output.display())))?;
+    let staging = tempfile::Builder::new()
+        .prefix("oembeddings-upload-")
+        .tempdir()
+        .map_err(|e| ConvertError::io(output, e))?;
+    let local = staging.path().join(name);
+    let mut summary = convert_inputs(inputs, &local, options, progress)?;
+    oembeddings::blob::Blob::upload(&local, output).map_err(|e| ConvertError::io(output, e))?;
+    summary.output = output.to_path_buf();
+    summary.files = vec![output.display().to_string()];
+    Ok(summary)
 }
 
 /// Now, in Unix seconds: the `lastmodified` that go-embeddingsdb's tables record.

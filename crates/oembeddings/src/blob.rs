@@ -152,6 +152,18 @@ impl Blob {
             .map_err(|e| e.into_io())
     }
 
+    /// Uploads the finished local file `from` to the remote location `to` (`s3://`), as one
+    /// multipart upload: nothing is visible under `to` until it completes. Returns the bytes
+    /// sent.
+    #[cfg(feature = "remote")]
+    pub fn upload(from: &Path, to: &Path) -> io::Result<u64> {
+        let text = to.to_string_lossy();
+        let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+        Location::parse(&text)
+            .and_then(|parsed| oembeddings_remote::upload(from, &parsed, options))
+            .map_err(|e| e.into_io())
+    }
+
     /// Opens `location` with these options for a remote object.
     #[cfg(feature = "remote")]
     pub fn open_with(location: &Path, options: &RemoteOptions) -> io::Result<Self> {

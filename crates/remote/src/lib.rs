@@ -18,6 +18,7 @@ mod location;
 mod object;
 mod runtime;
 mod store;
+mod upload;
 
 pub use error::RemoteError;
 pub use hub::{ServerDigest, next_link, parse_resolve_answer, parse_revision, parse_tree_page};
@@ -25,3 +26,4 @@ pub use list::{Listing, list};
 pub use location::{HubRepo, Location};
 pub use object::{IoStats, RemoteObject};
 pub use store::{DEFAULT_RETRIES, DEFAULT_TIMEOUT, Options};
+pub use upload::upload;

@@ -27,7 +27,7 @@ use crate::output::{self, CliResult, FormatArgs};
 ///
 /// Examples:
 ///
-///   oembeddings convert sfom.parquet sfom.jsonl --to jsonl
+///   oembeddings convert sfom.parquet sfom.jsonl
 ///
 ///   oembeddings convert sfom.jsonl sfom.parquet
 ///
@@ -59,9 +59,9 @@ pub struct Args {
     input: Vec<PathBuf>,
     /// The file (or, for duckdb and s3vectors, the directory; for a store, its URL) to write.
     output: PathBuf,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Parquet)]
-    to: Format,
+    /// Output format (default: jsonl when OUTPUT ends in .jsonl or .ndjson, else parquet).
+    #[arg(long, value_enum)]
+    to: Option<Format>,
     /// Input format (detected from the contents when not given).
     #[arg(long, value_enum)]
     from: Option<Format>,
@@ -214,10 +214,18 @@ fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String>
 }
 
 pub fn run(args: &Args) -> CliResult {
-    let to = match (args.vector_layout, args.to) {
+    // A JSON Lines name gets JSON Lines, not Parquet bytes under a .jsonl name.
+    let named = args.to.unwrap_or_else(|| {
+        let extension = args.output.extension().map(|e| e.to_ascii_lowercase());
+        match extension.as_ref().and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => Format::Jsonl,
+            _ => Format::Parquet,
+        }
+    });
+    let to = match (args.vector_layout, named) {
         (Some(VectorOutput::FixedSizeList), Format::Parquet) => Format::ParquetFixed,
         (Some(VectorOutput::Go), Format::ParquetFixed) => Format::Parquet,
-        (Some(_), Format::Parquet | Format::ParquetFixed) | (None, _) => args.to,
+        (Some(_), Format::Parquet | Format::ParquetFixed) | (None, _) => named,
         (Some(_), other) => {
             return Err(
                 format!("--vector-layout applies to Parquet output, not --to {other}").into(),
