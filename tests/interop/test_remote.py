@@ -434,3 +434,22 @@ def test_convert_writes_to_s3_in_one_multipart_upload(published, s3, tmp_path):
     assert not client.list_multipart_uploads(Bucket="museum").get("Uploads")
     # Reading it back from S3 gives the same records.
     assert run("emit", url, env=s3).stdout == run("emit", local).stdout
+
+
+def test_go_embeddingsdb_signatures_verify_where_they_are(published, http, tmp_path):
+    """The compatible profile's sidecar (and the public key beside it) read over HTTP."""
+    release = published / "compatible"
+    shutil.rmtree(release, ignore_errors=True)
+    release.mkdir()
+    shutil.copy(published / NAME, release / NAME)
+    key = tmp_path / "pgp"
+    oe("keygen", "--openpgp", "-o", key, "--userid", "SFO Museum <collections@example.org>")
+    oe("sign", release / NAME, "--key", key, "--records", "--profile", "compatible")
+    url = f"{http.url}/compatible/{NAME}"
+    p = run("verify", url, "--key", f"{key}.pub")
+    assert p.returncode == 0 and b"VERIFIED: 1 signature checked (records-compatible)" in p.stdout, p.stderr
+    sidecar = url.replace(".parquet", "-signatures.parquet")
+    described = json.loads(run("inspect", "--format", "json", sidecar).stdout)
+    assert described["profile"] == "compatible" and described["rows"] == 24
+    assert described["public_key_file"] == sidecar.replace(".parquet", ".pub")
+    shutil.rmtree(release)

@@ -1,6 +1,6 @@
 //! One remote object, pinned to one version, read at any offset through a few cached blocks.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -25,9 +25,16 @@ pub const TAIL: u64 = 64 << 10;
 /// Bytes fetched at a time by reads that follow one another, and read ahead of them.
 const BLOCK: u64 = 8 << 20;
 
-/// Blocks kept: the one being read, the one ahead, and a few that readers of several
-/// columns of a row group go back to.
-const KEPT_BLOCKS: usize = 4;
+/// Blocks kept: the one being read, and a few that readers of several columns of a row
+/// group go back to.
+const KEPT_BLOCKS: usize = 6;
+
+/// Blocks fetched ahead of a reader going through the file in order: two keep a request in
+/// flight while the block before it is decoded.
+const AHEAD: u64 = 2;
+
+/// Blocks being fetched ahead at most, for all readers together.
+const MAX_AHEAD: usize = 4;
 
 /// Bytes fetched, at least, for a small read out of order.
 const SMALL: u64 = 64 << 10;
@@ -83,8 +90,8 @@ struct Condition {
 struct Cache {
     /// Blocks kept, most recently used last: `(start, bytes)`.
     blocks: VecDeque<(u64, Bytes)>,
-    /// Blocks being fetched ahead, by start.
-    ahead: HashMap<u64, JoinHandle<Result<Bytes, RemoteError>>>,
+    /// Blocks being fetched ahead, by start, oldest first (at most [`MAX_AHEAD`]).
+    ahead: VecDeque<(u64, JoinHandle<Result<Bytes, RemoteError>>)>,
     /// Where the last read ended.
     last_end: u64,
 }
@@ -219,12 +226,19 @@ impl RemoteObject {
         let want = buf
             .len()
             .min(usize::try_from(self.size - offset).unwrap_or(usize::MAX));
+        let start = offset / BLOCK * BLOCK;
         let mut cache = self.cache();
-        let follows = offset >= cache.last_end.saturating_sub(FOLLOWS)
-            && offset <= cache.last_end.saturating_add(FOLLOWS);
+        // A reader goes through the file in order when it reads on from where it stopped,
+        // or into a block it had fetched whole (other readers may read in between).
+        let streaming = cache.ahead.iter().any(|(at, _)| *at == start)
+            || cache.blocks.iter().any(|(at, b)| {
+                at % BLOCK == 0 && *at <= offset && offset <= at + b.len() as u64 + FOLLOWS
+            })
+            || (offset >= cache.last_end.saturating_sub(FOLLOWS)
+                && offset <= cache.last_end.saturating_add(FOLLOWS));
         if let Some(n) = copy_from_blocks(&mut cache.blocks, offset, &mut buf[..want]) {
             cache.last_end = offset + n as u64;
-            if follows {
+            if streaming {
                 self.read_ahead(&mut cache, offset);
             }
             return Ok(n);
@@ -238,7 +252,7 @@ impl RemoteObject {
             return Ok(bytes.len());
         }
         // A small read out of order (a magic number, a page index): a little around it.
-        if !follows {
+        if !streaming {
             drop(cache);
             let end = offset.saturating_add(SMALL.max(want as u64)).min(self.size);
             let block = self.fetch(offset..end)?;
@@ -248,9 +262,13 @@ impl RemoteObject {
             cache.last_end = offset + n as u64;
             return Ok(n);
         }
-        let start = offset / BLOCK * BLOCK;
-        let block = match cache.ahead.remove(&start) {
-            Some(pending) => {
+        let pending = cache
+            .ahead
+            .iter()
+            .position(|(at, _)| *at == start)
+            .and_then(|i| cache.ahead.remove(i));
+        let block = match pending {
+            Some((_, pending)) => {
                 drop(cache);
                 let joined = runtime::block_on(self.runtime, pending);
                 let block = joined.map_err(|e| {
@@ -271,19 +289,29 @@ impl RemoteObject {
         Ok(n)
     }
 
-    /// Starts fetching the block after the one holding `offset`, unless kept or on its way.
+    /// Starts fetching the [`AHEAD`] blocks after the one holding `offset`, unless kept or
+    /// on their way. Several readers may stream through the file at once (a column's pages,
+    /// the row groups' other columns): the oldest fetch ahead is dropped beyond
+    /// [`MAX_AHEAD`], never one because another reader is elsewhere.
     fn read_ahead(&self, cache: &mut Cache, offset: u64) {
-        let next = (offset / BLOCK + 1) * BLOCK;
-        if next >= self.size
-            || cache.ahead.contains_key(&next)
-            || cache.blocks.iter().any(|(at, _)| *at == next)
-            || cache.ahead.len() >= 2
-        {
-            return;
+        let current = offset / BLOCK * BLOCK;
+        for k in 1..=AHEAD {
+            let next = current + k * BLOCK;
+            if next >= self.size
+                || cache.ahead.iter().any(|(at, _)| *at == next)
+                || cache.blocks.iter().any(|(at, _)| *at == next)
+            {
+                continue;
+            }
+            let range = next..(next + BLOCK).min(self.size);
+            let request = self.request(range);
+            cache.ahead.push_back((next, self.runtime.spawn(request)));
+            while cache.ahead.len() > MAX_AHEAD {
+                if let Some((_, oldest)) = cache.ahead.pop_front() {
+                    oldest.abort();
+                }
+            }
         }
-        let range = next..(next + BLOCK).min(self.size);
-        let request = self.request(range);
-        cache.ahead.insert(next, self.runtime.spawn(request));
     }
 
     /// Bytes `range` of the object: from a kept block when one holds them all, else in one
@@ -301,7 +329,29 @@ impl RemoteObject {
                 return Ok(block.slice(from..to));
             }
         }
-        self.fetch(range)
+        let len = range.end.saturating_sub(range.start);
+        if len >= BLOCK {
+            return self.fetch(range);
+        }
+        // Small ranges (page headers, pages) go through the blocks, so that a reader going
+        // through the file page by page makes one request per block, with blocks read ahead.
+        let mut out = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        let mut filled = 0;
+        while filled < out.len() {
+            match self.read_at(&mut out[filled..], range.start + filled as u64)? {
+                0 => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{len} bytes asked for at offset {}, past the end of the file",
+                            range.start
+                        ),
+                    ));
+                }
+                n => filled += n,
+            }
+        }
+        Ok(out.into())
     }
 
     /// Whether `location` exists, and its size: one HEAD request (for `hf://`, the Hub's
