@@ -33,10 +33,12 @@ class State:
     bytes: int = 0
     log: list[str] = field(default_factory=list)
     # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect",
-    # "change-after-first"
+    # "change-after-first", "redirect-elsewhere"
     faults: dict[str, str] = field(default_factory=dict)
     # Hub mode: repository revisions that resolve to COMMIT; files that are "LFS".
     hub_revisions: tuple[str, ...] = ("main",)
+    # Fault "redirect-elsewhere" sends the client here (another server's base URL).
+    elsewhere: str = ""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -153,6 +155,12 @@ class Handler(BaseHTTPRequestHandler):
         fault = st.faults.get(rel)
         if fault == "403":
             return self.send_plain(403, "forbidden")
+        if fault == "redirect-elsewhere":
+            self.send_response(307)
+            self.send_header("Location", f"{st.elsewhere}/{rel}")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if fault == "redirect" and not raw.startswith("/moved/"):
             self.send_response(302)
             self.send_header("Location", f"/moved/{rel}")

@@ -247,6 +247,15 @@ def test_faults_end_in_one_line_naming_the_url(published, http, tmp_path):
         assert run("emit", big).stdout == run("emit", published / BIG).stdout
     finally:
         http.state.faults.clear()
+    # A redirect to another host is followed too (as the Hub's to its CDN).
+    with RangeServer(published) as other:
+        http.state.elsewhere = other.url
+        http.state.faults[BIG] = "redirect-elsewhere"
+        try:
+            assert run("emit", big).stdout == run("emit", published / BIG).stdout
+        finally:
+            http.state.faults.clear()
+        assert other.state.requests > 0
     # A short body.
     fails(big, "--retries", "0", cause="", faults={BIG: "truncate"})
     # convert leaves nothing behind on failure.

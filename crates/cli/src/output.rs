@@ -171,6 +171,17 @@ pub fn progress(total: u64, what: &str) -> indicatif::ProgressBar {
     bar
 }
 
+/// Shows `what`, and for remote files the bytes received so far, as `bar`'s message.
+pub fn progress_message(bar: &indicatif::ProgressBar, what: &str) {
+    match oembeddings::blob::run_io() {
+        Some(io) => bar.set_message(format!(
+            "{what} ({} received)",
+            indicatif::HumanBytes(io.bytes)
+        )),
+        None => bar.set_message(what.to_owned()),
+    }
+}
+
 /// A spinner on stderr for work of unknown size, drawn only when stderr is a terminal.
 pub fn spinner(what: &str) -> indicatif::ProgressBar {
     if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {

@@ -95,6 +95,25 @@ impl Drop for Run {
     }
 }
 
+/// Requests and bytes asked of servers so far by the current run's remote objects (see
+/// [`run`]); `None` when it opened none.
+pub fn run_io() -> Option<IoStats> {
+    #[cfg(feature = "remote")]
+    {
+        let run = RUN.lock().unwrap_or_else(|p| p.into_inner());
+        let objects = run.1.as_ref().filter(|objects| !objects.is_empty())?;
+        Some(objects.values().fold(IoStats::default(), |sum, object| {
+            let io = object.io();
+            IoStats {
+                requests: sum.requests + io.requests,
+                bytes: sum.bytes + io.bytes,
+            }
+        }))
+    }
+    #[cfg(not(feature = "remote"))]
+    None
+}
+
 /// Whether `location` names a remote object (a URL with a scheme) rather than a path.
 pub fn is_remote(location: &Path) -> bool {
     location.to_str().is_some_and(|text| {

@@ -304,6 +304,7 @@ pub fn run(args: &Args) -> CliResult {
             None => output::spinner("converting"),
         });
         bar.set_position(done);
+        output::progress_message(bar, "converting");
     });
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -65,10 +65,12 @@ pub fn run(args: &Args) -> CliResult {
     let mut files = Vec::with_capacity(args.files.len());
     let mut unreadable = false;
     for file in &args.files {
-        let bar = output::progress(0, &format!("validating {}", file.display()));
+        let what = format!("validating {}", file.display());
+        let bar = output::progress(0, &what);
         let report = validate_with_progress(file, &options, &mut |done, total| {
             bar.set_length(total);
             bar.set_position(done);
+            output::progress_message(&bar, &what);
         });
         bar.finish_and_clear();
         match report {
