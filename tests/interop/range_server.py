@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from email.utils import formatdate, parsedate_to_datetime
 from urllib.parse import unquote
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -33,7 +34,8 @@ class State:
     bytes: int = 0
     log: list[str] = field(default_factory=list)
     # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect",
-    # "change-after-first", "redirect-elsewhere"
+    # "change-after-first", "redirect-elsewhere", "no-etag" (Last-Modified only),
+    # "no-etag-change-after-first"
     faults: dict[str, str] = field(default_factory=dict)
     # Hub mode: repository revisions that resolve to COMMIT; files that are "LFS".
     hub_revisions: tuple[str, ...] = ("main",)
@@ -152,7 +154,7 @@ class Handler(BaseHTTPRequestHandler):
         if rel.startswith("cdn/"):
             rel = rel[4:]
         target = st.root / rel
-        fault = st.faults.get(rel)
+        fault = st.faults.get(rel) or ""
         if fault == "403":
             return self.send_plain(403, "forbidden")
         if fault == "redirect-elsewhere":
@@ -174,7 +176,11 @@ class Handler(BaseHTTPRequestHandler):
         data_len = target.stat().st_size
         etag = etag_of(target)
         if_match = self.headers.get("If-Match")
-        if if_match and if_match != etag and fault != "no-etag":
+        if if_match and if_match != etag and not fault.startswith("no-etag"):
+            return self.send_plain(412, "precondition failed")
+        mtime = int(target.stat().st_mtime)
+        since = self.headers.get("If-Unmodified-Since")
+        if since and mtime > int(parsedate_to_datetime(since).timestamp()):
             return self.send_plain(412, "precondition failed")
         rng = self.headers.get("Range")
         start, end = 0, data_len
@@ -202,8 +208,9 @@ class Handler(BaseHTTPRequestHandler):
         if partial:
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{data_len}")
         self.send_header("Accept-Ranges", "bytes")
-        if fault != "no-etag":
+        if not fault.startswith("no-etag"):
             self.send_header("ETag", etag)
+        self.send_header("Last-Modified", formatdate(mtime, usegmt=True))
         self.send_header("Content-Length", str(length))
         self.end_headers()
         if head:
@@ -228,11 +235,11 @@ class Handler(BaseHTTPRequestHandler):
                 remaining -= len(chunk)
         if fault == "truncate":
             self.close_connection = True
-        if fault == "change-after-first":
+        if fault in ("change-after-first", "no-etag-change-after-first"):
             # The file is replaced (here: its ETag changes) once its first answer is sent.
             with st.lock:
                 st.faults.pop(rel, None)
-            later = time.time_ns() + 10**9
+            later = time.time_ns() + 2 * 10**9
             os.utime(target, ns=(later, later))
 
 

@@ -283,6 +283,15 @@ def test_a_file_replaced_during_the_run_fails_instead_of_mixing_versions(publish
         http.state.faults.clear()
         (published / name).unlink()
     assert "changed on the server during the run" in one_error(p, url)
+    # A server that gives no ETag: the run is pinned to the first answer's Last-Modified.
+    shutil.copy(published / BIG, published / name)
+    http.state.faults[name] = "no-etag-change-after-first"
+    try:
+        p = run("emit", url)
+    finally:
+        http.state.faults.clear()
+        (published / name).unlink()
+    assert "pinned to Last-Modified" in one_error(p, url)
 
 
 def test_stats_append_is_refused_for_a_remote_file(http):

@@ -7,7 +7,9 @@
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+#[cfg(feature = "remote")]
+use std::sync::OnceLock;
 
 use bytes::Bytes;
 use parquet::errors::ParquetError;
@@ -116,14 +118,15 @@ pub fn run_io() -> Option<IoStats> {
 
 /// Whether `location` names a remote object (a URL with a scheme) rather than a path.
 pub fn is_remote(location: &Path) -> bool {
-    location.to_str().is_some_and(|text| {
-        text.split_once("://").is_some_and(|(scheme, _)| {
-            scheme.len() > 1
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-        })
-    })
+    #[cfg(feature = "remote")]
+    {
+        location.to_str().is_some_and(Location::is_url)
+    }
+    // Without the feature, a URL is still told from a path, to be refused by name.
+    #[cfg(not(feature = "remote"))]
+    {
+        location.to_str().is_some_and(|text| text.contains("://"))
+    }
 }
 
 impl Blob {

@@ -348,3 +348,40 @@ pub(crate) fn tree(
         reason: format!("more than {MAX_PAGES} pages of listing"),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn answers_are_read_as_the_hub_gives_them() {
+        let link = r#"<https://huggingface.co/api/datasets/a/b/tree/main?cursor=x>; rel="next""#;
+        assert_eq!(
+            next_link(link).as_deref(),
+            Some("https://huggingface.co/api/datasets/a/b/tree/main?cursor=x")
+        );
+        assert_eq!(next_link(r#"<https://h/x>; rel="prev""#), None);
+        let page = br#"[{"type":"file","path":"data/a.parquet","size":12},
+                        {"type":"directory","path":"data","size":0}]"#;
+        assert_eq!(
+            parse_tree_page(page).unwrap(),
+            vec![("data/a.parquet".to_owned(), 12)]
+        );
+        assert!(parse_tree_page(br#"[{"type":"file","path":"../x","size":1}]"#).is_err());
+        assert!(parse_revision(br#"{"sha":"main"}"#).is_err());
+        let headers = |name: &str| match name {
+            "x-repo-commit" => Some("0123456789ABCDEF0123456789abcdef01234567".to_owned()),
+            "x-linked-etag" => Some(format!("\"{}\"", "ab".repeat(32))),
+            "x-linked-size" => Some("12".to_owned()),
+            _ => None,
+        };
+        let digest = parse_resolve_answer(headers).unwrap();
+        assert_eq!(digest.commit, "0123456789abcdef0123456789abcdef01234567");
+        assert_eq!(
+            (digest.sha256.unwrap(), digest.size),
+            ("ab".repeat(32), Some(12))
+        );
+        assert!(parse_resolve_answer(|_| None).is_err());
+    }
+}

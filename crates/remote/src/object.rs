@@ -82,6 +82,9 @@ impl std::fmt::Debug for RemoteObject {
 struct Condition {
     etag: Option<String>,
     version: Option<String>,
+    /// For servers that give neither an ETag nor a version: the first answer's
+    /// `Last-Modified`, sent as `If-Unmodified-Since`.
+    unmodified_since: Option<chrono::DateTime<chrono::Utc>>,
     /// What the run is pinned to, for messages.
     pin: Option<String>,
 }
@@ -145,15 +148,24 @@ impl RemoteObject {
                 pin: Some(format!("commit {commit}")),
                 ..Default::default()
             },
-            PinMode::FirstAnswer => Condition {
-                pin: meta
-                    .version
-                    .as_ref()
-                    .map(|v| format!("version {v}"))
-                    .or_else(|| meta.e_tag.as_ref().map(|e| format!("ETag {e}"))),
-                etag: meta.e_tag.clone().filter(|_| meta.version.is_none()),
-                version: meta.version.clone(),
-            },
+            PinMode::FirstAnswer => {
+                // A Last-Modified of 0 is object_store's stand-in for none given.
+                let dated = meta.last_modified.timestamp() > 0;
+                let by_date = meta.version.is_none() && meta.e_tag.is_none() && dated;
+                Condition {
+                    pin: meta
+                        .version
+                        .as_ref()
+                        .map(|v| format!("version {v}"))
+                        .or_else(|| meta.e_tag.as_ref().map(|e| format!("ETag {e}")))
+                        .or_else(|| {
+                            by_date.then(|| format!("Last-Modified {}", meta.last_modified))
+                        }),
+                    etag: meta.e_tag.clone().filter(|_| meta.version.is_none()),
+                    version: meta.version.clone(),
+                    unmodified_since: by_date.then_some(meta.last_modified),
+                }
+            }
         };
         let mut cache = Cache {
             last_end: size,
@@ -398,6 +410,7 @@ impl RemoteObject {
                 range: Some(GetRange::Bounded(range.clone())),
                 if_match: condition.etag.clone(),
                 version: condition.version.clone(),
+                if_unmodified_since: condition.unmodified_since,
                 ..Default::default()
             };
             requests.fetch_add(1, Ordering::Relaxed);
