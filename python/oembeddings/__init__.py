@@ -170,7 +170,7 @@ def convert(
     input: str | PathLike[str] | Sequence[str | PathLike[str]],
     output: str | PathLike[str],
     *,
-    to: str = "parquet",
+    to: str | None = None,
     from_: str | None = None,
     skip_invalid: bool = False,
     force: bool = False,
@@ -204,7 +204,8 @@ def convert(
     ``duckdb``, ``sqlite``, ``s3vectors``, ``qdrant``, ``hf`` (a Hugging Face dataset
     directory), and the stores ``chroma`` (``output``/``input`` is the server's URL,
     ``http://HOST:PORT``, with ``collection``) and ``pgvector`` (a ``postgresql://`` URL, with
-    ``table``). ``input`` may be several files, a directory or a glob pattern.
+    ``table``). ``input`` may be several files, a directory or a glob pattern. Without
+    ``to``, a ``.jsonl`` or ``.ndjson`` output gets JSON Lines and any other Parquet.
 
     ``provider``, ``model``, ``provider_name``, ``provider_url``, ``templates`` (attribute ->
     template; ``{objectID}`` for the Met, ``{idx}`` and ``{path}`` for SkyPilot) and

@@ -317,7 +317,7 @@ def convert(
     inputs: Sequence[str],
     output: str,
     *,
-    to: str = "parquet",
+    to: str | None = None,
     from_: str | None = None,
     skip_invalid: bool = False,
     force: bool = False,

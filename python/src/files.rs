@@ -83,7 +83,7 @@ fn parse_name(name: &str) -> Result<PyFileName, Error> {
 /// Converts files (or a store's records); returns the summary.
 #[pyfunction]
 #[pyo3(signature = (
-    inputs, output, *, to = "parquet", from_ = None, skip_invalid = false, force = false,
+    inputs, output, *, to = None, from_ = None, skip_invalid = false, force = false,
     statistics = true, met = None, records = None, distance = "cosine", s3_bucket = None,
     s3_index = None, s3_non_filterable = None, duckdb_data = "parquet", collection = None,
     tenant = "default_tenant", database = "default_database", chroma_token_file = None,
@@ -94,7 +94,7 @@ fn convert(
     py: Python<'_>,
     inputs: Vec<PathBuf>,
     output: PathBuf,
-    to: &str,
+    to: Option<&str>,
     from_: Option<&str>,
     skip_invalid: bool,
     force: bool,
@@ -116,7 +116,10 @@ fn convert(
     license: &str,
     title: Option<String>,
 ) -> Result<ConvertSummary, Error> {
-    let to = named::<Format>("to", to)?;
+    let to = match to {
+        Some(to) => named::<Format>("to", to)?,
+        None => Format::for_output(&output),
+    };
     let from = from_.map(|f| named::<Format>("from_", f)).transpose()?;
     let mut options = ConvertOptions::new(to)
         .with_skip_invalid(skip_invalid)

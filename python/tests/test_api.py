@@ -355,6 +355,9 @@ def test_convert(tmp_path):
         oembeddings.convert(EXAMPLE, tmp_path / "s3b", to="s3vectors")
     with pytest.raises(ValueError, match="format"):
         oembeddings.convert(EXAMPLE, tmp_path / "x", to="csv")
+    # Without `to`, the output's name decides, as on the command line.
+    assert oembeddings.convert(EXAMPLE, tmp_path / "n.ndjson").target_format == "jsonl"
+    assert oembeddings.convert(EXAMPLE, tmp_path / "n.out").target_format == "parquet"
 
 
 def test_convert_refusals_are_validation_errors_or_skips(tmp_path):

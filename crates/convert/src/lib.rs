@@ -194,6 +194,16 @@ impl Format {
         matches!(self, Format::Chroma | Format::Pgvector)
     }
 
+    /// The output format an OUTPUT name implies when none is given: JSON Lines for a
+    /// `.jsonl` or `.ndjson` name (not Parquet bytes under that name), else Parquet.
+    pub fn for_output(output: &Path) -> Format {
+        let extension = output.extension().map(|e| e.to_ascii_lowercase());
+        match extension.as_ref().and_then(|e| e.to_str()) {
+            Some("jsonl" | "ndjson") => Format::Jsonl,
+            _ => Format::Parquet,
+        }
+    }
+
     /// Whether the output is a directory rather than a file.
     pub fn writes_directory(self) -> bool {
         matches!(self, Format::Duckdb | Format::S3vectors | Format::Hf)

@@ -214,14 +214,7 @@ fn pairs(flag: &str, values: &[String]) -> Result<Vec<(String, String)>, String>
 }
 
 pub fn run(args: &Args) -> CliResult {
-    // A JSON Lines name gets JSON Lines, not Parquet bytes under a .jsonl name.
-    let named = args.to.unwrap_or_else(|| {
-        let extension = args.output.extension().map(|e| e.to_ascii_lowercase());
-        match extension.as_ref().and_then(|e| e.to_str()) {
-            Some("jsonl" | "ndjson") => Format::Jsonl,
-            _ => Format::Parquet,
-        }
-    });
+    let named = args.to.unwrap_or_else(|| Format::for_output(&args.output));
     let to = match (args.vector_layout, named) {
         (Some(VectorOutput::FixedSizeList), Format::Parquet) => Format::ParquetFixed,
         (Some(VectorOutput::Go), Format::ParquetFixed) => Format::Parquet,
