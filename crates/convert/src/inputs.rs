@@ -150,13 +150,7 @@ fn order_key(path: &Path) -> (String, u64, u64, u64, PathBuf) {
 /// Number of rows of a Parquet input, from its footer; `None` for other inputs, and for a
 /// footer that cannot be read (the input's reader then says why).
 fn parquet_rows(path: &Path) -> Option<u64> {
-    let mut file = oembeddings::input::open_regular(path).ok()?;
-    oembeddings::footer::check(&mut file).ok()?;
-    let builder = oembeddings::contain::contain(|| {
-        parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-    })
-    .ok()?
-    .ok()?;
+    let builder = crate::direct::footer(path).ok()??;
     u64::try_from(builder.metadata().file_metadata().num_rows()).ok()
 }
 

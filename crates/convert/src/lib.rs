@@ -31,6 +31,7 @@ mod admit;
 #[cfg(feature = "chroma")]
 pub mod chroma;
 mod dimensions;
+mod direct;
 pub mod distance;
 #[cfg(feature = "duckdb")]
 pub mod duckdb;
@@ -273,27 +274,6 @@ fn parquet_format(path: &Path) -> Result<Format, ConvertError> {
     }
     let _ = path;
     Ok(Format::Parquet)
-}
-
-/// The next batch of a Parquet input read directly (the Met's, SkyPilot's parts), with a
-/// decoder's panic on hostile bytes turned into an error.
-#[cfg(any(feature = "met", feature = "skypilot"))]
-pub(crate) fn next_contained(
-    reader: &mut ::parquet::arrow::arrow_reader::ParquetRecordBatchReader,
-) -> Option<Result<arrow_array::RecordBatch, arrow_schema::ArrowError>> {
-    match oembeddings::contain::contain(|| reader.next()) {
-        Ok(next) => next,
-        Err(panic) => Some(Err(arrow_schema::ArrowError::ParquetError(
-            panic.to_string(),
-        ))),
-    }
-}
-
-/// The modification time of an input, in Unix seconds: the `created` of records whose input
-/// does not say.
-#[cfg(feature = "skypilot")]
-pub(crate) fn modified_unix(path: &Path, file: &Blob) -> Result<i64, ConvertError> {
-    file.modified_unix().map_err(|e| ConvertError::io(path, e))
 }
 
 /// How to convert.

@@ -18,13 +18,12 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field};
 use oembeddings::contain::contain;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
 use oembeddings::blob::Blob;
-use oembeddings::read::GuardedFile;
 use oembeddings::record::{Attributes, RecordRef};
 
 /// The Met's columns.
@@ -71,17 +70,11 @@ impl Default for MetOptions {
 
 /// Whether a Parquet file has the Met's `objectID` and `embedding` columns.
 pub(crate) fn is_met_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
     // A footer a decoder cannot read (malformed, an error, a contained panic) is not the Met's.
-    if oembeddings::footer::check(&mut file.cursor()).is_err() {
-        return Ok(false);
-    }
-    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file)))
-    else {
-        return Ok(false);
-    };
-    let schema = builder.schema();
-    Ok(schema.field_with_name("objectID").is_ok() && schema.field_with_name("embedding").is_ok())
+    Ok(crate::direct::footer(path)?.is_some_and(|builder| {
+        let schema = builder.schema();
+        schema.field_with_name("objectID").is_ok() && schema.field_with_name("embedding").is_ok()
+    }))
 }
 
 /// The joined metadata: the wanted columns of each object id.
@@ -122,11 +115,9 @@ impl Metadata {
             message,
         };
         if is_parquet {
-            let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
-            oembeddings::footer::check(&mut file.cursor())
-                .map_err(|e| input("footer".into(), format!("not a readable Parquet file: {e}")))?;
-            let reader = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
-                .and_then(|b| b.build())
+            let (builder, _) = crate::direct::open(path)?;
+            let reader = builder
+                .build()
                 .map_err(|e| input("footer".into(), e.to_string()))?;
             for batch in reader {
                 let batch = batch.map_err(|e| input("data".into(), e.to_string()))?;
@@ -238,27 +229,13 @@ impl MetReader {
     }
 
     fn open_uncontained(path: &Path, options: &MetOptions) -> Result<Self, ConvertError> {
-        let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
-        if file.is_empty() {
-            return Err(ConvertError::EmptyInput {
-                path: path.to_path_buf(),
-            });
-        }
+        let (builder, modified) = crate::direct::open(path)?;
+        let created = options.created.unwrap_or(modified);
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
             message,
         };
-        let created = match options.created {
-            Some(created) => created,
-            None => file
-                .modified_unix()
-                .map_err(|e| ConvertError::io(path, e))?,
-        };
-        oembeddings::footer::check(&mut file.cursor())
-            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
-            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {
@@ -469,7 +446,7 @@ impl Iterator for MetReader {
         if self.done {
             return None;
         }
-        let next = crate::next_contained(&mut self.reader)?;
+        let next = crate::direct::next_contained(&mut self.reader)?;
         let result = match next {
             Ok(batch) => self.convert(&batch),
             Err(e) => Err(self.error(self.row, format!("unreadable: {e}"))),

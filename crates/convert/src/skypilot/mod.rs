@@ -26,14 +26,12 @@ use arrow_array::types::Int64Type;
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
 use crate::template::{Template, set};
 use crate::{ConvertError, Source};
 use oembeddings::batch::{Batch, BatchBuilder};
-use oembeddings::blob::Blob;
 use oembeddings::contain::contain;
-use oembeddings::read::GuardedFile;
 use oembeddings::read::Narrowing;
 use oembeddings::record::{Attributes, RecordRef};
 
@@ -67,26 +65,20 @@ pub struct SkypilotOptions {
 
 /// Whether a Parquet file has exactly SkyPilot's `idx` and `output` (binary) columns.
 pub(crate) fn is_skypilot_file(path: &Path) -> Result<bool, ConvertError> {
-    let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
     // A footer a decoder cannot read (malformed, an error, a contained panic) is not SkyPilot's.
-    if oembeddings::footer::check(&mut file.cursor()).is_err() {
-        return Ok(false);
-    }
-    let Ok(Ok(builder)) = contain(|| ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file)))
-    else {
-        return Ok(false);
-    };
-    let schema = builder.schema();
-    Ok(schema.fields().len() == COLUMNS.len()
-        && schema
-            .field_with_name("idx")
-            .is_ok_and(|f| f.data_type().is_integer())
-        && schema.field_with_name("output").is_ok_and(|f| {
-            matches!(
-                f.data_type(),
-                DataType::Binary | DataType::LargeBinary | DataType::BinaryView
-            )
-        }))
+    Ok(crate::direct::footer(path)?.is_some_and(|builder| {
+        let schema = builder.schema();
+        schema.fields().len() == COLUMNS.len()
+            && schema
+                .field_with_name("idx")
+                .is_ok_and(|f| f.data_type().is_integer())
+            && schema.field_with_name("output").is_ok_and(|f| {
+                matches!(
+                    f.data_type(),
+                    DataType::Binary | DataType::LargeBinary | DataType::BinaryView
+                )
+            })
+    }))
 }
 
 /// Reads one SkyPilot part as canonical batches.
@@ -140,25 +132,13 @@ impl SkypilotReader {
                  and {{path}}"
             )));
         }
-        let file = Blob::open(path).map_err(|e| ConvertError::io(path, e))?;
-        if file.is_empty() {
-            return Err(ConvertError::EmptyInput {
-                path: path.to_path_buf(),
-            });
-        }
+        let (builder, modified) = crate::direct::open(path)?;
+        let created = options.created.unwrap_or(modified);
         let input = |location: &str, message: String| ConvertError::Input {
             path: path.to_path_buf(),
             location: location.to_owned(),
             message,
         };
-        let created = match options.created {
-            Some(created) => created,
-            None => crate::modified_unix(path, &file)?,
-        };
-        oembeddings::footer::check(&mut file.cursor())
-            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
-        let builder = ParquetRecordBatchReaderBuilder::try_new(GuardedFile(file))
-            .map_err(|e| input("footer", format!("not a readable Parquet file: {e}")))?;
         let schema = builder.schema().clone();
         let mut indices = Vec::new();
         for name in COLUMNS {
@@ -284,7 +264,7 @@ impl Iterator for SkypilotReader {
         if self.done {
             return None;
         }
-        let next = crate::next_contained(&mut self.reader)?;
+        let next = crate::direct::next_contained(&mut self.reader)?;
         let result = match next {
             // The pickles are decoded by our own reader, which the fuzzer checks; containing
             // it too keeps a bug there an error naming the part rather than a crash.
