@@ -65,6 +65,19 @@ def published(tmp_path_factory) -> Path:
     return root
 
 
+def s3_client(env: dict):
+    """boto3's client of the moto server that `env` names."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_REGION"],
+    )
+
+
 @pytest.fixture(scope="module")
 def http(published):
     with RangeServer(published) as server:
@@ -75,8 +88,6 @@ def http(published):
 def s3(published):
     """moto's S3 server, in a process of its own (as a real store is: the Python tests'
     calls hold no lock it needs)."""
-    import boto3
-
     port = free_port()
     moto_server = Path(sys.executable).with_name("moto_server")
     server = subprocess.Popen(
@@ -100,13 +111,7 @@ def s3(published):
         "AWS_SECRET_ACCESS_KEY": "secret",
         "AWS_REGION": "us-east-1",
     }
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["AWS_ENDPOINT_URL"],
-        aws_access_key_id="museum",
-        aws_secret_access_key="secret",
-        region_name="us-east-1",
-    )
+    client = s3_client(env)
     client.create_bucket(Bucket="museum")
     for path in published.iterdir():
         client.put_object(Bucket="museum", Key=f"release/{path.name}", Body=path.read_bytes())
@@ -297,6 +302,10 @@ def test_a_file_replaced_during_the_run_fails_instead_of_mixing_versions(publish
 def test_stats_append_is_refused_for_a_remote_file(http):
     p = run("stats", "--append", f"{http.url}/{NAME}")
     assert "cannot be done where a remote file is" in one_error(p, f"{http.url}/{NAME}")
+    import oembeddings
+
+    with pytest.raises(oembeddings.OEmbeddingsError, match="remote file"):
+        oembeddings.append_stats(f"{http.url}/{NAME}")
 
 
 def test_the_hubs_digest_matches_the_file(published, http):
@@ -373,7 +382,6 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
     """S3 and the Hub list the release (the Hub at one commit, page after page): extra and
     missing files are found. Plain HTTP cannot list: the files the manifest names are checked
     and the report says the rest could not be looked for."""
-    import boto3
 
     release = published / "release"
     (release / "data").mkdir(parents=True)
@@ -383,13 +391,7 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
     key = published.parent / f"{published.name}-key"
     oe("release", "sign", release, "--key", key)
     public = published.parent / "publisher.pub"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3["AWS_ENDPOINT_URL"],
-        aws_access_key_id="museum",
-        aws_secret_access_key="secret",
-        region_name="us-east-1",
-    )
+    client = s3_client(s3)
     for path in release.rglob("*"):
         if path.is_file():
             client.put_object(Bucket="museum", Key=f"rel/{path.relative_to(release).as_posix()}", Body=path.read_bytes())
@@ -421,15 +423,8 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
 
 
 def test_convert_writes_to_s3_in_one_multipart_upload(published, s3, tmp_path):
-    import boto3
 
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3["AWS_ENDPOINT_URL"],
-        aws_access_key_id="museum",
-        aws_secret_access_key="secret",
-        region_name="us-east-1",
-    )
+    client = s3_client(s3)
     url = "s3://museum/converted/clip.parquet"
     p = run("convert", published / BIG, url, "--to", "parquet-fixed", env=s3)
     assert p.returncode == 0, p.stderr

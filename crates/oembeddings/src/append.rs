@@ -41,6 +41,16 @@ pub enum AppendError {
         /// The cause.
         source: io::Error,
     },
+    /// The file is remote: its footer cannot be rewritten where it is.
+    #[error(
+        "{}: appending writes the statistics into the file's own footer, which cannot be done \
+         where a remote file is; gather them without appending, or append to a downloaded copy",
+        path.display()
+    )]
+    Remote {
+        /// The location.
+        path: PathBuf,
+    },
     /// The file changed while its statistics were gathered.
     #[error("{}: the file changed while its statistics were being gathered; nothing was written", path.display())]
     Changed {
@@ -92,6 +102,11 @@ pub fn append_statistics(
     input: &Path,
     output: Option<&Path>,
 ) -> Result<AppendSummary, AppendError> {
+    if crate::blob::is_remote(input) {
+        return Err(AppendError::Remote {
+            path: input.to_path_buf(),
+        });
+    }
     let source = ParquetSource::open(input)?;
     let (file_len, footer_len) = (source.file_len(), source.footer_len());
     let in_place = match output {

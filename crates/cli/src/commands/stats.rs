@@ -39,15 +39,6 @@ pub struct Args {
 }
 
 pub fn run(args: &Args) -> CliResult {
-    if args.append && oembeddings::blob::is_remote(&args.file) {
-        return Err(format!(
-            "{}: --append writes the statistics into the file's own footer, which cannot be \
-             done where a remote file is; run `stats` without --append to see them, or append \
-             to a downloaded copy",
-            args.file.display()
-        )
-        .into());
-    }
     if args.append {
         let summary = append_statistics(&args.file, args.output.as_deref())?;
         if args.format.is_json() {
