@@ -417,6 +417,12 @@ def remote_benchmarks(oe: str, path: Path, data: Path, args, results: dict, benc
             local, remote = best_interleaved([oe, "validate", str(path)], [oe, "validate", url], args.repeat, stdout=subprocess.PIPE)
             bench["remote_validate"] = {"ours": remote, "peer": local, "peer_name": "validate of the local file (target: 0.8x)",
                                         "target_ratio": 0.8, "rss_limit_mib": 300}
+            if shutil.which("curl"):
+                # The bound any client meets here: the download alone, from the same server
+                # on the same cores, against the local validation it must keep pace with.
+                download, local = best_interleaved(["curl", "-sf", "-o", "/dev/null", url], [oe, "validate", str(path)], args.repeat,
+                                                   stdout=subprocess.PIPE)
+                results["remote_transfer"] = {"curl_seconds": download["seconds"], "local_validate_seconds": local["seconds"]}
         if want("remote_verify"):
             signed = data / "remote-signed"
             signed.mkdir(exist_ok=True)
@@ -939,6 +945,12 @@ def main() -> None:
               f"{r['requests']} requests, {r['bytes'] / 1024:.0f} KiB (server saw {r['server_requests_per_run']:.0f}, "
               f"{r['server_bytes_per_run'] / 1024:.0f} KiB); polars: {r['polars_seconds'] * 1000:.1f} ms, "
               f"{r['polars_server_requests_per_run']:.0f} requests, {r['polars_server_bytes_per_run'] / 1024:.0f} KiB{note}")
+
+    if "remote_transfer" in results:
+        t = results["remote_transfer"]
+        print(f"\nthe download alone over loopback HTTP (curl -o /dev/null, same server): {t['curl_seconds']:.3f} s, "
+              f"{t['local_validate_seconds'] / t['curl_seconds']:.2f}x of validate of the local file "
+              f"({t['local_validate_seconds']:.3f} s): the remote rows' bound on this machine")
 
     if "metadata_only" in results:
         m = results["metadata_only"]

@@ -275,6 +275,44 @@ def test_faults_end_in_one_line_naming_the_url(published, http, tmp_path):
     hostile.unlink()
 
 
+def test_a_file_of_several_blocks_reads_as_it_does_locally(published, http, tmp_path):
+    """A file of several of the reader's 8 MiB blocks: reads ahead, pages across two blocks,
+    and the signer's whole-file digest taken from shared slices of the blocks."""
+    name = "sfomuseum-collection-1024-clip-20260413.parquet"
+    r = make_records(n=5000, dims=1024, seed=12)
+    r.model = ["clip"] * len(r)
+    r.provider = ["sfomuseum"] * len(r)
+    write_go_layout(published / name, r, row_group_size=1000)
+    try:
+        assert (published / name).stat().st_size > 2 * (8 << 20)
+        key = tmp_path / "key"
+        oe("keygen", "--ed25519", "-o", key)
+        oe("sign", published / name, "--key", key, "--records")
+        url = f"{http.url}/{name}"
+        http.reset_counts()
+        verified = run("verify", url, "--key", f"{key}.pub", "--records", "--format", "json")
+        assert verified.returncode == 0, verified.stderr
+        report = json.loads(verified.stdout)
+        assert report["ok"] and report["valid"] == 5000 and report["file_problems"] == 0, report
+        # Read once, in blocks: a few requests, not one per page.
+        assert http.state.requests < 16, http.state.log
+        for args in (["stats", "--format", "json"], ["validate", "--format", "json"]):
+            remote = json.loads(run(*args, url).stdout)
+            local = json.loads(run(*args, published / name).stdout)
+            if args[0] == "validate":
+                remote, local = remote["files"][0], local["files"][0]
+                for key_ in ("valid", "records", "errors", "warnings"):
+                    assert remote[key_] == local[key_], key_
+            else:
+                assert remote == local
+        out = tmp_path / "copy.parquet"
+        assert run("convert", url, out, "--to", "parquet-fixed").returncode == 0
+        assert run("emit", out).stdout == run("emit", published / name).stdout
+    finally:
+        for leftover in published.glob(name.removesuffix(".parquet") + "*"):
+            leftover.unlink()
+
+
 def test_a_file_replaced_during_the_run_fails_instead_of_mixing_versions(published, http):
     name = "replaced.parquet"
     shutil.copy(published / BIG, published / name)

@@ -249,6 +249,22 @@ impl Blob {
         }
     }
 
+    /// Whether this is a local file.
+    pub fn is_local(&self) -> bool {
+        matches!(self, Blob::Local(_))
+    }
+
+    /// Up to `max` bytes at `offset` without a copy, for a remote object: a slice of a block
+    /// it holds (fewer bytes at the block's end, none at the object's end). `None` for a local
+    /// file, which has no buffer to share: read it with [`Blob::read_at`].
+    pub fn read_shared_at(&self, offset: u64, max: usize) -> Option<io::Result<Bytes>> {
+        match self {
+            Blob::Local(_) => None,
+            #[cfg(feature = "remote")]
+            Blob::Remote(object) => Some(object.slice_at(offset, max)),
+        }
+    }
+
     /// Exactly `len` bytes at `start`.
     pub fn read_exact_at(&self, start: u64, len: usize) -> io::Result<Bytes> {
         #[cfg(feature = "remote")]

@@ -131,7 +131,7 @@ impl SequentialFile {
         }
         // Later requests are for bytes already passed, and are read directly.
         while let Some((_, chunk)) = state.window.pop_front() {
-            retire(&mut state.spare, chunk, self.chunk);
+            self.retire(&mut state.spare, chunk);
         }
         while !state.at_end {
             self.read_chunk(&mut state, false)?;
@@ -146,6 +146,9 @@ impl SequentialFile {
         }
         if state.read >= self.len && !self.grew(state.read)? {
             state.at_end = true;
+            return Ok(());
+        }
+        if self.read_shared_chunk(state, keep)? {
             return Ok(());
         }
         let mut buffer = take_spare(&mut state.spare, self.chunk).unwrap_or_else(|| {
@@ -187,6 +190,43 @@ impl SequentialFile {
         Ok(())
     }
 
+    /// Keeps a spent chunk's buffer for reuse; a shared chunk (a slice of a remote object's
+    /// block) goes back to its object instead, once let go of.
+    fn retire(&self, spare: &mut VecDeque<Bytes>, chunk: Bytes) {
+        if self.file.is_local() {
+            retire(spare, chunk, self.chunk);
+        }
+    }
+
+    /// Reads the next chunk as [`SequentialFile::read_chunk`] does, from a file whose
+    /// blocks can be shared (a remote object's): the chunk is a slice of one of them, not a
+    /// copy. False, having read nothing, for a file that cannot share (a local one).
+    fn read_shared_chunk(&self, state: &mut State, keep: bool) -> io::Result<bool> {
+        let chunk = loop {
+            match self.file.read_shared_at(state.read, self.chunk) {
+                None => return Ok(false),
+                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Some(result) => break result?,
+            }
+        };
+        if chunk.is_empty() {
+            state.at_end = true;
+            return Ok(true);
+        }
+        for piece in chunk.chunks(OBSERVED_PIECE) {
+            if !self.observer.observe(piece) {
+                state.refused = true;
+                return Err(refused());
+            }
+        }
+        let start = state.read;
+        state.read += chunk.len() as u64;
+        if keep {
+            state.window.push_back((start, chunk));
+        }
+        Ok(true)
+    }
+
     /// Whether the file holds bytes at `offset`, at or past its length when opened: a file
     /// that grew is read to its new end, so that the observer sees what was decoded.
     fn grew(&self, offset: u64) -> io::Result<bool> {
@@ -214,7 +254,7 @@ impl SequentialFile {
                 break;
             }
             if let Some((_, chunk)) = state.window.pop_front() {
-                retire(&mut state.spare, chunk, self.chunk);
+                self.retire(&mut state.spare, chunk);
             }
         }
         while state.read < end && !state.at_end {
