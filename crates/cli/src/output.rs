@@ -182,6 +182,75 @@ pub fn progress_message(bar: &indicatif::ProgressBar, what: &str) {
     }
 }
 
+/// Bytes received before [`transfer_progress`] draws: a footer check stays silent.
+const TRANSFER_SHOWN: u64 = 8 << 20;
+
+/// How often [`transfer_progress`] looks at the bytes received.
+const TRANSFER_TICK: std::time::Duration = std::time::Duration::from_millis(150);
+
+/// A spinner of the bytes the run's remote objects receive, for commands with no count of
+/// their own to show (a verification reads a whole file before it counts records), drawn
+/// once a transfer exceeds [`TRANSFER_SHOWN`], only when stderr is a terminal; it is cleared
+/// when dropped.
+#[must_use = "the spinner stops when this is dropped"]
+pub struct TransferProgress {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Starts a [`TransferProgress`] whose message is `what`.
+pub fn transfer_progress(what: String) -> TransferProgress {
+    use std::io::IsTerminal as _;
+    use std::sync::atomic::Ordering;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let drawn = PROGRESS.load(Ordering::Relaxed) && io::stderr().is_terminal();
+    let thread = drawn.then(|| {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let mut bar: Option<indicatif::ProgressBar> = None;
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::park_timeout(TRANSFER_TICK);
+                let Some(io) = oembeddings::blob::run_io().filter(|io| io.bytes >= TRANSFER_SHOWN)
+                else {
+                    continue;
+                };
+                let bar = bar.get_or_insert_with(|| {
+                    let bar = indicatif::ProgressBar::with_draw_target(
+                        None,
+                        indicatif::ProgressDrawTarget::stderr(),
+                    );
+                    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg}") {
+                        bar.set_style(style);
+                    }
+                    bar
+                });
+                let rate = io.bytes as f64 / started.elapsed().as_secs_f64().max(1e-3);
+                bar.set_message(format!(
+                    "{what}: {} received ({}/s)",
+                    indicatif::BinaryBytes(io.bytes),
+                    indicatif::BinaryBytes(rate as u64)
+                ));
+                bar.tick();
+            }
+            if let Some(bar) = bar {
+                bar.finish_and_clear();
+            }
+        })
+    });
+    TransferProgress { stop, thread }
+}
+
+impl Drop for TransferProgress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}
+
 /// A spinner on stderr for work of unknown size, drawn only when stderr is a terminal.
 pub fn spinner(what: &str) -> indicatif::ProgressBar {
     if !PROGRESS.load(std::sync::atomic::Ordering::Relaxed) {

@@ -262,8 +262,10 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
         return Err(refusal.into());
     };
     let key = PublicKey::load(key_file, args.fingerprint.as_deref())?;
+    let progress = output::transfer_progress(format!("verifying {}", args.file.display()));
     if let Some(signature) = &args.signature {
         let report = file::verify_file(&args.file, &key, Some(signature))?;
+        drop(progress);
         return print(&report, &args.format);
     }
     let mut options = RecordVerifyOptions::default();
@@ -284,9 +286,11 @@ pub fn verify(args: &VerifyArgs) -> CliResult {
         || args.profile.is_some();
     if records_named {
         let report = oembeddings_sign::verify_records(&args.file, &key, &options)?;
+        drop(progress);
         return print(&report, &args.format);
     }
     let report = discover::verify_found(&args.file, &key, options)?;
+    drop(progress);
     match args.format.get() {
         ReportFormat::Text => output::out!("{}", report.to_text())?,
         ReportFormat::Json => output::json(&report)?,
@@ -351,7 +355,9 @@ pub fn release(command: &ReleaseCommand) -> CliResult {
             format,
         } => {
             let key = PublicKey::load(key, fingerprint.as_deref())?;
+            let progress = output::transfer_progress(format!("verifying {}", dir.display()));
             let report = release::verify_release(dir, &key)?;
+            drop(progress);
             print(&report, format)
         }
     }
