@@ -197,6 +197,7 @@ def convert(
     pg_index: Literal["none", "hnsw", "ivfflat"] = "none",
     license: str = "other",
     title: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> ConvertSummary:
     """Converts records between formats and stores, as ``oembeddings convert``.
 
@@ -215,7 +216,9 @@ def convert(
     record options above, as before. ``distance`` is the index's distance of every store
     (``s3_distance`` is its old name). ``duckdb_data="csv"`` writes a DuckDB export's rows as
     ``embeddings.csv``. Chroma's token is read from ``chroma_token_file``, else the
-    ``CHROMA_API_KEY`` environment variable.
+    ``CHROMA_API_KEY`` environment variable. Inputs may be URLs, read where they are (see
+    ``read``), and a Parquet or JSON Lines ``output`` an ``s3://`` URL, uploaded in one
+    multipart upload once complete; ``storage_options`` reach both.
     """
     if distance is not None and s3_distance is not None and distance != s3_distance:
         raise ValueError(f"distance={distance!r} and its old name s3_distance={s3_distance!r} disagree")
@@ -268,6 +271,7 @@ def convert(
         pg_index=pg_index,
         license=license,
         title=title,
+        storage_options=storage_options,
     )
 
 

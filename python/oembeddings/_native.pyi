@@ -338,6 +338,7 @@ def convert(
     pg_index: str = "none",
     license: str = "other",
     title: str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> ConvertSummary: ...
 def keygen(
     path: str,

@@ -34,7 +34,7 @@ fn validate(
     target: &str,
     storage_options: Option<BTreeMap<String, String>>,
 ) -> Result<ValidationReport, Error> {
-    let _run = crate::remote::run(py, &path, storage_options)?;
+    let _run = crate::remote::run(storage_options);
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
         .with_target(named::<oembeddings_validate::Target>("target", target)?)
@@ -51,7 +51,7 @@ fn stats(
     path: PathBuf,
     storage_options: Option<BTreeMap<String, String>>,
 ) -> Result<BTreeMap<String, String>, Error> {
-    let _run = crate::remote::run(py, &path, storage_options)?;
+    let _run = crate::remote::run(storage_options);
     let statistics = py.detach(|| ParquetSource::open(&path).and_then(Statistics::gather))?;
     Ok(statistics.key_value_map())
 }
@@ -87,7 +87,8 @@ fn parse_name(name: &str) -> Result<PyFileName, Error> {
     statistics = true, met = None, records = None, distance = "cosine", s3_bucket = None,
     s3_index = None, s3_non_filterable = None, duckdb_data = "parquet", collection = None,
     tenant = "default_tenant", database = "default_database", chroma_token_file = None,
-    mode = "add", table = None, pg_index = "none", license = "other", title = None
+    mode = "add", table = None, pg_index = "none", license = "other", title = None,
+    storage_options = None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn convert(
@@ -115,7 +116,9 @@ fn convert(
     pg_index: &str,
     license: &str,
     title: Option<String>,
+    storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<ConvertSummary, Error> {
+    let _run = crate::remote::run(storage_options);
     let to = match to {
         Some(to) => named::<Format>("to", to)?,
         None => Format::for_output(&output),

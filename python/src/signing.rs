@@ -86,7 +86,7 @@ fn verify_file(
     fingerprint: Option<&str>,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
-    let _run = crate::remote::run(py, &path, storage_options)?;
+    let _run = crate::remote::run(storage_options);
     let key = public_key(&key, fingerprint)?;
     let report = py.detach(|| file::verify_file(&path, &key, signature.as_deref()))?;
     VerifyReport::from_report(py, report)
@@ -171,7 +171,7 @@ fn verify_records(
     trust_server_digest: bool,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
-    let _run = crate::remote::run(py, &path, storage_options)?;
+    let _run = crate::remote::run(storage_options);
     let Some(key) = key else {
         return Err(compatible::refuse_without_key(&path, sidecar.as_deref()).into());
     };

@@ -389,6 +389,15 @@ def test_python_reads_where_the_file_is(published, http, s3):
     key = published.parent / "publisher.pub"
     assert oembeddings.verify_file(f"{http.url}/{NAME}", key).ok
     assert oembeddings.verify_records(f"{http.url}/{BIG}", key).ok
+    # The options reach every location of the call: the sidecar and manifest beside the
+    # file, and convert's input and output.
+    assert oembeddings.verify_records(f"s3://museum/release/{BIG}", key, storage_options=options).ok
+    summary = oembeddings.convert(
+        f"s3://museum/release/{BIG}", "s3://museum/copies/fixed.parquet", to="parquet-fixed", storage_options=options
+    )
+    assert summary.written == 2000
+    copy = pa.table(oembeddings.read("s3://museum/copies/fixed.parquet", storage_options=options))
+    assert copy.num_rows == 2000 and copy.column("embeddings").equals(local.column("embeddings"))
     with pytest.raises(FileNotFoundError, match="not found on the server"):
         oembeddings.validate(f"{http.url}/nope.parquet")
 

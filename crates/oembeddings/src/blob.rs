@@ -62,8 +62,35 @@ pub fn set_remote_options(options: RemoteOptions) -> bool {
 #[cfg(feature = "remote")]
 type Opened = std::collections::HashMap<String, Arc<RemoteObject>>;
 
+/// The current run: how many hold it, the objects it opened, and its own options.
 #[cfg(feature = "remote")]
-static RUN: std::sync::Mutex<(usize, Option<Opened>)> = std::sync::Mutex::new((0, None));
+struct RunState {
+    holders: usize,
+    opened: Option<Opened>,
+    options: Option<RemoteOptions>,
+}
+
+#[cfg(feature = "remote")]
+static RUN: std::sync::Mutex<RunState> = std::sync::Mutex::new(RunState {
+    holders: 0,
+    opened: None,
+    options: None,
+});
+
+#[cfg(feature = "remote")]
+fn run_state() -> std::sync::MutexGuard<'static, RunState> {
+    RUN.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// The options remote objects are reached with now: the current run's, else the process's
+/// (see [`set_remote_options`]).
+#[cfg(feature = "remote")]
+fn remote_options() -> RemoteOptions {
+    run_state()
+        .options
+        .clone()
+        .unwrap_or_else(|| REMOTE_OPTIONS.get_or_init(RemoteOptions::default).clone())
+}
 
 /// While held, every remote object is opened once: later opens of the same location (a
 /// command's footer check, then its reader, then a digest of the whole file) share the
@@ -77,21 +104,35 @@ pub struct Run(());
 pub fn run() -> Run {
     #[cfg(feature = "remote")]
     {
-        let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
-        run.0 += 1;
-        run.1.get_or_insert_with(Opened::new);
+        let mut run = run_state();
+        run.holders += 1;
+        run.opened.get_or_insert_with(Opened::new);
     }
     Run(())
+}
+
+/// Starts a run (see [`run`]) whose every remote object, sidecars and outputs included, is
+/// reached with `options` (a Python call's `storage_options`) instead of the process's. A
+/// run started inside another keeps the outer run's options.
+#[cfg(feature = "remote")]
+pub fn run_with(options: RemoteOptions) -> Run {
+    let run = self::run();
+    let mut state = run_state();
+    if state.holders == 1 {
+        state.options = Some(options);
+    }
+    run
 }
 
 impl Drop for Run {
     fn drop(&mut self) {
         #[cfg(feature = "remote")]
         {
-            let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
-            run.0 = run.0.saturating_sub(1);
-            if run.0 == 0 {
-                run.1 = None;
+            let mut run = run_state();
+            run.holders = run.holders.saturating_sub(1);
+            if run.holders == 0 {
+                run.opened = None;
+                run.options = None;
             }
         }
     }
@@ -102,8 +143,8 @@ impl Drop for Run {
 pub fn run_io() -> Option<IoStats> {
     #[cfg(feature = "remote")]
     {
-        let run = RUN.lock().unwrap_or_else(|p| p.into_inner());
-        let objects = run.1.as_ref().filter(|objects| !objects.is_empty())?;
+        let run = run_state();
+        let objects = run.opened.as_ref().filter(|objects| !objects.is_empty())?;
         Some(objects.values().fold(IoStats::default(), |sum, object| {
             let io = object.io();
             IoStats {
@@ -135,7 +176,7 @@ impl Blob {
     pub fn open(location: &Path) -> io::Result<Self> {
         #[cfg(feature = "remote")]
         {
-            Self::open_with(location, REMOTE_OPTIONS.get_or_init(RemoteOptions::default))
+            Self::open_with(location, &remote_options())
         }
         #[cfg(not(feature = "remote"))]
         {
@@ -155,9 +196,9 @@ impl Blob {
         #[cfg(feature = "remote")]
         if is_remote(location) {
             let text = location.to_string_lossy();
-            let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+            let options = remote_options();
             return Location::parse(&text)
-                .and_then(|parsed| RemoteObject::head(&parsed, options))
+                .and_then(|parsed| RemoteObject::head(&parsed, &options))
                 .is_ok_and(|size| size.is_some());
         }
         location.exists()
@@ -168,9 +209,9 @@ impl Blob {
     #[cfg(feature = "remote")]
     pub fn list(location: &Path) -> io::Result<oembeddings_remote::Listing> {
         let text = location.to_string_lossy();
-        let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+        let options = remote_options();
         Location::parse_prefix(&text)
-            .and_then(|parsed| oembeddings_remote::list(&parsed, options))
+            .and_then(|parsed| oembeddings_remote::list(&parsed, &options))
             .map_err(|e| e.into_io())
     }
 
@@ -180,9 +221,9 @@ impl Blob {
     #[cfg(feature = "remote")]
     pub fn upload(from: &Path, to: &Path) -> io::Result<u64> {
         let text = to.to_string_lossy();
-        let options = REMOTE_OPTIONS.get_or_init(RemoteOptions::default);
+        let options = remote_options();
         Location::parse(&text)
-            .and_then(|parsed| oembeddings_remote::upload(from, &parsed, options))
+            .and_then(|parsed| oembeddings_remote::upload(from, &parsed, &options))
             .map_err(|e| e.into_io())
     }
 
@@ -191,18 +232,17 @@ impl Blob {
     pub fn open_with(location: &Path, options: &RemoteOptions) -> io::Result<Self> {
         if is_remote(location) {
             let text = location.to_string_lossy().into_owned();
-            let opened = |run: &std::sync::MutexGuard<'_, (usize, Option<Opened>)>| {
-                run.1
-                    .as_ref()
-                    .and_then(|objects| objects.get(&text).cloned())
-            };
-            if let Some(object) = opened(&RUN.lock().unwrap_or_else(|p| p.into_inner())) {
+            let opened = run_state()
+                .opened
+                .as_ref()
+                .and_then(|objects| objects.get(&text).cloned());
+            if let Some(object) = opened {
                 return Ok(Blob::Remote(object));
             }
             let parsed = Location::parse(&text).map_err(|e| e.into_io())?;
             let object = Arc::new(RemoteObject::open(&parsed, options).map_err(|e| e.into_io())?);
-            let mut run = RUN.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(objects) = run.1.as_mut() {
+            let mut run = run_state();
+            if let Some(objects) = run.opened.as_mut() {
                 // Another thread may have opened it meanwhile: the first one stays.
                 let kept = objects.entry(text).or_insert(object);
                 return Ok(Blob::Remote(kept.clone()));
