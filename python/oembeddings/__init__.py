@@ -23,6 +23,7 @@ from . import _native
 from ._errors import FormatError, OEmbeddingsError, SignatureError, ValidationError
 from ._native import (
     ConvertSummary,
+    DiscoveryReport,
     FileName,
     Finding,
     KeyInfo,
@@ -53,6 +54,7 @@ __all__ = [
     "FileName",
     "KeyInfo",
     "VerifyReport",
+    "DiscoveryReport",
     "Problem",
     "Signer",
     "ConvertSummary",
@@ -65,6 +67,7 @@ __all__ = [
     "keygen",
     "key_info",
     "sign_file",
+    "verify",
     "verify_file",
     "sign_records",
     "verify_records",
@@ -304,6 +307,47 @@ def sign_file(
     for Ed25519 keys) and returns its path."""
     return _pathlib.Path(
         _native.sign_file(_os.fspath(path), _os.fspath(key), password=password, fingerprint=fingerprint)
+    )
+
+
+def verify(
+    path: str | PathLike[str],
+    key: str | PathLike[str],
+    *,
+    fingerprint: str | None = None,
+    allow_missing: bool = False,
+    allow_rewritten: bool = False,
+    ca: str | PathLike[str] | None = None,
+    webpki_roots: bool = False,
+    identity: str | None = None,
+    at: str | None = None,
+    crl: Sequence[str | PathLike[str]] = (),
+    accept_carried_attributes: bool = False,
+    trust_server_digest: bool = False,
+    storage_options: Mapping[str, str] | None = None,
+) -> DiscoveryReport:
+    """Verifies whatever signatures sit beside the file, as ``oembeddings verify FILE --key K``
+    and ``gpg --verify FILE`` find theirs: the detached signatures (``FILE.asc``, ``.sig``,
+    ``.minisig``), the native profile's signed manifest with its sidecar, and
+    go-embeddingsdb's sidecar. Each one the key can check is verified (``report.checked``);
+    the others are listed with the key they need (``report.not_checked``). ``report.ok`` only
+    when at least one was checked and none failed; nothing found gives a report whose ``ok``
+    is false, not an exception. The other arguments are ``verify_records``'s, for the record
+    signatures found. Use ``verify_file`` or ``verify_records`` to name one signature."""
+    return _native.verify(
+        _os.fspath(path),
+        _os.fspath(key),
+        fingerprint=fingerprint,
+        allow_missing=allow_missing,
+        allow_rewritten=allow_rewritten,
+        ca=_path(ca),
+        webpki_roots=webpki_roots,
+        identity=identity,
+        at=at,
+        crl=[_os.fspath(c) for c in crl],
+        accept_carried_attributes=accept_carried_attributes,
+        trust_server_digest=trust_server_digest,
+        storage_options=storage_options,
     )
 
 

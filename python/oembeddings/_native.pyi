@@ -18,6 +18,7 @@ __all__ = [
     "Problem",
     "Signer",
     "VerifyReport",
+    "DiscoveryReport",
     "ConvertSummary",
     "validate",
     "stats",
@@ -27,6 +28,7 @@ __all__ = [
     "keygen",
     "key_info",
     "sign_file",
+    "verify",
     "verify_file",
     "sign_records",
     "verify_records",
@@ -235,6 +237,36 @@ class VerifyReport:
     def __getnewargs__(self) -> tuple[Any, ...]: ...
 
 @final
+class DiscoveryReport:
+    """What `verify` found beside a file and checked, as `gpg --verify FILE` finds its
+    signature: each signature the key can check is verified (`checked`, one report each),
+    the others are listed with the key they need (`not_checked`). `ok` (and the report's
+    truth) only when at least one was checked and every one checked verified."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def ok(self) -> bool: ...
+    @property
+    def checked(self) -> list[VerifyReport]: ...
+    @property
+    def not_checked(self) -> list[dict[str, str]]: ...
+    @property
+    def looked_for(self) -> list[str]: ...
+    def __new__(
+        cls,
+        path: str,
+        ok: bool,
+        checked: list[VerifyReport],
+        not_checked: Any,
+        looked_for: Sequence[str],
+    ) -> DiscoveryReport: ...
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the CLI's `verify --format json` prints it."""
+    def __bool__(self) -> bool: ...
+    def __getnewargs__(self) -> tuple[Any, ...]: ...
+
+@final
 class ConvertSummary:
     """What a conversion did: records read, written and skipped (with the first skips)."""
 
@@ -350,6 +382,22 @@ def keygen(
 ) -> KeyInfo: ...
 def key_info(path: str) -> KeyInfo: ...
 def sign_file(path: str, key: str, *, password: str | None = None, fingerprint: str | None = None) -> str: ...
+def verify(
+    path: str,
+    key: str,
+    *,
+    fingerprint: str | None = None,
+    allow_missing: bool = False,
+    allow_rewritten: bool = False,
+    ca: str | None = None,
+    webpki_roots: bool = False,
+    identity: str | None = None,
+    at: str | None = None,
+    crl: list[str] = ...,
+    accept_carried_attributes: bool = False,
+    trust_server_digest: bool = False,
+    storage_options: Mapping[str, str] | None = None,
+) -> DiscoveryReport: ...
 def verify_file(
     path: str,
     key: str,

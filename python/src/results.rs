@@ -476,36 +476,6 @@ impl VerifyReport {
     }
 }
 
-impl VerifyReport {
-    /// The report of a verification of `path` that could not begin, for `problem` (no
-    /// signatures found, or a signature file missing or malformed): nothing verified, and
-    /// `ok` is false.
-    pub(crate) fn not_verified(
-        py: Python<'_>,
-        path: &std::path::Path,
-        check: &str,
-        mut problem: oembeddings_sign::Problem,
-    ) -> Result<Self, Error> {
-        let missing = u64::from(problem.kind == oembeddings_sign::ProblemKind::Missing);
-        problem.message = wording::python(py, &problem.message);
-        Ok(Self {
-            path: path.to_string_lossy().into_owned(),
-            check: check.to_owned(),
-            ok: false,
-            valid: 0,
-            invalid: 1 - missing,
-            missing,
-            extra: 0,
-            signer: None,
-            problems: PyList::new(py, [Problem::from_problem(problem)?])?.unbind(),
-            unlisted: 0,
-            notes: Vec::new(),
-            carried: 0,
-            identity: None,
-        })
-    }
-}
-
 impl PartialEq for VerifyReport {
     fn eq(&self, other: &Self) -> bool {
         let signers_equal = match (&self.signer, &other.signer) {
@@ -526,6 +496,85 @@ impl PartialEq for VerifyReport {
             && self.notes == other.notes
             && self.carried == other.carried
             && self.identity == other.identity
+    }
+}
+
+result_class! {
+    unhashable
+    /// What `verify` found beside a file and checked, as `gpg --verify FILE` finds its
+    /// signature: each signature the key can check is verified (`checked`, one report each),
+    /// the others are listed with the key they need (`not_checked`). `ok` (and the report's
+    /// truth) only when at least one was checked and every one checked verified.
+    #[derive(Debug)]
+    struct DiscoveryReport {
+        /// The data file.
+        path: String,
+        /// Whether at least one signature was checked and none failed.
+        ok: bool,
+        /// A `VerifyReport` for each signature checked.
+        checked: Py<PyList>,
+        /// Signatures found that the key cannot check: dicts of `kind`, `path` and `reason`.
+        not_checked: PlainData,
+        /// Every place a signature was looked for.
+        looked_for: Vec<String>,
+    }
+    new(path, ok, checked, not_checked, looked_for);
+
+    /// The report as the CLI's `verify --format json` prints it.
+    fn to_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        d.set_item("path", &self.path)?;
+        d.set_item("ok", self.ok)?;
+        let checked = self
+            .checked
+            .bind(py)
+            .iter()
+            .map(|r| r.cast::<VerifyReport>()?.get().to_dict(py))
+            .collect::<PyResult<Vec<_>>>()?;
+        d.set_item("checked", checked)?;
+        d.set_item("not_checked", &self.not_checked)?;
+        d.set_item("looked_for", &self.looked_for)?;
+        Ok(d)
+    }
+
+    fn __bool__(&self) -> bool {
+        self.ok
+    }
+}
+
+impl DiscoveryReport {
+    /// The Python view of what verifying everything beside a file found.
+    pub(crate) fn from_report(
+        py: Python<'_>,
+        r: oembeddings_sign::discover::DiscoveryReport,
+    ) -> Result<Self, Error> {
+        let not_checked = PlainData::of(&r.not_checked)?.worded(py);
+        let checked = r
+            .checked
+            .into_iter()
+            .map(|report| Py::new(py, VerifyReport::from_report(py, report)?).map_err(Error::from))
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(Self {
+            path: r.path.to_string_lossy().into_owned(),
+            ok: r.ok,
+            checked: PyList::new(py, checked)?.unbind(),
+            not_checked,
+            looked_for: r
+                .looked_for
+                .iter()
+                .map(|p| p.to_string_lossy().into_owned())
+                .collect(),
+        })
+    }
+}
+
+impl PartialEq for DiscoveryReport {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+            && self.ok == other.ok
+            && python_eq(&self.checked, &other.checked)
+            && self.not_checked == other.not_checked
+            && self.looked_for == other.looked_for
     }
 }
 
@@ -758,6 +807,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Problem>()?;
     m.add_class::<Signer>()?;
     m.add_class::<VerifyReport>()?;
+    m.add_class::<DiscoveryReport>()?;
     m.add_class::<ConvertSummary>()?;
     Ok(())
 }

@@ -3,10 +3,8 @@
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use oembeddings::read::ReadError;
 use oembeddings_sign::key_pair::write_key_pair;
 use oembeddings_sign::keys::KeyKind;
-use oembeddings_sign::report::{Problem, ProblemKind};
 use oembeddings_sign::x509::{self, Crls, IdentityPolicy, TrustAnchors};
 use oembeddings_sign::{
     Profile, PublicKey, RecordVerifyOptions, SecretKey, SignError, compatible, file, keys, native,
@@ -17,7 +15,7 @@ use serde_json::json;
 
 use crate::errors::Error;
 use crate::named;
-use crate::results::{KeyInfo, PlainData, VerifyReport};
+use crate::results::{DiscoveryReport, KeyInfo, PlainData, VerifyReport};
 
 /// Generates a key pair: `path` (secret, mode 0600) and `path.pub`; returns the key and its
 /// files.
@@ -191,55 +189,55 @@ fn verify_records(
     reported(py, &path, "records", outcome)
 }
 
-/// A verification's report; or, when it stopped before it began for want of a signature (none
-/// found, a sidecar or manifest missing or malformed), a report naming the problem, as
-/// `verify_file` reports a missing or malformed signature (`check` is `unverified_check`, as
-/// no profile's check ran). Only unusable input raises: a data file or directory that is not
-/// there, a key that cannot be used, a signature file that exists but cannot be read.
+/// Verifies every signature found beside the file that the key can check; returns what was
+/// found and checked.
+#[pyfunction]
+#[pyo3(signature = (
+    path, key, *, fingerprint = None, allow_missing = false, allow_rewritten = false, ca = None,
+    webpki_roots = false, identity = None, at = None, crl = Vec::new(),
+    accept_carried_attributes = false, trust_server_digest = false, storage_options = None
+))]
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    py: Python<'_>,
+    path: PathBuf,
+    key: PathBuf,
+    fingerprint: Option<&str>,
+    allow_missing: bool,
+    allow_rewritten: bool,
+    ca: Option<PathBuf>,
+    webpki_roots: bool,
+    identity: Option<String>,
+    at: Option<&str>,
+    crl: Vec<PathBuf>,
+    accept_carried_attributes: bool,
+    trust_server_digest: bool,
+    storage_options: Option<std::collections::BTreeMap<String, String>>,
+) -> Result<DiscoveryReport, Error> {
+    let _run = crate::remote::run(storage_options);
+    let key = public_key(&key, fingerprint)?;
+    let mut options = RecordVerifyOptions::default();
+    options.allow_missing = allow_missing;
+    options.allow_rewritten = allow_rewritten;
+    options.accept_carried_attributes = accept_carried_attributes;
+    options.trust_server_digest = trust_server_digest;
+    options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
+    let report = py.detach(|| oembeddings_sign::discover::verify_found(&path, &key, options))?;
+    DiscoveryReport::from_report(py, report)
+}
+
+/// A verification's report; or, when it stopped before it began for want of a signature, the
+/// report naming what is missing (see [`oembeddings_sign::VerifyReport::from_missing_signature`]).
 fn reported(
     py: Python<'_>,
     data: &Path,
-    unverified_check: &str,
+    unverified_check: &'static str,
     outcome: Result<oembeddings_sign::VerifyReport, SignError>,
 ) -> Result<VerifyReport, Error> {
-    let e = match outcome {
-        Ok(report) => return VerifyReport::from_report(py, report),
-        Err(e) => e,
-    };
-    let Some(problem) = unverified(data, &e) else {
-        return Err(e.into());
-    };
-    // Missing data is unusable input, whatever else is missing with it.
-    if let Err(source) = oembeddings::input::size(data) {
-        return Err(SignError::Io {
-            path: data.to_path_buf(),
-            source,
-        }
-        .into());
-    }
-    VerifyReport::not_verified(py, data, unverified_check, problem)
-}
-
-/// The problem with the signatures that `e` stands for, if it is one.
-fn unverified(data: &Path, e: &SignError) -> Option<Problem> {
-    let (kind, path) = match e {
-        SignError::NoRecordSignatures { .. } => (ProblemKind::Missing, None),
-        SignError::Io { path, source } | SignError::Read(ReadError::Io { path, source })
-            if source.kind() == ErrorKind::NotFound && path != data =>
-        {
-            (ProblemKind::Missing, Some(path))
-        }
-        SignError::Sidecar { path, .. } | SignError::Manifest { path, .. } => {
-            (ProblemKind::Invalid, Some(path))
-        }
-        _ => return None,
-    };
-    Some(Problem {
-        kind,
-        row: None,
-        key: path.map(|p| p.display().to_string()),
-        message: e.to_string(),
-    })
+    let report = outcome.or_else(|e| {
+        oembeddings_sign::VerifyReport::from_missing_signature(data, unverified_check, e)
+    })?;
+    VerifyReport::from_report(py, report)
 }
 
 /// Signs a release directory; returns what was written.
@@ -279,6 +277,7 @@ pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(keygen, m)?)?;
     m.add_function(wrap_pyfunction!(key_info, m)?)?;
     m.add_function(wrap_pyfunction!(sign_file, m)?)?;
+    m.add_function(wrap_pyfunction!(verify, m)?)?;
     m.add_function(wrap_pyfunction!(verify_file, m)?)?;
     m.add_function(wrap_pyfunction!(sign_records, m)?)?;
     m.add_function(wrap_pyfunction!(verify_records, m)?)?;

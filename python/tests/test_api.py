@@ -229,6 +229,36 @@ def test_sign_and_verify_records(tmp_path, example, keypair):
     assert oembeddings.verify_records(example, keypair.public, allow_missing=True).missing >= 1
 
 
+def test_verify_finds_what_was_signed_beside_the_file(tmp_path, example, keypair):
+    # Nothing beside it: a report that says so and where it looked, not an exception.
+    nothing = oembeddings.verify(example, keypair.public)
+    assert type(nothing) is oembeddings.DiscoveryReport and not nothing.ok and not nothing
+    assert nothing.checked == [] and nothing.not_checked == []
+    assert any(p.endswith(".minisig") or p.endswith(".asc") for p in nothing.looked_for)
+    # Records signed: found without naming the profile, the sidecar or the manifest.
+    oembeddings.sign_records(example, keypair.secret)
+    found = oembeddings.verify(example, keypair.public)
+    assert found.ok and [r.check for r in found.checked] == ["records-native"]
+    assert found.checked[0].valid == 24
+    # And a detached signature too: both checked; one failing fails the whole.
+    oembeddings.sign_file(example, keypair.secret)
+    both = oembeddings.verify(example, keypair.public)
+    assert both.ok and sorted(r.check for r in both.checked) == ["file", "records-native"]
+    assert both.to_dict()["checked"][0]["ok"] is True
+    data = bytearray(example.read_bytes())
+    data[100] ^= 1
+    example.write_bytes(bytes(data))
+    tampered = oembeddings.verify(example, keypair.public)
+    assert not tampered.ok and any(not r.ok for r in tampered.checked)
+    # A signature that another kind of key checks is listed, not counted as checked.
+    other_kind = "ed25519" if keypair.algorithm == "openpgp" else "openpgp"
+    other = oembeddings.keygen(tmp_path / "other", kind=other_kind, userid="Other <o@example.org>")
+    mixed = oembeddings.verify(example, other.public)
+    assert not mixed.ok and mixed.not_checked and all("reason" in n for n in mixed.not_checked)
+    with pytest.raises(FileNotFoundError):
+        oembeddings.verify(tmp_path / "none.parquet", keypair.public)
+
+
 def test_compatible_profile_needs_openpgp(tmp_path, example):
     pgp = oembeddings.keygen(tmp_path / "pgp", kind="openpgp", userid="SFO <s@example.org>")
     signed = oembeddings.sign_records(example, pgp.secret, profile="compatible")

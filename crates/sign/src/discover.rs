@@ -188,13 +188,19 @@ pub fn find(data: &Path) -> Vec<Found> {
 /// Verifies every signature beside `data` that `key` can check; `options` apply to record
 /// signatures (their profile, sidecar and manifest are those found here).
 ///
-/// Fails only when a check cannot run at all (an unreadable data file, a malformed
-/// signature file); a missing or failing signature is in the report.
+/// Fails only when a check cannot run at all (a data file that is missing or unreadable, a
+/// malformed signature file); a missing or failing signature is in the report.
 pub fn verify_found(
     data: &Path,
     key: &PublicKey,
     mut options: RecordVerifyOptions,
 ) -> Result<DiscoveryReport, SignError> {
+    // Data that is not there (or is no regular file) is unusable input, not a file without
+    // signatures.
+    oembeddings::blob::Blob::open(data).map_err(|source| SignError::Io {
+        path: data.to_path_buf(),
+        source,
+    })?;
     let looked_for: Vec<PathBuf> = candidates(data).into_iter().map(|f| f.path).collect();
     let mut checked = Vec::new();
     let mut not_checked = Vec::new();

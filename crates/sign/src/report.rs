@@ -176,6 +176,43 @@ impl VerifyReport {
             && self.identity.as_ref().is_none_or(|i| i.passed());
     }
 
+    /// The report of a verification that stopped before it began for want of a signature
+    /// (none found, a sidecar or manifest missing or malformed): not verified, naming the
+    /// problem, as a missing detached signature is reported. `check` says which check could
+    /// not run (`records`, `release`). Any other error is given back: unusable input (a data
+    /// file or directory that is not there, a key that cannot be used, a signature file that
+    /// exists but cannot be read) is an error, not a report.
+    pub fn from_missing_signature(
+        data: &std::path::Path,
+        check: &'static str,
+        error: crate::SignError,
+    ) -> Result<Self, crate::SignError> {
+        use crate::SignError;
+        use oembeddings::read::ReadError;
+        let (kind, path) = match &error {
+            SignError::NoRecordSignatures { .. } => (ProblemKind::Missing, None),
+            SignError::Io { path, source } | SignError::Read(ReadError::Io { path, source })
+                if source.kind() == std::io::ErrorKind::NotFound && path != data =>
+            {
+                (ProblemKind::Missing, Some(path.display().to_string()))
+            }
+            SignError::Sidecar { path, .. } | SignError::Manifest { path, .. } => {
+                (ProblemKind::Invalid, Some(path.display().to_string()))
+            }
+            _ => return Err(error),
+        };
+        // Missing data is unusable input, whatever else is missing with it.
+        if let Err(source) = oembeddings::input::size(data) {
+            return Err(SignError::Io {
+                path: data.to_path_buf(),
+                source,
+            });
+        }
+        let mut report = Self::new(data, check);
+        report.problem(kind, None, path, error.to_string());
+        Ok(report)
+    }
+
     /// The report for people.
     pub fn to_text(&self) -> String {
         use std::fmt::Write as _;
@@ -258,5 +295,42 @@ impl VerifyReport {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::SignError;
+
+    fn not_found(path: &std::path::Path) -> SignError {
+        SignError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        }
+    }
+
+    #[test]
+    fn a_missing_signature_is_a_report_and_missing_data_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("records.parquet");
+        let sidecar = dir.path().join("records.sigs.parquet");
+        std::fs::write(&data, b"PAR1").unwrap();
+        let report =
+            VerifyReport::from_missing_signature(&data, "records", not_found(&sidecar)).unwrap();
+        assert!(!report.ok);
+        assert_eq!((report.missing, report.invalid, report.valid), (1, 0, 0));
+        assert_eq!(
+            report.problems[0].key.as_deref(),
+            Some(sidecar.to_str().unwrap())
+        );
+        // The data itself missing: an error, whatever else is missing with it.
+        std::fs::remove_file(&data).unwrap();
+        assert!(
+            VerifyReport::from_missing_signature(&data, "records", not_found(&sidecar)).is_err()
+        );
+        // The data file not found is no missing signature.
+        assert!(VerifyReport::from_missing_signature(&data, "records", not_found(&data)).is_err());
     }
 }
