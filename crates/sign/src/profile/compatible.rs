@@ -632,7 +632,7 @@ fn verify_chunk(key: &PublicKey, batch: &Batch, chunk: &[Claim]) -> Vec<Outcome>
             .verifier()
             .verify_chunk(&items)
             .into_iter()
-            .map(|r| r.map(|()| (None, None)))
+            .map(|r| r.map(|sha| (None, sha)))
             .collect(),
         _ => key
             .verify_openpgp_many(&items)

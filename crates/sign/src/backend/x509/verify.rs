@@ -21,8 +21,22 @@ pub struct RecordVerifier {
 
 #[derive(Debug)]
 enum Inner {
-    Ring(ring::signature::UnparsedPublicKey<Vec<u8>>),
+    /// RSA and ECDSA, which sign SHA-256(message): the key parsed once, verifying the digest
+    /// the caller needs too (the record's `record_hash`), so each message is hashed once.
+    Hashed(aws_lc_rs::signature::ParsedPublicKey),
     Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// The key of `algorithm` (RSA PKCS#1 v1.5 or ECDSA ASN.1, both over SHA-256, as
+/// go-embeddingsdb signs), parsed once.
+fn hashed_key(
+    algorithm: &'static dyn aws_lc_rs::signature::VerificationAlgorithm,
+    key: &[u8],
+    named: KeyAlgorithm,
+) -> Result<Inner, X509Error> {
+    aws_lc_rs::signature::ParsedPublicKey::new(algorithm, key)
+        .map(Inner::Hashed)
+        .map_err(|e| X509Error::UnsupportedKey(format!("an {named} key that is malformed ({e})")))
 }
 
 impl RecordVerifier {
@@ -30,19 +44,13 @@ impl RecordVerifier {
     pub fn new(chain: &CertificateChain) -> Result<Self, X509Error> {
         let algorithm = chain.algorithm();
         let key = chain.leaf().public_key_bytes().to_vec();
+        use aws_lc_rs::signature::{
+            ECDSA_P256_SHA256_ASN1, ECDSA_P384_SHA256_ASN1, RSA_PKCS1_2048_8192_SHA256,
+        };
         let inner = match algorithm {
-            KeyAlgorithm::Rsa { .. } => Inner::Ring(ring::signature::UnparsedPublicKey::new(
-                &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-                key,
-            )),
-            KeyAlgorithm::EcdsaP256 => Inner::Ring(ring::signature::UnparsedPublicKey::new(
-                &ring::signature::ECDSA_P256_SHA256_ASN1,
-                key,
-            )),
-            KeyAlgorithm::EcdsaP384 => Inner::Ring(ring::signature::UnparsedPublicKey::new(
-                &ring::signature::ECDSA_P384_SHA256_ASN1,
-                key,
-            )),
+            KeyAlgorithm::Rsa { .. } => hashed_key(&RSA_PKCS1_2048_8192_SHA256, &key, algorithm)?,
+            KeyAlgorithm::EcdsaP256 => hashed_key(&ECDSA_P256_SHA256_ASN1, &key, algorithm)?,
+            KeyAlgorithm::EcdsaP384 => hashed_key(&ECDSA_P384_SHA256_ASN1, &key, algorithm)?,
             KeyAlgorithm::Ed25519 => {
                 let bytes: [u8; 32] = key.as_slice().try_into().map_err(|_| {
                     X509Error::UnsupportedKey("an Ed25519 key that is not 32 bytes".into())
@@ -88,27 +96,39 @@ impl RecordVerifier {
 
     /// Verifies one signature; the error is the reason, in one line.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> Result<(), String> {
+        self.verify_hashed(message, signature).map(drop)
+    }
+
+    /// Verifies one signature; when it verifies, the message's SHA-256 if the check computed
+    /// it (RSA and ECDSA sign it), so that the caller need not hash the message again.
+    fn verify_hashed(&self, message: &[u8], signature: &[u8]) -> Result<Option<[u8; 32]>, String> {
         if let Some(problem) = self.length_problem(signature.len()) {
             return Err(problem);
         }
-        let good = match &self.inner {
-            Inner::Ring(key) => key.verify(message, signature).is_ok(),
+        let verified = match &self.inner {
+            Inner::Hashed(key) => {
+                let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, message);
+                key.verify_digest_sig(&digest, signature)
+                    .ok()
+                    .and_then(|()| digest.as_ref().try_into().ok())
+                    .map(Some)
+            }
             Inner::Ed25519(key) => ed25519::verify_chunk(key, &[(message, signature)])
                 .first()
-                .copied()
-                .unwrap_or(false),
+                .is_some_and(|good| *good)
+                .then_some(None),
         };
-        if good {
-            Ok(())
-        } else {
-            Err(format!("the {} signature does not verify", self.algorithm))
-        }
+        verified.ok_or_else(|| format!("the {} signature does not verify", self.algorithm))
     }
 
-    /// Verifies many signatures on this thread (Ed25519 in batches).
-    pub fn verify_chunk(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<(), String>> {
+    /// Verifies many signatures on this thread (Ed25519 in batches); each verdict carries
+    /// the message's SHA-256 when the check computed it (see [`RecordVerifier::verify_hashed`]).
+    pub fn verify_chunk(&self, items: &[(&[u8], &[u8])]) -> Vec<Result<Option<[u8; 32]>, String>> {
         match &self.inner {
-            Inner::Ring(_) => items.iter().map(|(m, s)| self.verify(m, s)).collect(),
+            Inner::Hashed(_) => items
+                .iter()
+                .map(|(m, s)| self.verify_hashed(m, s))
+                .collect(),
             Inner::Ed25519(key) => {
                 let verdicts = ed25519::verify_chunk(key, items);
                 items
@@ -116,7 +136,7 @@ impl RecordVerifier {
                     .zip(verdicts)
                     .map(|((_, s), good)| match self.length_problem(s.len()) {
                         Some(problem) => Err(problem),
-                        None if good => Ok(()),
+                        None if good => Ok(None),
                         None => Err("the Ed25519 signature does not verify".to_owned()),
                     })
                     .collect()
