@@ -131,10 +131,27 @@ fn message(e: &postgres::Error) -> String {
 
 /// The connection string parsed, and how to name it without its password.
 fn config(url: &Path) -> Result<(Config, String), ConvertError> {
+    config_with(url, std::env::var_os(PASSWORD_VARIABLE))
+}
+
+/// Where a password not in the connection string comes from, as libpq reads it: so that it
+/// need not be on the command line, where every user of the machine can read it.
+const PASSWORD_VARIABLE: &str = "PGPASSWORD";
+
+/// [`config`], with the value of [`PASSWORD_VARIABLE`] given.
+fn config_with(
+    url: &Path,
+    password: Option<std::ffi::OsString>,
+) -> Result<(Config, String), ConvertError> {
     let text = url
         .to_str()
         .ok_or_else(|| PgError::Url(url.display().to_string()))?;
-    let config = Config::from_str(text).map_err(|e| PgError::Url(e.to_string()))?;
+    let mut config = Config::from_str(text).map_err(|e| PgError::Url(e.to_string()))?;
+    if config.get_password().is_none()
+        && let Some(password) = password.filter(|p| !p.is_empty())
+    {
+        config.password(password.as_encoded_bytes());
+    }
     let hosts: Vec<String> = config
         .get_hosts()
         .iter()
@@ -761,6 +778,20 @@ impl Source for PgvectorSource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_comes_from_pgpassword_unless_the_url_has_one() {
+        let url = Path::new("postgresql://me@localhost/museum");
+        let (config, target) = config_with(url, Some("s3cret".into())).unwrap();
+        assert_eq!(config.get_password(), Some(&b"s3cret"[..]));
+        assert_eq!(target, "postgresql://me@localhost/museum");
+        let (config, _) = config_with(url, Some("".into())).unwrap();
+        assert_eq!(config.get_password(), None);
+        let given = Path::new("postgresql://me:given@localhost/museum");
+        let (config, target) = config_with(given, Some("s3cret".into())).unwrap();
+        assert_eq!(config.get_password(), Some(&b"given"[..]));
+        assert!(!target.contains("given"));
+    }
 
     #[test]
     fn limits_pick_the_column_type() {

@@ -62,19 +62,20 @@ pub fn set_remote_options(options: RemoteOptions) -> bool {
 #[cfg(feature = "remote")]
 type Opened = std::collections::HashMap<String, Arc<RemoteObject>>;
 
-/// The current run: how many hold it, the objects it opened, and its own options.
+/// The current run: how many hold it, the objects it opened, and the options of the stores
+/// its callers named (by [`store_root`]).
 #[cfg(feature = "remote")]
 struct RunState {
     holders: usize,
     opened: Option<Opened>,
-    options: Option<RemoteOptions>,
+    options: Vec<(String, RemoteOptions)>,
 }
 
 #[cfg(feature = "remote")]
 static RUN: std::sync::Mutex<RunState> = std::sync::Mutex::new(RunState {
     holders: 0,
     opened: None,
-    options: None,
+    options: Vec::new(),
 });
 
 #[cfg(feature = "remote")]
@@ -82,13 +83,24 @@ fn run_state() -> std::sync::MutexGuard<'static, RunState> {
     RUN.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// The options remote objects are reached with now: the current run's, else the process's
-/// (see [`set_remote_options`]).
+/// The part of a location that names its store, `scheme://BUCKET-OR-HOST/` (`hf://datasets/`
+/// for the Hub): the files beside a file share it.
 #[cfg(feature = "remote")]
-fn remote_options() -> RemoteOptions {
-    run_state()
-        .options
-        .clone()
+fn store_root(location: &str) -> Option<&str> {
+    let (scheme, rest) = location.split_once("://")?;
+    let end = scheme.len() + 3 + rest.find('/').map_or(rest.len(), |i| i + 1);
+    location.get(..end)
+}
+
+/// The options `location` is reached with: those the current run was given for its store,
+/// else the process's (see [`set_remote_options`]).
+#[cfg(feature = "remote")]
+fn remote_options(location: &Path) -> RemoteOptions {
+    let text = location.to_string_lossy();
+    let state = run_state();
+    store_root(&text)
+        .and_then(|root| state.options.iter().find(|(r, _)| r == root))
+        .map(|(_, options)| options.clone())
         .unwrap_or_else(|| REMOTE_OPTIONS.get_or_init(RemoteOptions::default).clone())
 }
 
@@ -111,15 +123,22 @@ pub fn run() -> Run {
     Run(())
 }
 
-/// Starts a run (see [`run`]) whose every remote object, sidecars and outputs included, is
-/// reached with `options` (a Python call's `storage_options`) instead of the process's. A
-/// run started inside another keeps the outer run's options.
+/// Starts a run (see [`run`]) in which the stores of `locations` (their bucket or host: a
+/// file, the signatures beside it, an output) are reached with `options` (a Python call's
+/// `storage_options`) instead of the process's. Other stores keep the process's options, so
+/// that runs of other threads at the same time are not reached with these. A store given
+/// options already in the current run keeps the first.
 #[cfg(feature = "remote")]
-pub fn run_with(options: RemoteOptions) -> Run {
+pub fn run_with(options: RemoteOptions, locations: &[&Path]) -> Run {
     let run = self::run();
     let mut state = run_state();
-    if state.holders == 1 {
-        state.options = Some(options);
+    for location in locations {
+        let Some(root) = location.to_str().and_then(store_root) else {
+            continue;
+        };
+        if !state.options.iter().any(|(r, _)| r == root) {
+            state.options.push((root.to_owned(), options.clone()));
+        }
     }
     run
 }
@@ -132,7 +151,7 @@ impl Drop for Run {
             run.holders = run.holders.saturating_sub(1);
             if run.holders == 0 {
                 run.opened = None;
-                run.options = None;
+                run.options.clear();
             }
         }
     }
@@ -176,7 +195,7 @@ impl Blob {
     pub fn open(location: &Path) -> io::Result<Self> {
         #[cfg(feature = "remote")]
         {
-            Self::open_with(location, &remote_options())
+            Self::open_with(location, &remote_options(location))
         }
         #[cfg(not(feature = "remote"))]
         {
@@ -196,7 +215,7 @@ impl Blob {
         #[cfg(feature = "remote")]
         if is_remote(location) {
             let text = location.to_string_lossy();
-            let options = remote_options();
+            let options = remote_options(location);
             return Location::parse(&text)
                 .and_then(|parsed| RemoteObject::head(&parsed, &options))
                 .is_ok_and(|size| size.is_some());
@@ -209,7 +228,7 @@ impl Blob {
     #[cfg(feature = "remote")]
     pub fn list(location: &Path) -> io::Result<oembeddings_remote::Listing> {
         let text = location.to_string_lossy();
-        let options = remote_options();
+        let options = remote_options(location);
         Location::parse_prefix(&text)
             .and_then(|parsed| oembeddings_remote::list(&parsed, &options))
             .map_err(|e| e.into_io())
@@ -221,7 +240,7 @@ impl Blob {
     #[cfg(feature = "remote")]
     pub fn upload(from: &Path, to: &Path) -> io::Result<u64> {
         let text = to.to_string_lossy();
-        let options = remote_options();
+        let options = remote_options(to);
         Location::parse(&text)
             .and_then(|parsed| oembeddings_remote::upload(from, &parsed, &options))
             .map_err(|e| e.into_io())
@@ -433,5 +452,25 @@ impl ChunkReader for Blob {
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         self.read_exact_at(start, length)
             .map_err(|e| ParquetError::External(Box::new(e)))
+    }
+}
+
+#[cfg(all(test, feature = "remote"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_files_beside_a_file_share_its_store_root() {
+        assert_eq!(store_root("s3://bucket/a/b.parquet"), Some("s3://bucket/"));
+        assert_eq!(store_root("s3://bucket"), Some("s3://bucket"));
+        assert_eq!(
+            store_root("https://example.org:8443/x/y.parquet"),
+            Some("https://example.org:8443/")
+        );
+        assert_eq!(
+            store_root("hf://datasets/org/name/x.parquet"),
+            Some("hf://datasets/")
+        );
+        assert_eq!(store_root("data/x.parquet"), None);
     }
 }

@@ -182,7 +182,8 @@ pub struct Args {
     title: Option<String>,
 
     /// pgvector: the table to write or read, NAME or SCHEMA.NAME (OUTPUT or INPUT is the
-    /// database, postgresql://USER@HOST/DB; --force replaces an existing table).
+    /// database, postgresql://USER@HOST/DB, its password from PGPASSWORD rather than the URL;
+    /// --force replaces an existing table).
     #[arg(long, value_name = "NAME", help_heading = "pgvector")]
     table: Option<String>,
     /// pgvector output: the index to build after the load, with the --distance operator
