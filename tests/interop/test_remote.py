@@ -1,6 +1,7 @@
-"""Files where they are: every read command on http://, s3:// and hf:// locations, against
-real servers on loopback: a Range-capable HTTP server written here (range_server.py, which
-also plays the Hugging Face Hub's resolve endpoint) and moto's S3 server. Each command's
+"""Files where they are: every read command on http://, s3://, hf:// and az:// locations,
+against real servers on loopback: a Range-capable HTTP server written here (range_server.py,
+which also plays the Hugging Face Hub's resolve endpoint), moto's S3 server and Azurite,
+Microsoft's Azure Storage emulator (from npm, installed by scripts/setup). Each command's
 output must equal the same command's on the local file; faults must end in one line naming
 the URL and the cause, never a panic, never an output left behind."""
 
@@ -120,24 +121,75 @@ def s3(published):
     server.wait(timeout=30)
 
 
-def location(scheme: str, http: RangeServer, s3_env: dict | None, name: str) -> tuple[str, dict]:
+AZURITE = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / ".bin" / "azurite-blob"
+# Azurite's one account and its well-known key (public, in Microsoft's documentation).
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def azure_container(env: dict):
+    """The `museum` container of the Azurite server that `env` names."""
+    from azure.storage.blob import BlobServiceClient
+
+    service = BlobServiceClient.from_connection_string(
+        f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+        f"BlobEndpoint={env['AZURITE_BLOB_STORAGE_URL']}/{AZURITE_ACCOUNT};"
+    )
+    return service.get_container_client("museum")
+
+
+@pytest.fixture(scope="module")
+def azure(published, tmp_path_factory):
+    """Azurite's blob service on a loopback port, holding the release under `museum/release/`;
+    yields the environment that points the command at it."""
+    assert AZURITE.exists(), f"{AZURITE} is missing: run scripts/setup"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(AZURITE), "--blobHost", "127.0.0.1", "--blobPort", str(port), "--inMemoryPersistence",
+         "--silent", "--skipApiVersionCheck", "--loose"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError("azurite did not start")
+            time.sleep(0.1)
+    env = {"AZURE_STORAGE_USE_EMULATOR": "true", "AZURITE_BLOB_STORAGE_URL": f"http://127.0.0.1:{port}"}
+    container = azure_container(env)
+    container.create_container()
+    for path in published.iterdir():
+        if path.is_file():
+            container.upload_blob(f"release/{path.name}", path.read_bytes())
+    yield env
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def location(scheme: str, http: RangeServer, env: dict | None, name: str) -> tuple[str, dict]:
     if scheme == "http":
         return f"{http.url}/{name}", {}
     if scheme == "hf":
         return f"hf://datasets/sfomuseum/collection/{name}", {"HF_ENDPOINT": http.url}
-    assert s3_env is not None
-    return f"s3://museum/release/{name}", s3_env
+    assert env is not None
+    if scheme == "az":
+        return f"az://museum/release/{name}", env
+    return f"s3://museum/release/{name}", env
 
 
-@pytest.fixture(params=["http", "s3", "hf"])
+@pytest.fixture(params=["http", "s3", "hf", "az"])
 def scheme(request) -> str:
     return request.param
 
 
 @pytest.fixture
 def where(scheme, http, request):
-    s3_env = request.getfixturevalue("s3") if scheme == "s3" else None
-    return lambda name: location(scheme, http, s3_env, name)
+    env = request.getfixturevalue({"s3": "s3", "az": "azure"}[scheme]) if scheme in ("s3", "az") else None
+    return lambda name: location(scheme, http, env, name)
 
 
 @pytest.mark.parametrize("name", [NAME, BIG])
@@ -425,9 +477,9 @@ def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(publis
     assert any("announces no SHA-256" in note for note in json.loads(p.stdout)["notes"])
 
 
-def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
-    """S3 and the Hub list the release (the Hub at one commit, page after page): extra and
-    missing files are found. Plain HTTP cannot list: the files the manifest names are checked
+def test_release_verify_on_a_remote_prefix(published, http, s3, azure, tmp_path):
+    """S3, Azure and the Hub list the release (the Hub at one commit, page after page): extra
+    and missing files are found. Plain HTTP cannot list: the files the manifest names are checked
     and the report says the rest could not be looked for."""
 
     release = published / "release"
@@ -439,14 +491,17 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
     oe("release", "sign", release, "--key", key)
     public = published.parent / "publisher.pub"
     client = s3_client(s3)
+    container = azure_container(azure)
     for path in release.rglob("*"):
         if path.is_file():
             client.put_object(Bucket="museum", Key=f"rel/{path.relative_to(release).as_posix()}", Body=path.read_bytes())
+            container.upload_blob(f"rel/{path.relative_to(release).as_posix()}", path.read_bytes())
     hf = {"HF_ENDPOINT": http.url}
     for url, env in (
         (f"{http.url}/release", {}),
         ("hf://datasets/sfomuseum/collection/release", hf),
         ("s3://museum/rel", s3),
+        ("az://museum/rel", azure),
     ):
         p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
         assert p.returncode == 0, p.stderr
@@ -458,7 +513,13 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, tmp_path):
     (release / "README.md").unlink()
     client.put_object(Bucket="museum", Key="rel/extra.parquet", Body=b"PAR1")
     client.delete_object(Bucket="museum", Key="rel/README.md")
-    for url, env in (("hf://datasets/sfomuseum/collection/release", hf), ("s3://museum/rel", s3)):
+    container.upload_blob("rel/extra.parquet", b"PAR1")
+    container.delete_blob("rel/README.md")
+    for url, env in (
+        ("hf://datasets/sfomuseum/collection/release", hf),
+        ("s3://museum/rel", s3),
+        ("az://museum/rel", azure),
+    ):
         p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
         assert p.returncode == 1
         report = json.loads(p.stdout)
@@ -494,6 +555,24 @@ def test_convert_writes_to_s3_in_one_multipart_upload(published, s3, tmp_path):
     assert not client.list_multipart_uploads(Bucket="museum").get("Uploads")
     # Reading it back from S3 gives the same records.
     assert run("emit", url, env=s3).stdout == run("emit", local).stdout
+
+
+def test_convert_writes_to_azure_in_one_block_list(published, azure, tmp_path):
+    url = "az://museum/converted/clip.parquet"
+    p = run("convert", published / BIG, url, "--to", "parquet-fixed", env=azure)
+    assert p.returncode == 0, p.stderr
+    local = tmp_path / "local.parquet"
+    oe("convert", published / BIG, local, "--to", "parquet-fixed")
+    assert run("emit", url, env=azure).stdout == run("emit", local).stdout
+    container = azure_container(azure)
+    # A failed conversion leaves no blob.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"provider": 1}\n')
+    assert run("convert", bad, "az://museum/converted/bad.parquet", env=azure).returncode == 1
+    assert [b.name for b in container.list_blobs(name_starts_with="converted/")] == ["converted/clip.parquet"]
+    # Without an account (and no emulator), one line says where to give it.
+    p = run("inspect", "az://museum/release/" + NAME, env={"AZURE_STORAGE_USE_EMULATOR": ""})
+    assert "AZURE_STORAGE_ACCOUNT_NAME" in one_error(p, "az://museum/release/" + NAME)
 
 
 def test_go_embeddingsdb_signatures_verify_where_they_are(published, http, tmp_path):

@@ -18,17 +18,18 @@ use clap::{Parser, Subcommand};
 /// signs and verifies files, records and releases (OpenPGP and minisign Ed25519 keys).
 ///
 /// Every command that reads a file also reads it where it is: https://HOST/PATH,
-/// s3://BUCKET/KEY (AWS_* variables and ~/.aws; AWS_ENDPOINT_URL for S3-compatible stores)
-/// and hf://datasets/ORG/NAME[@REVISION]/PATH (HF_ENDPOINT, HF_TOKEN), reading only the
-/// bytes it needs.
+/// s3://BUCKET/KEY (AWS_* variables and ~/.aws; AWS_ENDPOINT_URL for S3-compatible stores),
+/// az://CONTAINER/PATH (AZURE_STORAGE_* variables) and
+/// hf://datasets/ORG/NAME[@REVISION]/PATH (HF_ENDPOINT, HF_TOKEN), reading only the bytes it
+/// needs.
 #[derive(Debug, Parser)]
 #[command(name = "oembeddings", version, max_term_width = 100)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Seconds one request to a remote location (https://, s3://, hf://) may take before it
-    /// is retried.
+    /// Seconds one request to a remote location (https://, s3://, az://, hf://) may take
+    /// before it is retried.
     #[arg(long, global = true, value_name = "SECONDS",
           default_value_t = oembeddings::blob::DEFAULT_TIMEOUT.as_secs(),
           value_parser = clap::value_parser!(u64).range(1..))]

@@ -1,5 +1,5 @@
-//! The files under a remote prefix (a release directory): S3 lists them, the Hub's tree API
-//! lists them at one commit, plain HTTP cannot.
+//! The files under a remote prefix (a release directory): S3 and Azure list them, the Hub's
+//! tree API lists them at one commit, plain HTTP cannot.
 
 use object_store::ObjectStore;
 use object_store::path::Path as ObjectPath;
@@ -33,48 +33,20 @@ pub fn list(location: &Location, options: &Options) -> Result<Listing, RemoteErr
             files: None,
         }),
         Location::S3 { bucket, key } => {
-            let opened = store::open_prefix(location, options)?;
-            let prefix =
-                ObjectPath::parse(key.trim_end_matches('/')).map_err(|e| RemoteError::Config {
-                    location: text.clone(),
-                    reason: format!("the prefix cannot be read: {e}"),
-                })?;
-            let runtime = runtime::get(&text)?;
-            let listed = runtime::block_on(runtime, async {
-                use futures_util::TryStreamExt;
-                opened
-                    .list(Some(&prefix))
-                    .map_ok(|meta| (meta.location, meta.size))
-                    .try_collect::<Vec<_>>()
-                    .await
-            })
-            .map_err(|e| RemoteError::Request {
-                location: text.clone(),
-                cause: crate::error::one_line(&e),
-            })?;
-            let mut files: Vec<(String, u64)> = listed
-                .into_iter()
-                .filter_map(|(path, size)| {
-                    let full = path.as_ref();
-                    let relative = if prefix.as_ref().is_empty() {
-                        Some(full)
-                    } else {
-                        full.strip_prefix(prefix.as_ref())
-                            .and_then(|r| r.strip_prefix('/'))
-                    };
-                    relative.map(|r| (r.to_owned(), size))
-                })
-                .collect();
-            files.sort();
             let base = if key.is_empty() {
                 format!("s3://{bucket}")
             } else {
                 format!("s3://{bucket}/{}", key.trim_end_matches('/'))
             };
-            Ok(Listing {
-                base,
-                files: Some(files),
-            })
+            list_store(location, key, base, options)
+        }
+        Location::Azure { store, path } => {
+            let base = if path.is_empty() {
+                store.clone()
+            } else {
+                format!("{store}/{}", path.trim_end_matches('/'))
+            };
+            list_store(location, path, base, options)
         }
         Location::Hub(repo) => {
             let endpoint = hub::endpoint();
@@ -93,4 +65,50 @@ pub fn list(location: &Location, options: &Options) -> Result<Listing, RemoteErr
             })
         }
     }
+}
+
+/// The files under `key` in the bucket or container of `location`, named under `base`.
+fn list_store(
+    location: &Location,
+    key: &str,
+    base: String,
+    options: &Options,
+) -> Result<Listing, RemoteError> {
+    let text = location.to_string();
+    let opened = store::open_prefix(location, options)?;
+    let prefix = ObjectPath::parse(key.trim_end_matches('/')).map_err(|e| RemoteError::Config {
+        location: text.clone(),
+        reason: format!("the prefix cannot be read: {e}"),
+    })?;
+    let runtime = runtime::get(&text)?;
+    let listed = runtime::block_on(runtime, async {
+        use futures_util::TryStreamExt;
+        opened
+            .list(Some(&prefix))
+            .map_ok(|meta| (meta.location, meta.size))
+            .try_collect::<Vec<_>>()
+            .await
+    })
+    .map_err(|e| RemoteError::Request {
+        location: text.clone(),
+        cause: crate::error::one_line(&e),
+    })?;
+    let mut files: Vec<(String, u64)> = listed
+        .into_iter()
+        .filter_map(|(path, size)| {
+            let full = path.as_ref();
+            let relative = if prefix.as_ref().is_empty() {
+                Some(full)
+            } else {
+                full.strip_prefix(prefix.as_ref())
+                    .and_then(|r| r.strip_prefix('/'))
+            };
+            relative.map(|r| (r.to_owned(), size))
+        })
+        .collect();
+    files.sort();
+    Ok(Listing {
+        base,
+        files: Some(files),
+    })
 }

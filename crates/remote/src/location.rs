@@ -49,10 +49,22 @@ pub enum Location {
     },
     /// A file in a Hugging Face Hub repository.
     Hub(HubRepo),
+    /// A blob in an Azure Storage container: `az://CONTAINER/PATH` (fsspec's form; also
+    /// `abfs[s]://`, `azure://` and `adl://`, the account from `AZURE_STORAGE_ACCOUNT_NAME`),
+    /// or `abfs[s]://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH` (the Hadoop driver's).
+    Azure {
+        /// `SCHEME://CONTAINER[@HOST]`, which names the account and container.
+        store: String,
+        /// The blob's path in the container.
+        path: String,
+    },
 }
 
 /// Schemes that name a store this crate does not read yet.
-const UNSUPPORTED: [&str; 5] = ["gs", "gcs", "az", "abfs", "abfss"];
+const UNSUPPORTED: [&str; 2] = ["gs", "gcs"];
+
+/// Schemes of Azure Storage, as object_store (after fsspec and Hadoop) names them.
+const AZURE: [&str; 5] = ["az", "azure", "adl", "abfs", "abfss"];
 
 impl Location {
     /// Whether `text` is a URL (has a scheme) rather than a path.
@@ -117,11 +129,23 @@ impl Location {
                      (or hf://spaces/..., or hf://ORG/NAME[@REVISION]/PATH for a model)",
                     )
                 }),
+            s if AZURE.contains(&s) => {
+                let (container, path) = rest.split_once('/').unwrap_or((rest, ""));
+                let name = container.split('@').next().unwrap_or_default();
+                if name.is_empty() || (!prefix && (path.is_empty() || path.ends_with('/'))) {
+                    return Err(bad("an Azure location is az://CONTAINER/PATH or \
+                         abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH"));
+                }
+                Ok(Location::Azure {
+                    store: format!("{s}://{container}"),
+                    path: path.to_owned(),
+                })
+            }
             s if UNSUPPORTED.contains(&s) => Err(bad(
-                "this store is not read yet: https://, s3:// and hf:// are",
+                "this store is not read yet: https://, s3://, az:// and hf:// are",
             )),
             _ => Err(bad(
-                "unknown scheme: https://, http://, s3:// and hf:// are read",
+                "unknown scheme: https://, http://, s3://, az:// and hf:// are read",
             )),
         }
     }
@@ -181,6 +205,7 @@ impl fmt::Display for Location {
             Location::Local(path) => write!(f, "{}", path.display()),
             Location::Http(url) => write!(f, "{url}"),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+            Location::Azure { store, path } => write!(f, "{store}/{path}"),
             Location::Hub(repo) => {
                 let prefix = match repo.kind {
                     "models" => String::new(),
@@ -250,7 +275,19 @@ mod tests {
             model.resolve_path("main"),
             "org/model/resolve/main/x.parquet"
         );
+        assert_eq!(
+            Location::parse("az://museum/dir/x.parquet").unwrap(),
+            Location::Azure {
+                store: "az://museum".into(),
+                path: "dir/x.parquet".into()
+            }
+        );
+        let hadoop = "abfss://museum@account.dfs.core.windows.net/x.parquet";
+        assert_eq!(Location::parse(hadoop).unwrap().to_string(), hadoop);
+        assert!(Location::parse_prefix("az://museum/").is_ok());
         for bad in [
+            "az://museum",
+            "az:///x.parquet",
             "s3://bucket",
             "s3://bucket/",
             "hf://datasets/org",

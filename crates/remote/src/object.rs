@@ -107,8 +107,8 @@ struct Cache {
 
 impl RemoteObject {
     /// Opens `location` (a remote one): its size and version from one ranged GET of its
-    /// last [`TAIL`] bytes (after a HEAD to the Hub for `hf://`), kept for the reads of the
-    /// footer.
+    /// last [`TAIL`] bytes (after a HEAD to the Hub for `hf://`; after a HEAD of the object
+    /// on Azure, which answers no suffix range), kept for the reads of the footer.
     pub fn open(location: &Location, options: &Options) -> Result<Self, RemoteError> {
         let text = location.to_string();
         let opened = store::open(location, options)?;
@@ -118,12 +118,36 @@ impl RemoteObject {
         let tail = {
             let store = opened.store.clone();
             let path = opened.path.clone();
-            let options = GetOptions {
-                range: Some(GetRange::Suffix(TAIL)),
-                ..Default::default()
-            };
-            requests.fetch_add(1, Ordering::Relaxed);
+            let suffix_ranges = opened.suffix_ranges;
+            let requests = requests.clone();
             runtime::block_on(runtime, async move {
+                let range = if suffix_ranges {
+                    GetRange::Suffix(TAIL)
+                } else {
+                    // A store that answers no suffix range (Azure): its size and version
+                    // first, then the tail of that version.
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    let meta = store.head(&path).await?;
+                    if meta.size == 0 {
+                        return Ok((meta, 0..0, Bytes::new()));
+                    }
+                    let range = GetRange::Bounded(meta.size.saturating_sub(TAIL)..meta.size);
+                    requests.fetch_add(1, Ordering::Relaxed);
+                    let options = GetOptions {
+                        range: Some(range),
+                        if_match: meta.e_tag.clone(),
+                        ..Default::default()
+                    };
+                    let result = store.get_opts(&path, options).await?;
+                    let range = result.range.clone();
+                    let body = result.bytes().await?;
+                    return Ok((meta, range, body));
+                };
+                requests.fetch_add(1, Ordering::Relaxed);
+                let options = GetOptions {
+                    range: Some(range),
+                    ..Default::default()
+                };
                 let result = store.get_opts(&path, options).await?;
                 let meta = result.meta.clone();
                 let range = result.range.clone();

@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
+use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
@@ -97,26 +98,62 @@ pub(crate) struct Opened {
     pub path: ObjectPath,
     pub pin: PinMode,
     pub hub: Option<ServerDigest>,
+    /// Whether the store answers a range of the last N bytes (Azure does not).
+    pub suffix_ranges: bool,
 }
 
-/// The store of an S3 prefix (to list it).
+/// The store of an S3 or Azure prefix (to list it).
 pub(crate) fn open_prefix(
     location: &Location,
     options: &Options,
 ) -> Result<Arc<dyn ObjectStore>, RemoteError> {
-    match location {
-        Location::S3 { bucket, .. } => {
-            let placeholder = Location::S3 {
-                bucket: bucket.clone(),
-                key: "_".to_owned(),
-            };
-            Ok(open(&placeholder, options)?.store)
+    let placeholder = match location {
+        Location::S3 { bucket, .. } => Location::S3 {
+            bucket: bucket.clone(),
+            key: "_".to_owned(),
+        },
+        Location::Azure { store, .. } => Location::Azure {
+            store: store.clone(),
+            path: "_".to_owned(),
+        },
+        _ => {
+            return Err(RemoteError::Config {
+                location: location.to_string(),
+                reason: "only S3 and Azure prefixes are listed through a store".to_owned(),
+            });
         }
-        _ => Err(RemoteError::Config {
-            location: location.to_string(),
-            reason: "only S3 prefixes are listed through a store".to_owned(),
-        }),
-    }
+    };
+    Ok(open(&placeholder, options)?.store)
+}
+
+/// Whether Azure credentials are given (in the environment or the options), as words in
+/// the names object_store reads them by: without any, requests go unsigned (public
+/// containers) rather than asking a managed-identity endpoint that is not there.
+fn azure_credentials_given(options: &Options) -> bool {
+    const CREDENTIALS: [&str; 8] = [
+        "KEY",
+        "SAS",
+        "TOKEN",
+        "SECRET",
+        "EMULATOR",
+        "CLI",
+        "FEDERATED",
+        "MSI",
+    ];
+    let names = std::env::vars_os()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("AZURE_"))
+        .chain(
+            options
+                .storage_options
+                .iter()
+                .map(|(k, _)| k.to_ascii_uppercase()),
+        )
+        .collect::<Vec<_>>();
+    names
+        .iter()
+        .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)))
 }
 
 pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, RemoteError> {
@@ -149,6 +186,7 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::FirstAnswer,
                 hub: None,
+                suffix_ranges: true,
             })
         }
         Location::S3 { bucket, key } => {
@@ -221,6 +259,48 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::FirstAnswer,
                 hub: None,
+                suffix_ranges: true,
+            })
+        }
+        Location::Azure { store, path } => {
+            let mut builder = MicrosoftAzureBuilder::from_env().with_url(store.as_str());
+            if !azure_credentials_given(options) {
+                builder = builder.with_skip_signature(true);
+            }
+            // The emulator (AZURE_STORAGE_USE_EMULATOR) allows http:// itself.
+            builder = builder
+                .with_client_options(options.client(false))
+                .with_retry(options.retry());
+            for (key, value) in &options.storage_options {
+                let key = key
+                    .parse()
+                    .map_err(|_| config(format!("unknown storage option {key:?} for Azure")))?;
+                builder = builder.with_config(key, value);
+            }
+            let account = builder
+                .get_config_value(&AzureConfigKey::AccountName)
+                .is_some();
+            let emulator = builder
+                .get_config_value(&AzureConfigKey::UseEmulator)
+                .is_some_and(|v| v == "true");
+            if !account && !emulator {
+                return Err(config(
+                    "no storage account: set AZURE_STORAGE_ACCOUNT_NAME, or name it in the \
+                     URL (abfss://CONTAINER@ACCOUNT.dfs.core.windows.net/PATH)"
+                        .to_owned(),
+                ));
+            }
+            let store = builder
+                .build()
+                .map_err(|e| config(crate::error::one_line(&e)))?;
+            let path = ObjectPath::parse(path)
+                .map_err(|e| config(format!("the path cannot be read: {e}")))?;
+            Ok(Opened {
+                store: Arc::new(store),
+                path,
+                pin: PinMode::FirstAnswer,
+                hub: None,
+                suffix_ranges: false,
             })
         }
         Location::Hub(repo) => {
@@ -248,6 +328,7 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::Commit(digest.commit.clone()),
                 hub: Some(digest),
+                suffix_ranges: true,
             })
         }
     }

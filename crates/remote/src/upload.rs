@@ -1,5 +1,6 @@
-//! Writing a finished local file to S3 as one multipart upload: nothing is visible under
-//! the key until the upload completes, and a failed one is aborted.
+//! Writing a finished local file to S3 or Azure as one multipart upload (Azure: blocks, then
+//! one block list): nothing is visible under the key until the upload completes, and a
+//! failed one is aborted.
 
 use std::io::Read;
 use std::path::Path;
@@ -14,13 +15,15 @@ use crate::{RemoteError, runtime};
 /// Bytes per part: S3 wants at least 5 MiB for every part but the last.
 const PART: usize = 8 << 20;
 
-/// Uploads the local file `from` to `to` (an `s3://` location); returns the bytes sent.
+/// Uploads the local file `from` to `to` (an `s3://` or Azure location); returns the bytes
+/// sent.
 pub fn upload(from: &Path, to: &Location, options: &Options) -> Result<u64, RemoteError> {
     let text = to.to_string();
-    if !matches!(to, Location::S3 { .. }) {
+    if !matches!(to, Location::S3 { .. } | Location::Azure { .. }) {
         return Err(RemoteError::Location {
             location: text,
-            reason: "only s3:// locations are written (https:// and hf:// are read only)"
+            reason: "only s3:// and az:// locations are written (https:// and hf:// are read \
+                     only)"
                 .to_owned(),
         });
     }

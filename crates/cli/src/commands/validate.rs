@@ -82,7 +82,9 @@ pub fn run(args: &Args) -> CliResult {
             }
         }
     }
-    let report = Report::new(files);
+    let mut report = Report::new(files);
+    // A file that could not be read is not valid, though it has no report of its own.
+    report.valid &= !unreadable;
     match args.format.get() {
         ReportFormat::Text => output::out!("{}", report.to_text())?,
         ReportFormat::Json => output::json(&report)?,
