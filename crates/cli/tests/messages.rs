@@ -64,6 +64,27 @@ fn a_missing_file_is_an_io_error_not_a_rule() {
     let report = String::from_utf8_lossy(&run.stdout);
     assert!(!report.contains("OE003"), "{report}");
     assert!(report.contains("f.parquet: valid"), "{report}");
+    // The JSON report says so too: a file that could not be read is not valid.
+    let json = oe(
+        dir.path(),
+        &["validate", "nope.parquet", "f.parquet", "--json"],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["valid"], false, "{report}");
+    assert_eq!(report["files"][0]["valid"], true, "{report}");
+}
+
+#[test]
+fn verify_of_a_file_that_is_not_there_says_so() {
+    let dir = setup();
+    let line = error_line(&oe(
+        dir.path(),
+        &["verify", "nope.parquet", "--key", "m.pub"],
+    ));
+    assert!(
+        line.starts_with("error: nope.parquet: No such file"),
+        "{line}"
+    );
 }
 
 #[test]
