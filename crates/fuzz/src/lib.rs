@@ -4,7 +4,7 @@
 //! (footer only, and every record), our footer rewriter, JSON Lines, the Met's input,
 //! SkyPilot's parts and the pickles in them, a Chroma server's answers,
 //! OpenPGP certificates and signatures, minisign keys and signatures, signature sidecars,
-//! record manifests and release manifests, file names.
+//! record manifests and release manifests, file names, the Hub's answers, locations.
 //!
 //! A harness takes any bytes and must return without panicking; errors are the expected
 //! outcome of almost every input. A panic inside a decoder we do not own is contained by the
@@ -50,6 +50,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("skypilot_part", skypilot_part),
     ("chroma_answer", chroma_answer),
     ("hub_answer", hub_answer),
+    ("location", location),
 ];
 
 /// The harness named `name`.
@@ -257,6 +258,25 @@ pub fn chroma_answer(data: &[u8]) {
         let ids = page.ids.len();
         if let Ok(batch) = page_records("http://fuzz", page, 0, ordered) {
             assert_eq!(batch.num_rows(), ids, "records lost from a page");
+        }
+    }
+}
+
+/// A location as every command takes one: a path or a URL (`https://`, `s3://`, `az://`,
+/// `hf://`), and a release prefix. What parses as a URL prints back as one that parses to the
+/// same location.
+pub fn location(data: &[u8]) {
+    use oembeddings_remote::Location;
+    let text = String::from_utf8_lossy(data);
+    for parsed in [Location::parse(&text), Location::parse_prefix(&text)] {
+        let Ok(location) = parsed else { continue };
+        if let Location::Hub(repo) = &location {
+            let _ = repo.resolve_path(&repo.revision);
+        }
+        if location.is_remote() && !matches!(location, Location::Http(_)) {
+            let printed = location.to_string();
+            let again = Location::parse_prefix(&printed);
+            assert_eq!(again.ok(), Some(location), "{printed}");
         }
     }
 }

@@ -213,7 +213,11 @@ impl fmt::Display for Location {
                 };
                 write!(f, "hf://{prefix}{}", repo.id)?;
                 if repo.revision != "main" {
-                    write!(f, "@{}", repo.revision)?;
+                    // Encoded as huggingface_hub writes it (`refs%2Fpr%2F1`), so that what is
+                    // printed parses back to the same revision and path.
+                    let revision: String =
+                        url::form_urlencoded::byte_serialize(repo.revision.as_bytes()).collect();
+                    write!(f, "@{revision}")?;
                 }
                 write!(f, "/{}", repo.path)
             }
@@ -262,6 +266,10 @@ mod tests {
                 "refs/pr/1",
                 "data/x.parquet"
             )
+        );
+        assert_eq!(
+            Location::Hub(repo.clone()).to_string(),
+            "hf://datasets/metmuseum/openaccess@refs%2Fpr%2F1/data/x.parquet"
         );
         assert_eq!(
             repo.resolve_path("refs/pr/1"),
