@@ -174,17 +174,18 @@ fn verify_records(
         return Err(compatible::refuse_without_key(&path, sidecar.as_deref()).into());
     };
     let key = public_key(&key, fingerprint)?;
-    let mut options = RecordVerifyOptions::default();
+    let mut options = record_options(
+        allow_missing,
+        allow_rewritten,
+        accept_carried_attributes,
+        trust_server_digest,
+        identity_policy(ca, webpki_roots, identity, at, &crl)?,
+    );
     options.profile = profile
         .map(|p| named::<Profile>("profile", p))
         .transpose()?;
     options.sidecar = sidecar;
     options.manifest = manifest;
-    options.allow_missing = allow_missing;
-    options.allow_rewritten = allow_rewritten;
-    options.accept_carried_attributes = accept_carried_attributes;
-    options.trust_server_digest = trust_server_digest;
-    options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
     let outcome = py.detach(|| oembeddings_sign::verify_records(&path, &key, &options));
     reported(py, &path, "records", outcome)
 }
@@ -216,14 +217,32 @@ fn verify(
 ) -> Result<DiscoveryReport, Error> {
     let _run = crate::remote::run(storage_options, &[&path]);
     let key = public_key(&key, fingerprint)?;
+    let options = record_options(
+        allow_missing,
+        allow_rewritten,
+        accept_carried_attributes,
+        trust_server_digest,
+        identity_policy(ca, webpki_roots, identity, at, &crl)?,
+    );
+    let report = py.detach(|| oembeddings_sign::discover::verify_found(&path, &key, options))?;
+    DiscoveryReport::from_report(py, report)
+}
+
+/// The record verification options `verify` and `verify_records` both take.
+fn record_options(
+    allow_missing: bool,
+    allow_rewritten: bool,
+    accept_carried_attributes: bool,
+    trust_server_digest: bool,
+    identity: IdentityPolicy,
+) -> RecordVerifyOptions {
     let mut options = RecordVerifyOptions::default();
     options.allow_missing = allow_missing;
     options.allow_rewritten = allow_rewritten;
     options.accept_carried_attributes = accept_carried_attributes;
     options.trust_server_digest = trust_server_digest;
-    options.identity = identity_policy(ca, webpki_roots, identity, at, &crl)?;
-    let report = py.detach(|| oembeddings_sign::discover::verify_found(&path, &key, options))?;
-    DiscoveryReport::from_report(py, report)
+    options.identity = identity;
+    options
 }
 
 /// A verification's report; or, when it stopped before it began for want of a signature, the

@@ -220,6 +220,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_listening(server: subprocess.Popen, port: int, name: str, timeout: float = 60) -> None:
+    """Waits until `server` accepts connections on the loopback `port`; kills it and raises,
+    naming it, if it exits or does not within `timeout` seconds."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError(f"{name} did not start")
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def chroma_url(tmp_path_factory) -> str:
     """A Chroma server (`chroma run` from the chromadb package) on a free loopback port."""

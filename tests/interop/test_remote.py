@@ -11,15 +11,13 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from conftest import binary, free_port, make_records, oe, write_go_layout
+from conftest import binary, free_port, make_records, oe, wait_until_listening, write_go_layout
 from range_server import COMMIT, RangeServer
 
 NAME = "sfomuseum-collection-512-mobileclip-20260413.parquet"
@@ -96,16 +94,7 @@ def s3(published):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 60
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("moto_server did not start")
-            time.sleep(0.1)
+    wait_until_listening(server, port, "moto_server")
     env = {
         "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
         "AWS_ACCESS_KEY_ID": "museum",
@@ -149,16 +138,7 @@ def azure(published, tmp_path_factory):
          "--silent", "--skipApiVersionCheck", "--loose"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.time() > deadline or server.poll() is not None:
-                server.kill()
-                raise RuntimeError("azurite did not start")
-            time.sleep(0.1)
+    wait_until_listening(server, port, "azurite")
     env = {"AZURE_STORAGE_USE_EMULATOR": "true", "AZURITE_BLOB_STORAGE_URL": f"http://127.0.0.1:{port}"}
     container = azure_container(env)
     container.create_container()

@@ -33,21 +33,9 @@ pub fn list(location: &Location, options: &Options) -> Result<Listing, RemoteErr
             files: None,
         }),
         Location::S3 { bucket, key } => {
-            let base = if key.is_empty() {
-                format!("s3://{bucket}")
-            } else {
-                format!("s3://{bucket}/{}", key.trim_end_matches('/'))
-            };
-            list_store(location, key, base, options)
+            list_store(location, &format!("s3://{bucket}"), key, options)
         }
-        Location::Azure { store, path } => {
-            let base = if path.is_empty() {
-                store.clone()
-            } else {
-                format!("{store}/{}", path.trim_end_matches('/'))
-            };
-            list_store(location, path, base, options)
-        }
+        Location::Azure { store, path } => list_store(location, store, path, options),
         Location::Hub(repo) => {
             let endpoint = hub::endpoint();
             let commit = hub::revision_commit(&text, &endpoint, repo, options.timeout)?;
@@ -67,16 +55,22 @@ pub fn list(location: &Location, options: &Options) -> Result<Listing, RemoteErr
     }
 }
 
-/// The files under `key` in the bucket or container of `location`, named under `base`.
+/// The files under `key` in the bucket or container of `location`, whose URL is `root`.
 fn list_store(
     location: &Location,
+    root: &str,
     key: &str,
-    base: String,
     options: &Options,
 ) -> Result<Listing, RemoteError> {
     let text = location.to_string();
+    let key = key.trim_end_matches('/');
+    let base = if key.is_empty() {
+        root.to_owned()
+    } else {
+        format!("{root}/{key}")
+    };
     let opened = store::open_prefix(location, options)?;
-    let prefix = ObjectPath::parse(key.trim_end_matches('/')).map_err(|e| RemoteError::Config {
+    let prefix = ObjectPath::parse(key).map_err(|e| RemoteError::Config {
         location: text.clone(),
         reason: format!("the prefix cannot be read: {e}"),
     })?;

@@ -197,6 +197,12 @@ impl Location {
     pub fn is_remote(&self) -> bool {
         !matches!(self, Location::Local(_))
     }
+
+    /// Whether its store answers a request for the last N bytes of an object (Azure does
+    /// not: its size must be asked first).
+    pub fn answers_suffix_ranges(&self) -> bool {
+        !matches!(self, Location::Azure { .. })
+    }
 }
 
 impl fmt::Display for Location {

@@ -118,38 +118,32 @@ impl RemoteObject {
         let tail = {
             let store = opened.store.clone();
             let path = opened.path.clone();
-            let suffix_ranges = opened.suffix_ranges;
+            let suffix_ranges = location.answers_suffix_ranges();
             let requests = requests.clone();
             runtime::block_on(runtime, async move {
-                let range = if suffix_ranges {
-                    GetRange::Suffix(TAIL)
+                // A store that answers no suffix range (Azure): its size and version first,
+                // then the tail of that version.
+                let head = if suffix_ranges {
+                    None
                 } else {
-                    // A store that answers no suffix range (Azure): its size and version
-                    // first, then the tail of that version.
                     requests.fetch_add(1, Ordering::Relaxed);
                     let meta = store.head(&path).await?;
                     if meta.size == 0 {
                         return Ok((meta, 0..0, Bytes::new()));
                     }
-                    let range = GetRange::Bounded(meta.size.saturating_sub(TAIL)..meta.size);
-                    requests.fetch_add(1, Ordering::Relaxed);
-                    let options = GetOptions {
-                        range: Some(range),
-                        if_match: meta.e_tag.clone(),
-                        ..Default::default()
-                    };
-                    let result = store.get_opts(&path, options).await?;
-                    let range = result.range.clone();
-                    let body = result.bytes().await?;
-                    return Ok((meta, range, body));
+                    Some(meta)
                 };
-                requests.fetch_add(1, Ordering::Relaxed);
                 let options = GetOptions {
-                    range: Some(range),
+                    range: Some(match &head {
+                        Some(meta) => GetRange::Bounded(meta.size.saturating_sub(TAIL)..meta.size),
+                        None => GetRange::Suffix(TAIL),
+                    }),
+                    if_match: head.as_ref().and_then(|meta| meta.e_tag.clone()),
                     ..Default::default()
                 };
+                requests.fetch_add(1, Ordering::Relaxed);
                 let result = store.get_opts(&path, options).await?;
-                let meta = result.meta.clone();
+                let meta = head.unwrap_or_else(|| result.meta.clone());
                 let range = result.range.clone();
                 let body = result.bytes().await?;
                 Ok::<_, object_store::Error>((meta, range, body))
@@ -319,12 +313,7 @@ impl RemoteObject {
             drop(cache);
             let end = offset.saturating_add(SMALL.max(want as u64)).min(self.size);
             let block = self.fetch(offset..end)?;
-            let mut cache = self.cache();
-            let evicted = keep(&mut cache.blocks, offset, block);
-            self.retire(evicted);
-            let slice = slice_from_blocks(&mut cache.blocks, offset, want).unwrap_or_default();
-            cache.last_end = offset + slice.len() as u64;
-            return Ok(slice);
+            return Ok(self.keep(&mut self.cache(), offset, block, offset, want));
         }
         let pending = cache
             .ahead
@@ -346,12 +335,24 @@ impl RemoteObject {
             }
         };
         let mut cache = self.cache();
-        let evicted = keep(&mut cache.blocks, start, block);
-        self.retire(evicted);
-        let slice = slice_from_blocks(&mut cache.blocks, offset, want).unwrap_or_default();
-        cache.last_end = offset + slice.len() as u64;
+        let slice = self.keep(&mut cache, start, block, offset, want);
         self.read_ahead(&mut cache, offset);
         Ok(slice)
+    }
+
+    /// Keeps `block` (starting at `start`) as the most recently used, the least recently
+    /// used going back to the spare buffers beyond [`KEPT_BLOCKS`], and gives up to `want`
+    /// bytes of it at `offset`, where the reader stops.
+    fn keep(&self, cache: &mut Cache, start: u64, block: Bytes, offset: u64, want: usize) -> Bytes {
+        cache.blocks.push_back((start, block));
+        while cache.blocks.len() > KEPT_BLOCKS {
+            if let Some((_, evicted)) = cache.blocks.pop_front() {
+                self.retire(evicted);
+            }
+        }
+        let slice = slice_from_blocks(&mut cache.blocks, offset, want).unwrap_or_default();
+        cache.last_end = offset + slice.len() as u64;
+        slice
     }
 
     /// Starts fetching the [`AHEAD`] blocks after the one holding `offset`, unless kept or
@@ -447,10 +448,10 @@ impl RemoteObject {
     }
 
     /// Keeps a block the cache let go of for reuse, if it is a whole block's buffer.
-    fn retire(&self, block: Option<Bytes>) {
-        let Some(block) = block.filter(|b| b.len() as u64 == BLOCK) else {
+    fn retire(&self, block: Bytes) {
+        if block.len() as u64 != BLOCK {
             return;
-        };
+        }
         let mut spare = self.spare.lock().unwrap_or_else(|p| p.into_inner());
         spare.push(block);
         if spare.len() > SPARE_BLOCKS {
@@ -514,17 +515,6 @@ impl RemoteObject {
     }
 }
 
-/// Keeps `block` (starting at `start`) as the most recently used, letting the least
-/// recently used go beyond [`KEPT_BLOCKS`].
-fn keep(blocks: &mut VecDeque<(u64, Bytes)>, start: u64, block: Bytes) -> Option<Bytes> {
-    blocks.push_back((start, block));
-    let mut evicted = None;
-    while blocks.len() > KEPT_BLOCKS {
-        evicted = blocks.pop_front().map(|(_, b)| b);
-    }
-    evicted
-}
-
 /// The body of an answer of `expected` bytes, in one buffer: a spent block's when one is
 /// free (nothing else holds it), else a new one. A body longer than `expected` is cut at one
 /// byte past it, for the caller to refuse.
@@ -543,6 +533,8 @@ async fn collect(
             Some(buffer)
         })
         .flatten();
+    // At most a block up front: the size asked for comes from the server's own answers (the
+    // object's size, a footer's offsets), and a body that never comes must not cost memory.
     let mut buffer =
         reused.unwrap_or_else(|| BytesMut::with_capacity(expected.min(BLOCK as usize)));
     while let Some(chunk) = body.next().await {

@@ -98,8 +98,6 @@ pub(crate) struct Opened {
     pub path: ObjectPath,
     pub pin: PinMode,
     pub hub: Option<ServerDigest>,
-    /// Whether the store answers a range of the last N bytes (Azure does not).
-    pub suffix_ranges: bool,
 }
 
 /// The store of an S3 or Azure prefix (to list it).
@@ -126,6 +124,25 @@ pub(crate) fn open_prefix(
     Ok(open(&placeholder, options)?.store)
 }
 
+/// `builder` with the options' store settings, each key read as `store`'s builder names
+/// them (`with_config`); the error names a key it does not know.
+fn with_storage_options<B, K: std::str::FromStr>(
+    builder: B,
+    options: &Options,
+    store: &str,
+    with_config: impl Fn(B, K, &str) -> B,
+) -> Result<B, String> {
+    options
+        .storage_options
+        .iter()
+        .try_fold(builder, |builder, (key, value)| {
+            let parsed = key
+                .parse()
+                .map_err(|_| format!("unknown storage option {key:?} for {store}"))?;
+            Ok(with_config(builder, parsed, value))
+        })
+}
+
 /// Whether Azure credentials are given (in the environment or the options), as words in
 /// the names object_store reads them by: without any, requests go unsigned (public
 /// containers) rather than asking a managed-identity endpoint that is not there.
@@ -140,19 +157,16 @@ fn azure_credentials_given(options: &Options) -> bool {
         "FEDERATED",
         "MSI",
     ];
-    let names = std::env::vars_os()
+    let from_env = std::env::vars_os()
         .filter(|(_, value)| !value.is_empty())
         .filter_map(|(name, _)| name.into_string().ok())
-        .filter(|name| name.starts_with("AZURE_"))
-        .chain(
-            options
-                .storage_options
-                .iter()
-                .map(|(k, _)| k.to_ascii_uppercase()),
-        )
-        .collect::<Vec<_>>();
-    names
+        .filter(|name| name.starts_with("AZURE_"));
+    let given = options
+        .storage_options
         .iter()
+        .map(|(key, _)| key.to_ascii_uppercase());
+    from_env
+        .chain(given)
         .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)))
 }
 
@@ -172,12 +186,8 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 .with_url(base)
                 .with_client_options(options.client(url.scheme() == "http"))
                 .with_retry(options.retry());
-            for (key, value) in &options.storage_options {
-                let key = key
-                    .parse()
-                    .map_err(|_| config(format!("unknown storage option {key:?} for HTTP")))?;
-                builder = builder.with_config(key, value);
-            }
+            builder = with_storage_options(builder, options, "HTTP", |b, k, v| b.with_config(k, v))
+                .map_err(config)?;
             let store = builder
                 .build()
                 .map_err(|e| config(crate::error::one_line(&e)))?;
@@ -186,7 +196,6 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::FirstAnswer,
                 hub: None,
-                suffix_ranges: true,
             })
         }
         Location::S3 { bucket, key } => {
@@ -243,12 +252,8 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
             builder = builder
                 .with_client_options(options.client(allow_http))
                 .with_retry(options.retry());
-            for (key, value) in &options.storage_options {
-                let key = key
-                    .parse()
-                    .map_err(|_| config(format!("unknown storage option {key:?} for S3")))?;
-                builder = builder.with_config(key, value);
-            }
+            builder = with_storage_options(builder, options, "S3", |b, k, v| b.with_config(k, v))
+                .map_err(config)?;
             let store = builder
                 .build()
                 .map_err(|e| config(crate::error::one_line(&e)))?;
@@ -259,7 +264,6 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::FirstAnswer,
                 hub: None,
-                suffix_ranges: true,
             })
         }
         Location::Azure { store, path } => {
@@ -271,12 +275,9 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
             builder = builder
                 .with_client_options(options.client(false))
                 .with_retry(options.retry());
-            for (key, value) in &options.storage_options {
-                let key = key
-                    .parse()
-                    .map_err(|_| config(format!("unknown storage option {key:?} for Azure")))?;
-                builder = builder.with_config(key, value);
-            }
+            builder =
+                with_storage_options(builder, options, "Azure", |b, k, v| b.with_config(k, v))
+                    .map_err(config)?;
             let account = builder
                 .get_config_value(&AzureConfigKey::AccountName)
                 .is_some();
@@ -300,7 +301,6 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::FirstAnswer,
                 hub: None,
-                suffix_ranges: false,
             })
         }
         Location::Hub(repo) => {
@@ -328,7 +328,6 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 path,
                 pin: PinMode::Commit(digest.commit.clone()),
                 hub: Some(digest),
-                suffix_ranges: true,
             })
         }
     }

@@ -202,13 +202,10 @@ impl SequentialFile {
     /// blocks can be shared (a remote object's): the chunk is a slice of one of them, not a
     /// copy. False, having read nothing, for a file that cannot share (a local one).
     fn read_shared_chunk(&self, state: &mut State, keep: bool) -> io::Result<bool> {
-        let chunk = loop {
-            match self.file.read_shared_at(state.read, self.chunk) {
-                None => return Ok(false),
-                Some(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Some(result) => break result?,
-            }
+        let Some(chunk) = self.file.read_shared_at(state.read, self.chunk) else {
+            return Ok(false);
         };
+        let chunk = chunk?;
         if chunk.is_empty() {
             state.at_end = true;
             return Ok(true);
