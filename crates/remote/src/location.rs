@@ -26,10 +26,39 @@ impl HubRepo {
             "models" => String::new(),
             kind => format!("{kind}/"),
         };
-        let revision =
-            url::form_urlencoded::byte_serialize(revision.as_bytes()).collect::<String>();
+        let revision = percent_encoding::utf8_percent_encode(revision, QUOTED);
         format!("{prefix}{}/resolve/{revision}/{}", self.id, self.path)
     }
+}
+
+/// What Python's `urllib.parse.quote(s, safe="")` leaves as it is, which huggingface_hub
+/// writes revisions with: letters, digits and `_.-~`.
+const QUOTED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'~');
+
+/// The length of the Hub's special ref at the start of `revision` (`refs/convert/NAME`,
+/// `refs/pr/N`), which keeps its slashes in an `hf://` path (huggingface_hub's
+/// `_SPECIAL_REFS_REVISION_REGEX`, `^refs/(?:convert/[\w.-]+|pr/\d+)`).
+fn special_ref_len(revision: &str) -> Option<usize> {
+    let (head, tail, allowed): (&str, &str, fn(char) -> bool) =
+        if let Some(tail) = revision.strip_prefix("refs/convert/") {
+            ("refs/convert/", tail, |c| {
+                c.is_alphanumeric() || "_.-".contains(c)
+            })
+        } else if let Some(tail) = revision.strip_prefix("refs/pr/") {
+            ("refs/pr/", tail, |c| c.is_ascii_digit())
+        } else {
+            return None;
+        };
+    let n: usize = tail
+        .chars()
+        .take_while(|c| allowed(*c))
+        .map(char::len_utf8)
+        .sum();
+    (n > 0).then_some(head.len() + n)
 }
 
 /// Where a file is.
@@ -150,6 +179,9 @@ impl Location {
         }
     }
 
+    /// `[datasets/|spaces/|models/]ORG/NAME[@REVISION][/PATH]`, read as huggingface_hub's
+    /// `parse_hf_uri` reads it: a special ref (`refs/convert/NAME`, `refs/pr/N`) keeps its
+    /// slashes; any other revision ends at the first `/` and is percent-decoded.
     fn parse_hub(rest: &str, prefix: bool) -> Option<HubRepo> {
         let (kind, rest) = match rest.split_once('/') {
             Some(("datasets", r)) => ("datasets", r),
@@ -157,21 +189,27 @@ impl Location {
             Some(("models", r)) => ("models", r),
             _ => ("models", rest),
         };
-        let mut parts = rest.splitn(3, '/');
-        let (org, name) = (parts.next()?, parts.next()?);
-        let path = match parts.next() {
-            Some(path) => path,
-            None if prefix => "",
-            None => return None,
-        };
-        let (name, revision) = match name.split_once('@') {
-            Some((name, revision)) => {
-                let revision = url::form_urlencoded::parse(format!("r={revision}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())?;
-                (name, revision)
+        let (org, rest) = rest.split_once('/')?;
+        let (name, revision, path) = match rest.split_once('@') {
+            // An '@' past the repository's name is part of the path.
+            Some((name, after)) if !name.contains('/') => {
+                let (raw, path) = match special_ref_len(after) {
+                    Some(n) => (
+                        &after[..n],
+                        after[n..].strip_prefix('/').unwrap_or(&after[n..]),
+                    ),
+                    None => after.split_once('/').unwrap_or((after, "")),
+                };
+                let revision = percent_encoding::percent_decode_str(raw)
+                    .decode_utf8()
+                    .ok()?
+                    .into_owned();
+                (name, revision, path)
             }
-            None => (name, "main".to_owned()),
+            _ => {
+                let (name, path) = rest.split_once('/').unwrap_or((rest, ""));
+                (name, "main".to_owned(), path)
+            }
         };
         let fine = |s: &str| {
             !s.is_empty()
@@ -180,11 +218,11 @@ impl Location {
                 && s.chars()
                     .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         };
-        let path_fine = !path.is_empty()
-            && !path.ends_with('/')
-            && path
-                .split('/')
-                .all(|p| !p.is_empty() && p != "." && p != "..");
+        let path_fine = (prefix && path.is_empty())
+            || (!path.ends_with('/')
+                && path
+                    .split('/')
+                    .all(|p| !p.is_empty() && p != "." && p != ".."));
         (fine(org) && fine(name) && !revision.is_empty() && path_fine).then(|| HubRepo {
             kind,
             id: format!("{org}/{name}"),
@@ -218,11 +256,12 @@ impl fmt::Display for Location {
                     kind => format!("{kind}/"),
                 };
                 write!(f, "hf://{prefix}{}", repo.id)?;
-                if repo.revision != "main" {
-                    // Encoded as huggingface_hub writes it (`refs%2Fpr%2F1`), so that what is
-                    // printed parses back to the same revision and path.
-                    let revision: String =
-                        url::form_urlencoded::byte_serialize(repo.revision.as_bytes()).collect();
+                // As huggingface_hub writes it: a special ref as it is, any other revision
+                // percent-encoded, so that what is printed parses back to the same revision.
+                if special_ref_len(&repo.revision) == Some(repo.revision.len()) {
+                    write!(f, "@{}", repo.revision)?;
+                } else if repo.revision != "main" {
+                    let revision = percent_encoding::utf8_percent_encode(&repo.revision, QUOTED);
                     write!(f, "@{revision}")?;
                 }
                 write!(f, "/{}", repo.path)
@@ -273,10 +312,48 @@ mod tests {
                 "data/x.parquet"
             )
         );
+        // huggingface_hub writes special refs as they are, and reads them either way.
         assert_eq!(
             Location::Hub(repo.clone()).to_string(),
-            "hf://datasets/metmuseum/openaccess@refs%2Fpr%2F1/data/x.parquet"
+            "hf://datasets/metmuseum/openaccess@refs/pr/1/data/x.parquet"
         );
+        assert_eq!(
+            Location::parse(&Location::Hub(repo.clone()).to_string()).unwrap(),
+            Location::Hub(repo.clone())
+        );
+        let Location::Hub(converted) = Location::parse(
+            "hf://datasets/metmuseum/openaccess@refs/convert/parquet/default/train/0000.parquet",
+        )
+        .unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (converted.revision.as_str(), converted.path.as_str()),
+            ("refs/convert/parquet", "default/train/0000.parquet")
+        );
+        // Other revisions end at the first '/', percent-decoded ('+' is a plus), and print
+        // percent-encoded.
+        let Location::Hub(plus) = Location::parse("hf://org/model@v1%2Fa+b/x.parquet").unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (plus.revision.as_str(), plus.path.as_str()),
+            ("v1/a+b", "x.parquet")
+        );
+        assert_eq!(
+            Location::Hub(plus).to_string(),
+            "hf://org/model@v1%2Fa%2Bb/x.parquet"
+        );
+        // An '@' past the repository's name is the path's.
+        let Location::Hub(at) = Location::parse("hf://org/model/dir@2/x.parquet").unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            (at.revision.as_str(), at.path.as_str()),
+            ("main", "dir@2/x.parquet")
+        );
+        assert!(Location::parse_prefix("hf://datasets/org/name").is_ok());
         assert_eq!(
             repo.resolve_path("refs/pr/1"),
             "datasets/metmuseum/openaccess/resolve/refs%2Fpr%2F1/data/x.parquet"
