@@ -103,10 +103,11 @@ def read(
     the first record's length (every record must have it), the type vector search engines
     want: ``lance.write_dataset(oembeddings.read(F, vector_layout="fixed"), "f.lance")``.
 
-    ``path`` may be a URL: ``https://``, ``s3://BUCKET/KEY`` or
-    ``hf://datasets/ORG/NAME[@REVISION]/PATH``, read without downloading the file;
-    ``storage_options`` (``object_store``'s names: ``aws_region``, ``aws_endpoint``,
-    ``allow_http``, ``timeout``, ...) configure its store, as in pyarrow and polars.
+    ``path`` may be a URL: ``https://``, ``s3://BUCKET/KEY``, ``gs://BUCKET/PATH``,
+    ``az://CONTAINER/PATH`` or ``hf://datasets/ORG/NAME[@REVISION]/PATH``, read without
+    downloading the file; ``storage_options`` (``object_store``'s names: ``aws_region``,
+    ``aws_endpoint``, ``google_base_url``, ``allow_http``, ``timeout``, ...) configure its
+    store, as in pyarrow and polars.
     """
     return _native.read(
         _os.fspath(path), batch_size=batch_size, vector_layout=vector_layout, storage_options=storage_options
@@ -220,7 +221,7 @@ def convert(
     (``s3_distance`` is its old name). ``duckdb_data="csv"`` writes a DuckDB export's rows as
     ``embeddings.csv``. Chroma's token is read from ``chroma_token_file``, else the
     ``CHROMA_API_KEY`` environment variable. Inputs may be URLs, read where they are (see
-    ``read``), and a Parquet or JSON Lines ``output`` an ``s3://`` URL, uploaded in one
+    ``read``), and a Parquet or JSON Lines ``output`` an ``s3://``, ``gs://`` or ``az://`` URL, uploaded in one
     multipart upload once complete; ``storage_options`` reach both.
     """
     if distance is not None and s3_distance is not None and distance != s3_distance:

@@ -6,6 +6,15 @@ counts requests and bytes, and can play the Hugging Face Hub: a HEAD or GET of
 calls LFS, `X-Linked-Etag` (the SHA-256) and `X-Linked-Size`, redirecting to a second path
 as the Hub redirects to its CDN. Faults are switched on per path by the tests.
 
+It can also play Google Cloud Storage's XML API (https://cloud.google.com/storage/docs/xml-api/
+overview) for the buckets named in `State.gcs_buckets`, the folders of the root: objects
+carry `x-goog-generation` and are read at a `generation` (404 once it is not the current one),
+a bucket is listed (`GET /BUCKET?list-type=2`, two objects a page), and objects are written by
+`PUT` or by an XML multipart upload (`POST ?uploads`, `PUT ?partNumber&uploadId`,
+`POST ?uploadId`, `DELETE ?uploadId`), visible only once complete. No GCS emulator
+object_store speaks to installs from this machine's registries; this is written from the
+API's documentation.
+
 Run standalone: `python range_server.py DIR [PORT]` prints the port and serves until killed.
 """
 
@@ -22,7 +31,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from email.utils import formatdate, parsedate_to_datetime
-from urllib.parse import unquote
+from urllib.parse import parse_qs, quote, unquote
+from xml.sax.saxutils import escape
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 
@@ -41,7 +51,16 @@ class State:
     hub_revisions: tuple[str, ...] = ("main",)
     # Fault "redirect-elsewhere" sends the client here (another server's base URL).
     elsewhere: str = ""
+    # Folders of the root served as Google Cloud Storage buckets, and their multipart uploads
+    # in progress (upload id -> object path, parts by number).
+    gcs_buckets: tuple[str, ...] = ()
+    uploads: dict[str, tuple[str, dict[int, bytes]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def generation_of(path: Path) -> str:
+    """The object's GCS generation: its modification time in nanoseconds."""
+    return str(path.stat().st_mtime_ns)
 
 
 def etag_of(path: Path) -> str:
@@ -65,6 +84,124 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.handle_request(head=False)
+
+    def do_PUT(self) -> None:
+        self.gcs_write()
+
+    def do_POST(self) -> None:
+        self.gcs_write()
+
+    def do_DELETE(self) -> None:
+        self.gcs_write()
+
+    def gcs_bucket(self, raw: str) -> str | None:
+        bucket = raw.lstrip("/").split("/", 1)[0]
+        return bucket if bucket in self.state.gcs_buckets else None
+
+    def send_xml(self, status: int, xml: str, headers: dict[str, str] | None = None) -> None:
+        body = ('<?xml version="1.0" encoding="UTF-8"?>' + xml).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/xml; charset=UTF-8")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def gcs_list(self, bucket: str, query: dict[str, list[str]]) -> None:
+        """GET /BUCKET?list-type=2: the objects under `prefix`, two a page."""
+        prefix = query.get("prefix", [""])[0]
+        base = self.state.root / bucket
+        keys = sorted(
+            p.relative_to(base).as_posix() for p in base.rglob("*") if p.is_file() and not p.name.startswith(".")
+        )
+        keys = [k for k in keys if k.startswith(prefix)]
+        start = int(query.get("continuation-token", ["0"])[0])
+        page = keys[start : start + 2]
+        contents = "".join(
+            f"<Contents><Key>{escape(k)}</Key><Size>{(base / k).stat().st_size}</Size>"
+            f"<LastModified>{time.strftime('%Y-%m-%dT%H:%M:%S.000Z', time.gmtime((base / k).stat().st_mtime))}"
+            f"</LastModified><ETag>{escape(etag_of(base / k))}</ETag></Contents>"
+            for k in page
+        )
+        more = start + 2 < len(keys)
+        token = f"<NextContinuationToken>{start + 2}</NextContinuationToken>" if more else ""
+        self.send_xml(
+            200,
+            f'<ListBucketResult xmlns="http://doc.s3.amazonaws.com/2006-03-01"><Name>{bucket}</Name>'
+            f"<Prefix>{escape(prefix)}</Prefix><KeyCount>{len(page)}</KeyCount>"
+            f"<IsTruncated>{'true' if more else 'false'}</IsTruncated>{contents}{token}</ListBucketResult>",
+        )
+
+    def gcs_write(self) -> None:
+        """PUT, POST and DELETE of GCS objects and multipart uploads."""
+        st = self.state
+        raw, _, query_text = self.path.partition("?")
+        raw = unquote(raw)
+        query = parse_qs(query_text, keep_blank_values=True)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        with st.lock:
+            st.requests += 1
+            st.log.append(f"{self.command} {self.path}")
+        bucket = self.gcs_bucket(raw)
+        if bucket is None or "/" not in raw.lstrip("/"):
+            return self.send_plain(405, "method not allowed")
+        if not self.headers.get("Authorization", "").startswith("Bearer "):
+            # GCS writes nothing for an anonymous caller.
+            return self.send_plain(401, "anonymous caller does not have storage.objects.create access")
+        rel = raw.lstrip("/")
+        target = st.root / rel
+
+        def commit(data: bytes) -> str:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = target.with_name(f".{target.name}.{threading.get_ident()}")
+            staging.write_bytes(data)
+            staging.replace(target)
+            return etag_of(target)
+
+        if self.command == "PUT" and "uploadId" in query:
+            upload = st.uploads.get(query["uploadId"][0])
+            if upload is None:
+                return self.send_plain(404, "no such upload")
+            number = int(query["partNumber"][0])
+            upload[1][number] = body
+            return self.send_xml(200, "", {"ETag": '"' + hashlib.md5(body).hexdigest() + '"'})
+        if self.command == "PUT":
+            return self.send_xml(200, "", {"ETag": commit(body), "x-goog-generation": generation_of(target)})
+        if self.command == "POST" and "uploads" in query:
+            upload_id = hashlib.sha1(f"{rel}{time.time_ns()}".encode()).hexdigest()
+            with st.lock:
+                st.uploads[upload_id] = (rel, {})
+            return self.send_xml(
+                200,
+                f"<InitiateMultipartUploadResult><Bucket>{bucket}</Bucket><Key>{escape(rel)}</Key>"
+                f"<UploadId>{upload_id}</UploadId></InitiateMultipartUploadResult>",
+            )
+        if self.command == "POST" and "uploadId" in query:
+            with st.lock:
+                upload = st.uploads.pop(query["uploadId"][0], None)
+            if upload is None:
+                return self.send_plain(404, "no such upload")
+            numbers = [int(n) for n in re.findall(rb"<PartNumber>(\d+)</PartNumber>", body)]
+            if not numbers or numbers != sorted(numbers) or any(n not in upload[1] for n in numbers):
+                return self.send_plain(400, "invalid part order")
+            etag = commit(b"".join(upload[1][n] for n in numbers))
+            return self.send_xml(
+                200,
+                f"<CompleteMultipartUploadResult><Bucket>{bucket}</Bucket><Key>{escape(rel)}</Key>"
+                f"<ETag>{escape(etag)}</ETag></CompleteMultipartUploadResult>",
+                {"x-goog-generation": generation_of(target)},
+            )
+        if self.command == "DELETE" and "uploadId" in query:
+            with st.lock:
+                st.uploads.pop(query["uploadId"][0], None)
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        return self.send_plain(405, "method not allowed")
 
     def send_plain(self, status: int, text: str = "") -> None:
         body = text.encode()
@@ -95,6 +232,12 @@ class Handler(BaseHTTPRequestHandler):
             st.requests += 1
             st.log.append(f"{self.command} {self.path} {self.headers.get('Range', '')}")
         raw = unquote(self.path.split("?", 1)[0])
+        query = parse_qs(self.path.partition("?")[2], keep_blank_values=True)
+        bucket = self.gcs_bucket(raw)
+        if bucket is not None and "/" not in raw.strip("/"):
+            if "list-type" not in query:
+                return self.send_plain(400, "only list-type=2 listings are played")
+            return self.gcs_list(bucket, query)
         # Counters for a benchmark in another process: read them, or read and reset.
         if raw in ("/__counts", "/__reset"):
             with st.lock:
@@ -175,6 +318,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_plain(404, "not found")
         data_len = target.stat().st_size
         etag = etag_of(target)
+        if bucket is not None and "generation" in query and query["generation"][0] != generation_of(target):
+            # GCS: a generation that is no longer the object's (not versioned) is gone.
+            return self.send_plain(404, "no such object generation")
         if_match = self.headers.get("If-Match")
         if if_match and if_match != etag and not fault.startswith("no-etag"):
             return self.send_plain(412, "precondition failed")
@@ -211,6 +357,8 @@ class Handler(BaseHTTPRequestHandler):
         if not fault.startswith("no-etag"):
             self.send_header("ETag", etag)
         self.send_header("Last-Modified", formatdate(mtime, usegmt=True))
+        if bucket is not None:
+            self.send_header("x-goog-generation", generation_of(target))
         self.send_header("Content-Length", str(length))
         self.end_headers()
         if head:
@@ -242,8 +390,8 @@ class Handler(BaseHTTPRequestHandler):
 class RangeServer:
     """The server on a loopback port, in a thread."""
 
-    def __init__(self, root: Path) -> None:
-        self.state = State(root=Path(root))
+    def __init__(self, root: Path, gcs_buckets: tuple[str, ...] = ()) -> None:
+        self.state = State(root=Path(root), gcs_buckets=gcs_buckets)
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.state = self.state  # type: ignore[attr-defined]

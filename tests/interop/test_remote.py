@@ -1,6 +1,7 @@
-"""Files where they are: every read command on http://, s3://, hf:// and az:// locations,
-against real servers on loopback: a Range-capable HTTP server written here (range_server.py,
-which also plays the Hugging Face Hub's resolve endpoint), moto's S3 server and Azurite,
+"""Files where they are: every read command on http://, s3://, hf://, az:// and gs://
+locations, against real servers on loopback: a Range-capable HTTP server written here
+(range_server.py, which also plays the Hugging Face Hub's resolve endpoint and Google Cloud
+Storage's XML API, for which no emulator installs here), moto's S3 server and Azurite,
 Microsoft's Azure Storage emulator (from npm, installed by scripts/setup). Each command's
 output must equal the same command's on the local file; faults must end in one line naming
 the URL and the cause, never a panic, never an output left behind."""
@@ -150,6 +151,24 @@ def azure(published, tmp_path_factory):
     server.wait(timeout=30)
 
 
+@pytest.fixture(scope="module")
+def gcs(published, tmp_path_factory):
+    """range_server.py playing Google Cloud Storage, the release under `museum/release/`;
+    yields the environment that points the command at it (GOOGLE_BASE_URL, as object_store
+    reads it; no credentials, so requests go unsigned as to a public bucket)."""
+    root = tmp_path_factory.mktemp("gcs")
+    (root / "museum" / "release").mkdir(parents=True)
+    for path in published.iterdir():
+        if path.is_file():
+            shutil.copy(path, root / "museum" / "release" / path.name)
+    with RangeServer(root, gcs_buckets=("museum",)) as server:
+        yield {"GOOGLE_BASE_URL": server.url, "__server": server}
+
+
+def gcs_env(gcs: dict) -> dict:
+    return {k: v for k, v in gcs.items() if not k.startswith("__")}
+
+
 def location(scheme: str, http: RangeServer, env: dict | None, name: str) -> tuple[str, dict]:
     if scheme == "http":
         return f"{http.url}/{name}", {}
@@ -158,17 +177,20 @@ def location(scheme: str, http: RangeServer, env: dict | None, name: str) -> tup
     assert env is not None
     if scheme == "az":
         return f"az://museum/release/{name}", env
+    if scheme == "gs":
+        return f"gs://museum/release/{name}", gcs_env(env)
     return f"s3://museum/release/{name}", env
 
 
-@pytest.fixture(params=["http", "s3", "hf", "az"])
+@pytest.fixture(params=["http", "s3", "hf", "az", "gs"])
 def scheme(request) -> str:
     return request.param
 
 
 @pytest.fixture
 def where(scheme, http, request):
-    env = request.getfixturevalue({"s3": "s3", "az": "azure"}[scheme]) if scheme in ("s3", "az") else None
+    stores = {"s3": "s3", "az": "azure", "gs": "gcs"}
+    env = request.getfixturevalue(stores[scheme]) if scheme in stores else None
     return lambda name: location(scheme, http, env, name)
 
 
@@ -221,6 +243,20 @@ def test_a_footer_check_costs_a_few_requests(published, http):
         # What the server saw agrees with what we report.
         assert http.state.requests == io["requests"], http.state.log
         assert http.state.bytes == io["bytes"]
+
+
+def test_a_gcs_footer_check_is_one_suffix_read(gcs):
+    """GCS answers a suffix range (unlike Azure, which needs a HEAD first): the footer check
+    starts with one, and every later request is pinned to the generation it answered with."""
+    server, url = gcs["__server"], f"gs://museum/release/{BIG}"
+    server.reset_counts()
+    report = json.loads(run("validate", "--metadata-only", "--format", "json", url, env=gcs_env(gcs)).stdout)
+    assert report["files"][0]["io"]["requests"] <= 3, server.state.log
+    assert "bytes=-" in server.state.log[0] and "generation=" not in server.state.log[0], server.state.log
+    assert all("generation=" in line for line in server.state.log[1:]), server.state.log
+    server.reset_counts()
+    assert run("emit", url, env=gcs_env(gcs)).returncode == 0
+    assert all("generation=" in line for line in server.state.log[1:]), server.state.log
 
 
 def test_the_hub_is_read_at_the_commit_its_revision_resolves_to(published, http):
@@ -400,7 +436,7 @@ def test_the_hubs_digest_matches_the_file(published, http):
         assert answer.headers["X-Repo-Commit"] == COMMIT
 
 
-def test_python_reads_where_the_file_is(published, http, s3):
+def test_python_reads_where_the_file_is(published, http, s3, gcs):
     import oembeddings
     import pyarrow as pa
 
@@ -432,6 +468,10 @@ def test_python_reads_where_the_file_is(published, http, s3):
     assert copy.num_rows == 2000 and copy.column("embeddings").equals(local.column("embeddings"))
     with pytest.raises(FileNotFoundError, match="not found on the server"):
         oembeddings.validate(f"{http.url}/nope.parquet")
+    # GCS, its endpoint named in the options alone (an http:// one allowed because named).
+    gcs_options = {"google_base_url": gcs["GOOGLE_BASE_URL"]}
+    assert pa.table(oembeddings.read(f"gs://museum/release/{BIG}", storage_options=gcs_options)).equals(local)
+    assert oembeddings.verify_records(f"gs://museum/release/{BIG}", key, storage_options=gcs_options).ok
 
 
 def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(published, http):
@@ -457,8 +497,8 @@ def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(publis
     assert any("announces no SHA-256" in note for note in json.loads(p.stdout)["notes"])
 
 
-def test_release_verify_on_a_remote_prefix(published, http, s3, azure, tmp_path):
-    """S3, Azure and the Hub list the release (the Hub at one commit, page after page): extra
+def test_release_verify_on_a_remote_prefix(published, http, s3, azure, gcs, tmp_path):
+    """S3, Azure, GCS and the Hub list the release (the Hub at one commit, page after page): extra
     and missing files are found. Plain HTTP cannot list: the files the manifest names are checked
     and the report says the rest could not be looked for."""
 
@@ -472,16 +512,20 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, azure, tmp_path)
     public = published.parent / "publisher.pub"
     client = s3_client(s3)
     container = azure_container(azure)
+    bucket = gcs["__server"].state.root / "museum"
     for path in release.rglob("*"):
         if path.is_file():
             client.put_object(Bucket="museum", Key=f"rel/{path.relative_to(release).as_posix()}", Body=path.read_bytes())
             container.upload_blob(f"rel/{path.relative_to(release).as_posix()}", path.read_bytes())
+            (bucket / "rel" / path.relative_to(release)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, bucket / "rel" / path.relative_to(release))
     hf = {"HF_ENDPOINT": http.url}
     for url, env in (
         (f"{http.url}/release", {}),
         ("hf://datasets/sfomuseum/collection/release", hf),
         ("s3://museum/rel", s3),
         ("az://museum/rel", azure),
+        ("gs://museum/rel", gcs_env(gcs)),
     ):
         p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
         assert p.returncode == 0, p.stderr
@@ -495,10 +539,13 @@ def test_release_verify_on_a_remote_prefix(published, http, s3, azure, tmp_path)
     client.delete_object(Bucket="museum", Key="rel/README.md")
     container.upload_blob("rel/extra.parquet", b"PAR1")
     container.delete_blob("rel/README.md")
+    (bucket / "rel" / "extra.parquet").write_bytes(b"PAR1")
+    (bucket / "rel" / "README.md").unlink()
     for url, env in (
         ("hf://datasets/sfomuseum/collection/release", hf),
         ("s3://museum/rel", s3),
         ("az://museum/rel", azure),
+        ("gs://museum/rel", gcs_env(gcs)),
     ):
         p = run("release", "verify", url, "--key", public, "--format", "json", env=env)
         assert p.returncode == 1
@@ -553,6 +600,38 @@ def test_convert_writes_to_azure_in_one_block_list(published, azure, tmp_path):
     # Without an account (and no emulator), one line says where to give it.
     p = run("inspect", "az://museum/release/" + NAME, env={"AZURE_STORAGE_USE_EMULATOR": ""})
     assert "AZURE_STORAGE_ACCOUNT_NAME" in one_error(p, "az://museum/release/" + NAME)
+
+
+def test_convert_writes_to_gcs_in_one_multipart_upload(published, gcs, tmp_path):
+    server = gcs["__server"]
+    url = "gs://museum/converted/clip.parquet"
+    local = tmp_path / "local.parquet"
+    oe("convert", published / BIG, local, "--to", "parquet-fixed")
+    # Without credentials nothing is written, and one line says which to give.
+    p = run("convert", published / BIG, url, "--to", "parquet-fixed", env=gcs_env(gcs))
+    assert "GOOGLE_APPLICATION_CREDENTIALS" in one_error(p, url)
+    # A token as `gcloud auth print-access-token` prints one.
+    env = {**gcs_env(gcs), "GOOGLE_BEARER_TOKEN": "ya29.test-token"}
+    server.reset_counts()
+    p = run("convert", published / BIG, url, "--to", "parquet-fixed", env=env)
+    assert p.returncode == 0, p.stderr
+    # One XML multipart upload: initiated, its parts, completed.
+    writes = [line.split(" ")[0:2] for line in server.state.log if not line.startswith(("GET", "HEAD"))]
+    assert writes[0][0] == "POST" and "?uploads" in writes[0][1], writes
+    assert writes[-1][0] == "POST" and "uploadId=" in writes[-1][1], writes
+    uploaded = server.state.root / "museum" / "converted" / "clip.parquet"
+    assert uploaded.read_bytes() == local.read_bytes()
+    assert run("emit", url, env=env).stdout == run("emit", local).stdout
+    # A failed conversion leaves no object and no upload behind.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"provider": 1}\n')
+    assert run("convert", bad, "gs://museum/converted/bad.parquet", env=env).returncode == 1
+    assert sorted(p.name for p in uploaded.parent.iterdir()) == ["clip.parquet"]
+    assert not server.state.uploads
+    # A file replaced on the store during a run fails instead of mixing two generations.
+    replaced = f"gs://museum/release/{BIG}"
+    server.state.faults[f"museum/release/{BIG}"] = "change-after-first"
+    assert "changed on the server during the run" in one_error(run("emit", replaced, env=env), replaced)
 
 
 def test_go_embeddingsdb_signatures_verify_where_they_are(published, http, tmp_path):

@@ -19,7 +19,7 @@ use clap::{Parser, Subcommand};
 ///
 /// Every command that reads a file also reads it where it is: https://HOST/PATH,
 /// s3://BUCKET/KEY (AWS_* variables and ~/.aws; AWS_ENDPOINT_URL for S3-compatible stores),
-/// az://CONTAINER/PATH (AZURE_STORAGE_* variables) and
+/// gs://BUCKET/PATH (GOOGLE_* variables), az://CONTAINER/PATH (AZURE_STORAGE_* variables) and
 /// hf://datasets/ORG/NAME[@REVISION]/PATH (HF_ENDPOINT, HF_TOKEN), reading only the bytes it
 /// needs.
 #[derive(Debug, Parser)]
@@ -28,7 +28,7 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 
-    /// Seconds one request to a remote location (https://, s3://, az://, hf://) may take
+    /// Seconds one request to a remote location (https://, s3://, gs://, az://, hf://) may take
     /// before it is retried.
     #[arg(long, global = true, value_name = "SECONDS",
           default_value_t = oembeddings::blob::DEFAULT_TIMEOUT.as_secs(),

@@ -262,7 +262,7 @@ pub fn chroma_answer(data: &[u8]) {
     }
 }
 
-/// A location as every command takes one: a path or a URL (`https://`, `s3://`, `az://`,
+/// A location as every command takes one: a path or a URL (`https://`, `s3://`, `gs://`, `az://`,
 /// `hf://`), and a release prefix. What parses as a URL prints back as one that parses to the
 /// same location.
 pub fn location(data: &[u8]) {

@@ -1,4 +1,4 @@
-//! The files under a remote prefix (a release directory): S3 and Azure list them, the Hub's
+//! The files under a remote prefix (a release directory): S3, GCS and Azure list them, the Hub's
 //! tree API lists them at one commit, plain HTTP cannot.
 
 use object_store::ObjectStore;
@@ -36,6 +36,9 @@ pub fn list(location: &Location, options: &Options) -> Result<Listing, RemoteErr
             list_store(location, &format!("s3://{bucket}"), key, options)
         }
         Location::Azure { store, path } => list_store(location, store, path, options),
+        Location::Gcs { bucket, path } => {
+            list_store(location, &format!("gs://{bucket}"), path, options)
+        }
         Location::Hub(repo) => {
             let endpoint = hub::endpoint();
             let commit = hub::revision_commit(&text, &endpoint, repo, options.timeout)?;

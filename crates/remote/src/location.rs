@@ -87,10 +87,14 @@ pub enum Location {
         /// The blob's path in the container.
         path: String,
     },
+    /// An object in a Google Cloud Storage bucket: `gs://BUCKET/PATH` (also `gcs://`).
+    Gcs {
+        /// The bucket.
+        bucket: String,
+        /// The object's name.
+        path: String,
+    },
 }
-
-/// Schemes that name a store this crate does not read yet.
-const UNSUPPORTED: [&str; 2] = ["gs", "gcs"];
 
 /// Schemes of Azure Storage, as object_store (after fsspec and Hadoop) names them.
 const AZURE: [&str; 5] = ["az", "azure", "adl", "abfs", "abfss"];
@@ -170,11 +174,18 @@ impl Location {
                     path: path.to_owned(),
                 })
             }
-            s if UNSUPPORTED.contains(&s) => Err(bad(
-                "this store is not read yet: https://, s3://, az:// and hf:// are",
-            )),
+            "gs" | "gcs" => {
+                let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+                if bucket.is_empty() || (!prefix && (path.is_empty() || path.ends_with('/'))) {
+                    return Err(bad("a Google Cloud Storage location is gs://BUCKET/PATH"));
+                }
+                Ok(Location::Gcs {
+                    bucket: bucket.to_owned(),
+                    path: path.to_owned(),
+                })
+            }
             _ => Err(bad(
-                "unknown scheme: https://, http://, s3://, az:// and hf:// are read",
+                "unknown scheme: https://, http://, s3://, gs://, az:// and hf:// are read",
             )),
         }
     }
@@ -250,6 +261,7 @@ impl fmt::Display for Location {
             Location::Http(url) => write!(f, "{url}"),
             Location::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
             Location::Azure { store, path } => write!(f, "{store}/{path}"),
+            Location::Gcs { bucket, path } => write!(f, "gs://{bucket}/{path}"),
             Location::Hub(repo) => {
                 let prefix = match repo.kind {
                     "models" => String::new(),
@@ -376,6 +388,13 @@ mod tests {
         let hadoop = "abfss://museum@account.dfs.core.windows.net/x.parquet";
         assert_eq!(Location::parse(hadoop).unwrap().to_string(), hadoop);
         assert!(Location::parse_prefix("az://museum/").is_ok());
+        assert_eq!(
+            Location::parse("gcs://museum/dir/x.parquet")
+                .unwrap()
+                .to_string(),
+            "gs://museum/dir/x.parquet"
+        );
+        assert!(Location::parse_prefix("gs://museum/").is_ok());
         for bad in [
             "az://museum",
             "az:///x.parquet",
@@ -383,7 +402,8 @@ mod tests {
             "s3://bucket/",
             "hf://datasets/org",
             "hf://datasets/org/name/../x",
-            "gs://b/k",
+            "gs://b",
+            "gs://b/k/",
             "ftp://h/x",
             "https://h/x.parquet?sig=1",
         ] {

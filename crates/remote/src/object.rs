@@ -491,11 +491,15 @@ impl RemoteObject {
                 Ok(result) => collect(result.into_stream(), expected, &spare).await,
                 Err(e) => Err(e),
             };
+            // Every request here follows the first answer, so an object no longer there (or
+            // no longer at the pinned GCS generation, which answers 404) changed during the run.
             let bytes = bytes.map_err(|e| match e {
-                object_store::Error::Precondition { .. } => RemoteError::Changed {
-                    location: location.clone(),
-                    pin: condition.pin.clone().unwrap_or_default(),
-                },
+                object_store::Error::Precondition { .. } | object_store::Error::NotFound { .. } => {
+                    RemoteError::Changed {
+                        location: location.clone(),
+                        pin: condition.pin.clone().unwrap_or_default(),
+                    }
+                }
                 e => request_error(&location, e),
             })?;
             counted.fetch_add(bytes.len() as u64, Ordering::Relaxed);

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
 use object_store::http::HttpBuilder;
 use object_store::path::Path as ObjectPath;
 use object_store::{BackoffConfig, ClientOptions, ObjectStore, RetryConfig};
@@ -100,7 +101,7 @@ pub(crate) struct Opened {
     pub hub: Option<ServerDigest>,
 }
 
-/// The store of an S3 or Azure prefix (to list it).
+/// The store of an S3, GCS or Azure prefix (to list it).
 pub(crate) fn open_prefix(
     location: &Location,
     options: &Options,
@@ -114,10 +115,14 @@ pub(crate) fn open_prefix(
             store: store.clone(),
             path: "_".to_owned(),
         },
+        Location::Gcs { bucket, .. } => Location::Gcs {
+            bucket: bucket.clone(),
+            path: "_".to_owned(),
+        },
         _ => {
             return Err(RemoteError::Config {
                 location: location.to_string(),
-                reason: "only S3 and Azure prefixes are listed through a store".to_owned(),
+                reason: "only S3, GCS and Azure prefixes are listed through a store".to_owned(),
             });
         }
     };
@@ -168,6 +173,33 @@ fn azure_credentials_given(options: &Options) -> bool {
     from_env
         .chain(given)
         .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)))
+}
+
+/// Whether Google credentials are given: a service account or application credentials (in
+/// the environment or the options), or gcloud's application default credentials file.
+/// Without any, requests go unsigned (public buckets) rather than asking an instance
+/// metadata server that is not there.
+pub(crate) fn google_credentials_given(options: &Options) -> bool {
+    const CREDENTIALS: [&str; 3] = ["SERVICE_ACCOUNT", "APPLICATION_CREDENTIALS", "BEARER_TOKEN"];
+    let from_env = std::env::vars_os()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with("GOOGLE_"));
+    let given = options
+        .storage_options
+        .iter()
+        .map(|(key, _)| key.to_ascii_uppercase());
+    let named = from_env
+        .chain(given)
+        .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)));
+    // Where gcloud writes them (`gcloud auth application-default login`), as object_store
+    // looks for them.
+    let gcloud = std::env::var_os("HOME").is_some_and(|home| {
+        std::path::Path::new(&home)
+            .join(".config/gcloud/application_default_credentials.json")
+            .is_file()
+    });
+    named || gcloud
 }
 
 pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, RemoteError> {
@@ -292,6 +324,35 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 ));
             }
             let store = builder
+                .build()
+                .map_err(|e| config(crate::error::one_line(&e)))?;
+            let path = ObjectPath::parse(path)
+                .map_err(|e| config(format!("the path cannot be read: {e}")))?;
+            Ok(Opened {
+                store: Arc::new(store),
+                path,
+                pin: PinMode::FirstAnswer,
+                hub: None,
+            })
+        }
+        Location::Gcs { bucket, path } => {
+            let with_options = |builder: GoogleCloudStorageBuilder| {
+                with_storage_options(builder, options, "GCS", |b, k, v| b.with_config(k, v))
+            };
+            // An http:// endpoint (GOOGLE_BASE_URL) is allowed because the user named it.
+            let allow_http = with_options(GoogleCloudStorageBuilder::from_env())
+                .map_err(config)?
+                .get_config_value(&GoogleConfigKey::BaseUrl)
+                .is_some_and(|url| url.starts_with("http://"));
+            let mut builder = GoogleCloudStorageBuilder::from_env()
+                .with_bucket_name(bucket)
+                .with_client_options(options.client(allow_http))
+                .with_retry(options.retry());
+            if !google_credentials_given(options) {
+                builder = builder.with_skip_signature(true);
+            }
+            let store = with_options(builder)
+                .map_err(config)?
                 .build()
                 .map_err(|e| config(crate::error::one_line(&e)))?;
             let path = ObjectPath::parse(path)

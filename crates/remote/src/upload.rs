@@ -1,4 +1,4 @@
-//! Writing a finished local file to S3 or Azure as one multipart upload (Azure: blocks, then
+//! Writing a finished local file to S3, GCS or Azure as one multipart upload (Azure: blocks, then
 //! one block list): nothing is visible under the key until the upload completes, and a
 //! failed one is aborted.
 
@@ -15,15 +15,30 @@ use crate::{RemoteError, runtime};
 /// Bytes per part: S3 wants at least 5 MiB for every part but the last.
 const PART: usize = 8 << 20;
 
-/// Uploads the local file `from` to `to` (an `s3://` or Azure location); returns the bytes
+/// Uploads the local file `from` to `to` (an `s3://`, `gs://` or Azure location); returns the bytes
 /// sent.
 pub fn upload(from: &Path, to: &Location, options: &Options) -> Result<u64, RemoteError> {
     let text = to.to_string();
-    if !matches!(to, Location::S3 { .. } | Location::Azure { .. }) {
+    if !matches!(
+        to,
+        Location::S3 { .. } | Location::Gcs { .. } | Location::Azure { .. }
+    ) {
         return Err(RemoteError::Location {
             location: text,
-            reason: "only s3:// and az:// locations are written (https:// and hf:// are read \
+            reason:
+                "only s3://, gs:// and az:// locations are written (https:// and hf:// are read \
                      only)"
+                    .to_owned(),
+        });
+    }
+    // Nothing is written to GCS without credentials (object_store would ask for a token at
+    // an instance metadata server, which is not there off Google Cloud).
+    if matches!(to, Location::Gcs { .. }) && !store::google_credentials_given(options) {
+        return Err(RemoteError::Config {
+            location: text,
+            reason: "writing to Google Cloud Storage needs credentials: set \
+                     GOOGLE_APPLICATION_CREDENTIALS or GOOGLE_SERVICE_ACCOUNT (a key file), or \
+                     GOOGLE_BEARER_TOKEN (for example from `gcloud auth print-access-token`)"
                 .to_owned(),
         });
     }
