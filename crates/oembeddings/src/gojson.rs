@@ -284,25 +284,34 @@ struct Printers {
     zmij: zmij::Buffer,
 }
 
+impl Printers {
+    /// `f` in Go's layout when it lies in the common range (embedding components), where
+    /// Żmij's output is Go's once a trailing `.0` is cut: both are positional there, with
+    /// plenty of margin around ryu's cutoffs (shortest digits below 1e-6 or from 1e13 on)
+    /// and Go's. `None` for any other value, and for Go 1.26's tie ([`GO126_TIE_BITS`]).
+    #[inline]
+    fn common(&mut self, f: f32) -> Option<&[u8]> {
+        if f.to_bits() & 0x7FFF_FFFF == GO126_TIE_BITS || !(1e-5..1e12).contains(&f.abs()) {
+            return None;
+        }
+        let s = self.zmij.format_finite(f).as_bytes();
+        Some(s.strip_suffix(b".0").unwrap_or(s))
+    }
+}
+
 /// Appends a finite `f` in Go's layout.
 ///
-/// Ryu lays the shortest digits out differently from Go: it switches to exponent notation
-/// outside `1e-6 <= |f| < 1e13`, writes exponents without a `+` sign, and appends `.0` to
-/// integers. The common cases are patched up in place; anything else goes through
-/// [`write_f32_general`].
-#[inline]
+/// Outside the common range ([`Printers::common`]), ryu lays the shortest digits out
+/// differently from Go: it switches to exponent notation outside `1e-6 <= |f| < 1e13`,
+/// writes exponents without a `+` sign, and appends `.0` to integers. The usual cases are
+/// patched up in place; anything else goes through [`write_f32_general`].
 fn write_finite_f32(out: &mut Vec<u8>, printers: &mut Printers, f: f32) {
-    if f.to_bits() & 0x7FFF_FFFF == GO126_TIE_BITS {
-        write_go126_tie(out, f);
+    if let Some(s) = printers.common(f) {
+        out.extend_from_slice(s);
         return;
     }
-    let abs = f.abs();
-    if (1e-5..1e12).contains(&abs) {
-        // Common case (embedding components): both ryu and Go are
-        // positional here, with plenty of margin around ryu's cutoffs
-        // (shortest digits below 1e-6 or from 1e13 on) and Go's.
-        let s = printers.zmij.format_finite(f).as_bytes();
-        append_short(out, s.strip_suffix(b".0").unwrap_or(s));
+    if f.to_bits() & 0x7FFF_FFFF == GO126_TIE_BITS {
+        write_go126_tie(out, f);
         return;
     }
     let s = printers.ryu.format_finite(f).as_bytes();
@@ -329,33 +338,6 @@ fn write_finite_f32(out: &mut Vec<u8>, printers: &mut Printers, f: f32) {
         }
         _ => write_f32_general(out, s, exponent_format),
     }
-}
-
-/// Appends `s` with fixed-size copies when it is 4 to 32 bytes long, as printed numbers are:
-/// a `memcpy` call per number, which `extend_from_slice` of a short slice of unknown length
-/// makes, cost more than the copy itself (a tenth of the time to print a vector).
-#[inline]
-fn append_short(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len();
-    if !(4..=32).contains(&n) {
-        out.extend_from_slice(s);
-        return;
-    }
-    let at = out.len();
-    out.extend_from_slice(&[0u8; 32]);
-    let dst = &mut out[at..at + 32];
-    // Two overlapping copies of a fixed size cover any length from that size to twice it.
-    if n >= 16 {
-        dst[..16].copy_from_slice(&s[..16]);
-        dst[n - 16..n].copy_from_slice(&s[n - 16..]);
-    } else if n >= 8 {
-        dst[..8].copy_from_slice(&s[..8]);
-        dst[n - 8..n].copy_from_slice(&s[n - 8..]);
-    } else {
-        dst[..4].copy_from_slice(&s[..4]);
-        dst[n - 4..n].copy_from_slice(&s[n - 4..]);
-    }
-    out.truncate(at + n);
 }
 
 /// Re-renders ryu's output `s` (a finite, non-zero-or-zero number in any of
@@ -493,13 +475,12 @@ pub fn write_f32_slice(out: &mut Vec<u8>, values: &[f32]) -> Result<(), NonFinit
         if index > 0 {
             stage.push(out, b',');
         }
-        if value.to_bits() & 0x7FFF_FFFF != GO126_TIE_BITS && (1e-5..1e12).contains(&value.abs()) {
-            // The common case, as in `write_finite_f32`.
-            let s = printers.zmij.format_finite(value).as_bytes();
-            stage.append(out, s.strip_suffix(b".0").unwrap_or(s));
-        } else {
-            stage.flush(out);
-            write_finite_f32(out, &mut printers, value);
+        match printers.common(value) {
+            Some(s) => stage.append(out, s),
+            None => {
+                stage.flush(out);
+                write_finite_f32(out, &mut printers, value);
+            }
         }
     }
     stage.flush(out);
@@ -508,8 +489,9 @@ pub fn write_f32_slice(out: &mut Vec<u8>, values: &[f32]) -> Result<(), NonFinit
 }
 
 /// A stack buffer that a vector's numbers are printed into before they are appended to the
-/// output in large pieces: appending each number to the `Vec` itself, with its capacity check
-/// and length update, cost a quarter of the time to print one.
+/// output in large pieces: appending each number to the `Vec` itself, a `memcpy` call of
+/// unknown length with a capacity check and a length update, cost a quarter of the time to
+/// print one.
 struct Stage {
     bytes: [u8; Stage::SIZE],
     len: usize,
@@ -689,14 +671,21 @@ mod tests {
     }
 
     #[test]
-    fn append_short_appends_every_length_exactly() {
+    fn the_stage_appends_every_length_exactly() {
         let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
-        for n in 0..=40 {
-            let mut out = b"[1,".to_vec();
-            append_short(&mut out, &text[..n]);
-            assert_eq!(&out[..3], b"[1,");
-            assert_eq!(&out[3..], &text[..n], "length {n}");
+        let mut expected = b"[".to_vec();
+        let mut out = b"[".to_vec();
+        let mut stage = Stage::new();
+        // Enough rounds to flush the stage many times, at every offset.
+        for round in 0..300 {
+            let n = round % 41;
+            stage.append(&mut out, &text[..n]);
+            stage.push(&mut out, b',');
+            expected.extend_from_slice(&text[..n]);
+            expected.push(b',');
         }
+        stage.flush(&mut out);
+        assert_eq!(out, expected);
     }
 
     #[test]

@@ -96,6 +96,14 @@ pub enum Location {
     },
 }
 
+/// `BUCKET/KEY` of an S3 or GCS URL: a bucket and, unless `prefix`, a key naming an object
+/// (not empty, not ending in `/`).
+fn bucket_and_key(rest: &str, prefix: bool) -> Option<(String, String)> {
+    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
+    let names_object = !key.is_empty() && !key.ends_with('/');
+    (!bucket.is_empty() && (prefix || names_object)).then(|| (bucket.to_owned(), key.to_owned()))
+}
+
 /// Schemes of Azure Storage, as object_store (after fsspec and Hadoop) names them.
 const AZURE: [&str; 5] = ["az", "azure", "adl", "abfs", "abfss"];
 
@@ -144,16 +152,9 @@ impl Location {
                 }
                 Ok(Location::Http(url))
             }
-            "s3" | "s3a" => {
-                let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() || (!prefix && (key.is_empty() || key.ends_with('/'))) {
-                    return Err(bad("an s3:// location is s3://BUCKET/KEY"));
-                }
-                Ok(Location::S3 {
-                    bucket: bucket.to_owned(),
-                    key: key.to_owned(),
-                })
-            }
+            "s3" | "s3a" => bucket_and_key(rest, prefix)
+                .map(|(bucket, key)| Location::S3 { bucket, key })
+                .ok_or_else(|| bad("an s3:// location is s3://BUCKET/KEY")),
             "hf" => Self::parse_hub(rest, prefix)
                 .map(Location::Hub)
                 .ok_or_else(|| {
@@ -174,16 +175,9 @@ impl Location {
                     path: path.to_owned(),
                 })
             }
-            "gs" | "gcs" => {
-                let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
-                if bucket.is_empty() || (!prefix && (path.is_empty() || path.ends_with('/'))) {
-                    return Err(bad("a Google Cloud Storage location is gs://BUCKET/PATH"));
-                }
-                Ok(Location::Gcs {
-                    bucket: bucket.to_owned(),
-                    path: path.to_owned(),
-                })
-            }
+            "gs" | "gcs" => bucket_and_key(rest, prefix)
+                .map(|(bucket, path)| Location::Gcs { bucket, path })
+                .ok_or_else(|| bad("a Google Cloud Storage location is gs://BUCKET/PATH")),
             _ => Err(bad(
                 "unknown scheme: https://, http://, s3://, gs://, az:// and hf:// are read",
             )),

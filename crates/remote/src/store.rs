@@ -148,11 +148,27 @@ fn with_storage_options<B, K: std::str::FromStr>(
         })
 }
 
-/// Whether Azure credentials are given (in the environment or the options), as words in
-/// the names object_store reads them by: without any, requests go unsigned (public
+/// Whether a setting whose name holds one of `words` is given, in the environment (a
+/// non-empty variable named `PREFIX...`) or the options, by the names object_store reads
+/// credentials by.
+fn credentials_named(prefix: &str, words: &[&str], options: &Options) -> bool {
+    let from_env = std::env::vars_os()
+        .filter(|(_, value)| !value.is_empty())
+        .filter_map(|(name, _)| name.into_string().ok())
+        .filter(|name| name.starts_with(prefix));
+    let given = options
+        .storage_options
+        .iter()
+        .map(|(key, _)| key.to_ascii_uppercase());
+    from_env
+        .chain(given)
+        .any(|name| words.iter().any(|word| name.contains(word)))
+}
+
+/// Whether Azure credentials are given: without any, requests go unsigned (public
 /// containers) rather than asking a managed-identity endpoint that is not there.
 fn azure_credentials_given(options: &Options) -> bool {
-    const CREDENTIALS: [&str; 8] = [
+    const WORDS: [&str; 8] = [
         "KEY",
         "SAS",
         "TOKEN",
@@ -162,44 +178,42 @@ fn azure_credentials_given(options: &Options) -> bool {
         "FEDERATED",
         "MSI",
     ];
-    let from_env = std::env::vars_os()
-        .filter(|(_, value)| !value.is_empty())
-        .filter_map(|(name, _)| name.into_string().ok())
-        .filter(|name| name.starts_with("AZURE_"));
-    let given = options
-        .storage_options
-        .iter()
-        .map(|(key, _)| key.to_ascii_uppercase());
-    from_env
-        .chain(given)
-        .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)))
+    credentials_named("AZURE_", &WORDS, options)
 }
 
-/// Whether Google credentials are given: a service account or application credentials (in
-/// the environment or the options), or gcloud's application default credentials file.
-/// Without any, requests go unsigned (public buckets) rather than asking an instance
-/// metadata server that is not there.
+/// Whether Google credentials are given: a service account, application credentials or a
+/// bearer token, or gcloud's application default credentials file. Without any, requests
+/// go unsigned (public buckets) rather than asking an instance metadata server that is not
+/// there.
 pub(crate) fn google_credentials_given(options: &Options) -> bool {
-    const CREDENTIALS: [&str; 3] = ["SERVICE_ACCOUNT", "APPLICATION_CREDENTIALS", "BEARER_TOKEN"];
-    let from_env = std::env::vars_os()
-        .filter(|(_, value)| !value.is_empty())
-        .filter_map(|(name, _)| name.into_string().ok())
-        .filter(|name| name.starts_with("GOOGLE_"));
-    let given = options
-        .storage_options
-        .iter()
-        .map(|(key, _)| key.to_ascii_uppercase());
-    let named = from_env
-        .chain(given)
-        .any(|name| CREDENTIALS.iter().any(|word| name.contains(word)));
+    const WORDS: [&str; 3] = ["SERVICE_ACCOUNT", "APPLICATION_CREDENTIALS", "BEARER_TOKEN"];
     // Where gcloud writes them (`gcloud auth application-default login`), as object_store
     // looks for them.
-    let gcloud = std::env::var_os("HOME").is_some_and(|home| {
-        std::path::Path::new(&home)
-            .join(".config/gcloud/application_default_credentials.json")
-            .is_file()
-    });
-    named || gcloud
+    let gcloud = || {
+        std::env::var_os("HOME").is_some_and(|home| {
+            std::path::Path::new(&home)
+                .join(".config/gcloud/application_default_credentials.json")
+                .is_file()
+        })
+    };
+    credentials_named("GOOGLE_", &WORDS, options) || gcloud()
+}
+
+/// An object of `store` at `path` (either may have failed to be made), pinned to the version
+/// of its first answer.
+fn first_answer<S: ObjectStore, E: std::fmt::Display>(
+    store: object_store::Result<S>,
+    path: Result<ObjectPath, E>,
+    config: impl Fn(String) -> RemoteError,
+) -> Result<Opened, RemoteError> {
+    let store = store.map_err(|e| config(crate::error::one_line(&e)))?;
+    let path = path.map_err(|e| config(format!("the object's path cannot be read: {e}")))?;
+    Ok(Opened {
+        store: Arc::new(store),
+        path,
+        pin: PinMode::FirstAnswer,
+        hub: None,
+    })
 }
 
 pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, RemoteError> {
@@ -212,23 +226,14 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
         Location::Local(_) => Err(config("a local path is not a remote object".to_owned())),
         Location::Http(url) => {
             let base = format!("{}://{}", url.scheme(), url.authority());
-            let path = ObjectPath::from_url_path(url.path())
-                .map_err(|e| config(format!("the URL's path cannot be read: {e}")))?;
+            let path = ObjectPath::from_url_path(url.path());
             let mut builder = HttpBuilder::new()
                 .with_url(base)
                 .with_client_options(options.client(url.scheme() == "http"))
                 .with_retry(options.retry());
             builder = with_storage_options(builder, options, "HTTP", |b, k, v| b.with_config(k, v))
                 .map_err(config)?;
-            let store = builder
-                .build()
-                .map_err(|e| config(crate::error::one_line(&e)))?;
-            Ok(Opened {
-                store: Arc::new(store),
-                path,
-                pin: PinMode::FirstAnswer,
-                hub: None,
-            })
+            first_answer(builder.build(), path, config)
         }
         Location::S3 { bucket, key } => {
             let profile_name = std::env::var("AWS_PROFILE")
@@ -286,17 +291,7 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                 .with_retry(options.retry());
             builder = with_storage_options(builder, options, "S3", |b, k, v| b.with_config(k, v))
                 .map_err(config)?;
-            let store = builder
-                .build()
-                .map_err(|e| config(crate::error::one_line(&e)))?;
-            let path = ObjectPath::parse(key)
-                .map_err(|e| config(format!("the key cannot be read: {e}")))?;
-            Ok(Opened {
-                store: Arc::new(store),
-                path,
-                pin: PinMode::FirstAnswer,
-                hub: None,
-            })
+            first_answer(builder.build(), ObjectPath::parse(key), config)
         }
         Location::Azure { store, path } => {
             let mut builder = MicrosoftAzureBuilder::from_env().with_url(store.as_str());
@@ -323,17 +318,7 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
                         .to_owned(),
                 ));
             }
-            let store = builder
-                .build()
-                .map_err(|e| config(crate::error::one_line(&e)))?;
-            let path = ObjectPath::parse(path)
-                .map_err(|e| config(format!("the path cannot be read: {e}")))?;
-            Ok(Opened {
-                store: Arc::new(store),
-                path,
-                pin: PinMode::FirstAnswer,
-                hub: None,
-            })
+            first_answer(builder.build(), ObjectPath::parse(path), config)
         }
         Location::Gcs { bucket, path } => {
             let with_options = |builder: GoogleCloudStorageBuilder| {
@@ -351,18 +336,11 @@ pub(crate) fn open(location: &Location, options: &Options) -> Result<Opened, Rem
             if !google_credentials_given(options) {
                 builder = builder.with_skip_signature(true);
             }
-            let store = with_options(builder)
-                .map_err(config)?
-                .build()
-                .map_err(|e| config(crate::error::one_line(&e)))?;
-            let path = ObjectPath::parse(path)
-                .map_err(|e| config(format!("the path cannot be read: {e}")))?;
-            Ok(Opened {
-                store: Arc::new(store),
-                path,
-                pin: PinMode::FirstAnswer,
-                hub: None,
-            })
+            first_answer(
+                with_options(builder).map_err(config)?.build(),
+                ObjectPath::parse(path),
+                config,
+            )
         }
         Location::Hub(repo) => {
             let endpoint = hub::endpoint();
