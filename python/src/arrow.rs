@@ -83,7 +83,7 @@ fn read(
     vector_layout: &str,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<PyRecordBatchReader, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let vectors = named::<VectorOutput>("vector_layout", vector_layout)?;
     let mut reader = py.detach(|| {
         let mut options = ReadOptions::default();

@@ -34,7 +34,7 @@ fn validate(
     target: &str,
     storage_options: Option<BTreeMap<String, String>>,
 ) -> Result<ValidationReport, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let options = oembeddings_validate::Options::default()
         .with_metadata_only(metadata_only)
         .with_target(named::<oembeddings_validate::Target>("target", target)?)
@@ -51,7 +51,7 @@ fn stats(
     path: PathBuf,
     storage_options: Option<BTreeMap<String, String>>,
 ) -> Result<BTreeMap<String, String>, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let statistics = py.detach(|| ParquetSource::open(&path).and_then(Statistics::gather))?;
     Ok(statistics.key_value_map())
 }
@@ -123,7 +123,7 @@ fn convert(
         .map(PathBuf::as_path)
         .chain([output.as_path()])
         .collect();
-    let _run = crate::remote::run(storage_options, &locations);
+    let _run = crate::remote::run(py, storage_options, &locations);
     let to = match to {
         Some(to) => named::<Format>("to", to)?,
         None => Format::for_output(&output),

@@ -84,7 +84,7 @@ fn verify_file(
     fingerprint: Option<&str>,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let key = public_key(&key, fingerprint)?;
     let report = py.detach(|| file::verify_file(&path, &key, signature.as_deref()))?;
     VerifyReport::from_report(py, report)
@@ -169,7 +169,7 @@ fn verify_records(
     trust_server_digest: bool,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<VerifyReport, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let Some(key) = key else {
         return Err(compatible::refuse_without_key(&path, sidecar.as_deref()).into());
     };
@@ -215,7 +215,7 @@ fn verify(
     trust_server_digest: bool,
     storage_options: Option<std::collections::BTreeMap<String, String>>,
 ) -> Result<DiscoveryReport, Error> {
-    let _run = crate::remote::run(storage_options, &[&path]);
+    let _run = crate::remote::run(py, storage_options, &[&path]);
     let key = public_key(&key, fingerprint)?;
     let options = record_options(
         allow_missing,

@@ -43,7 +43,7 @@ class State:
     requests: int = 0
     bytes: int = 0
     log: list[str] = field(default_factory=list)
-    # path -> fault name: "ignore-range", "403", "truncate", "stall", "no-etag", "redirect",
+    # path -> fault name: "ignore-range", "403", "slow" (half a second an answer), "truncate", "stall", "no-etag", "redirect",
     # "change-after-first", "redirect-elsewhere", "no-etag" (Last-Modified only),
     # "no-etag-change-after-first"
     faults: dict[str, str] = field(default_factory=dict)
@@ -300,6 +300,8 @@ class Handler(BaseHTTPRequestHandler):
         fault = st.faults.get(rel) or ""
         if fault == "403":
             return self.send_plain(403, "forbidden")
+        if fault == "slow":
+            time.sleep(0.5)
         if fault == "redirect-elsewhere":
             self.send_response(307)
             self.send_header("Location", f"{st.elsewhere}/{rel}")

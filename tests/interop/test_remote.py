@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -472,6 +473,42 @@ def test_python_reads_where_the_file_is(published, http, s3, gcs):
     gcs_options = {"google_base_url": gcs["GOOGLE_BASE_URL"]}
     assert pa.table(oembeddings.read(f"gs://museum/release/{BIG}", storage_options=gcs_options)).equals(local)
     assert oembeddings.verify_records(f"gs://museum/release/{BIG}", key, storage_options=gcs_options).ok
+
+
+def test_python_calls_at_the_same_time_reach_a_store_each_with_their_own_options(published, tmp_path):
+    """Two threads name the same gs:// object through two endpoints (as two credentials would
+    reach two views of a bucket): each reads its own, never the other's options or objects.
+    The second waits while the first, slowed by its server, holds the store."""
+    import threading
+
+    import oembeddings
+
+    servers = []
+    for name, source in (("one", BIG), ("two", NAME)):
+        root = tmp_path / name
+        (root / "museum").mkdir(parents=True)
+        shutil.copy(published / source, root / "museum" / "same.parquet")
+        servers.append(RangeServer(root, gcs_buckets=("museum",)).__enter__())
+    one, two = servers
+    one.state.faults["museum/same.parquet"] = "slow"
+    url = "gs://museum/same.parquet"
+    results: dict[str, int] = {}
+    try:
+        first = threading.Thread(
+            target=lambda: results.update(
+                one=oembeddings.validate(url, storage_options={"google_base_url": one.url}).records
+            )
+        )
+        first.start()
+        while one.state.requests == 0:
+            time.sleep(0.01)
+        results["two"] = oembeddings.validate(url, storage_options={"google_base_url": two.url}).records
+        first.join(timeout=60)
+    finally:
+        for server in servers:
+            server.__exit__(None, None, None)
+    assert results == {"one": 2000, "two": 24}
+    assert two.state.requests > 0
 
 
 def test_trust_server_digest_verifies_an_hf_file_without_reading_its_data(published, http):

@@ -62,21 +62,34 @@ pub fn set_remote_options(options: RemoteOptions) -> bool {
 #[cfg(feature = "remote")]
 type Opened = std::collections::HashMap<String, Arc<RemoteObject>>;
 
-/// The current run: how many hold it, the objects it opened, and the options of the stores
-/// its callers named (by [`store_root`]).
+/// A store (by [`store_root`]) that calls in progress reach with their options, and how many
+/// of them do.
+#[cfg(feature = "remote")]
+struct StoreClaim {
+    root: String,
+    options: RemoteOptions,
+    holders: usize,
+}
+
+/// The current run: how many hold it, the objects it opened, and the stores its callers
+/// claimed with their options.
 #[cfg(feature = "remote")]
 struct RunState {
     holders: usize,
     opened: Option<Opened>,
-    options: Vec<(String, RemoteOptions)>,
+    claims: Vec<StoreClaim>,
 }
 
 #[cfg(feature = "remote")]
 static RUN: std::sync::Mutex<RunState> = std::sync::Mutex::new(RunState {
     holders: 0,
     opened: None,
-    options: Vec::new(),
+    claims: Vec::new(),
 });
+
+/// Signalled when a store's last claim is let go.
+#[cfg(feature = "remote")]
+static CLAIM_RELEASED: std::sync::Condvar = std::sync::Condvar::new();
 
 #[cfg(feature = "remote")]
 fn run_state() -> std::sync::MutexGuard<'static, RunState> {
@@ -92,16 +105,21 @@ fn store_root(location: &str) -> Option<&str> {
     location.get(..end)
 }
 
-/// The options `location` is reached with: those the current run was given for its store,
-/// else the process's (see [`set_remote_options`]).
+/// The options `location` is reached with: those its store was claimed with (see
+/// [`run_with`]), else the process's (see [`set_remote_options`]).
 #[cfg(feature = "remote")]
 fn remote_options(location: &Path) -> RemoteOptions {
     let text = location.to_string_lossy();
     let state = run_state();
     store_root(&text)
-        .and_then(|root| state.options.iter().find(|(r, _)| r == root))
-        .map(|(_, options)| options.clone())
-        .unwrap_or_else(|| REMOTE_OPTIONS.get_or_init(RemoteOptions::default).clone())
+        .and_then(|root| state.claims.iter().find(|c| c.root == root))
+        .map_or_else(process_options, |claim| claim.options.clone())
+}
+
+/// The process's options (see [`set_remote_options`]).
+#[cfg(feature = "remote")]
+fn process_options() -> RemoteOptions {
+    REMOTE_OPTIONS.get_or_init(RemoteOptions::default).clone()
 }
 
 /// While held, every remote object is opened once: later opens of the same location (a
@@ -110,7 +128,11 @@ fn remote_options(location: &Path) -> RemoteOptions {
 /// whole process; the Python functions one per call. Without one, each open is separate.
 #[derive(Debug)]
 #[must_use = "the run ends when this is dropped"]
-pub struct Run(());
+pub struct Run {
+    /// The stores this run claimed (see [`run_with`]).
+    #[cfg(feature = "remote")]
+    claimed: Vec<String>,
+}
 
 /// Starts a run (see [`Run`]); runs may nest, and the objects are let go when the last ends.
 pub fn run() -> Run {
@@ -120,27 +142,54 @@ pub fn run() -> Run {
         run.holders += 1;
         run.opened.get_or_insert_with(Opened::new);
     }
-    Run(())
+    Run {
+        #[cfg(feature = "remote")]
+        claimed: Vec::new(),
+    }
 }
 
-/// Starts a run (see [`run`]) in which the stores of `locations` (their bucket or host: a
-/// file, the signatures beside it, an output) are reached with `options` (a Python call's
-/// `storage_options`) instead of the process's. Other stores keep the process's options, so
-/// that runs of other threads at the same time are not reached with these. A store given
-/// options already in the current run keeps the first.
+/// Starts a run (see [`run`]) that claims the stores of `locations` (their bucket or host:
+/// a file, the signatures beside it, an output) with `options` (a Python call's
+/// `storage_options`, or the process's when it gave none), until it ends.
+///
+/// Calls in progress at the same time (Python threads) each reach a store with their own
+/// options: a call naming a store that another call holds with other options waits until
+/// that one ends, and the objects opened with a store's options are let go with its last
+/// claim, so that no call reads with credentials it was not given.
 #[cfg(feature = "remote")]
 pub fn run_with(options: RemoteOptions, locations: &[&Path]) -> Run {
-    let run = self::run();
+    let mut roots: Vec<String> = locations
+        .iter()
+        .filter_map(|location| location.to_str().and_then(store_root))
+        .map(str::to_owned)
+        .collect();
+    roots.sort();
+    roots.dedup();
     let mut state = run_state();
-    for location in locations {
-        let Some(root) = location.to_str().and_then(store_root) else {
-            continue;
-        };
-        if !state.options.iter().any(|(r, _)| r == root) {
-            state.options.push((root.to_owned(), options.clone()));
+    // All at once, so that two calls never hold one store each while waiting for the other's.
+    while roots.iter().any(|root| {
+        state
+            .claims
+            .iter()
+            .any(|c| &c.root == root && c.options != options)
+    }) {
+        state = CLAIM_RELEASED
+            .wait(state)
+            .unwrap_or_else(|p| p.into_inner());
+    }
+    for root in &roots {
+        match state.claims.iter_mut().find(|c| &c.root == root) {
+            Some(claim) => claim.holders += 1,
+            None => state.claims.push(StoreClaim {
+                root: root.clone(),
+                options: options.clone(),
+                holders: 1,
+            }),
         }
     }
-    run
+    state.holders += 1;
+    state.opened.get_or_insert_with(Opened::new);
+    Run { claimed: roots }
 }
 
 impl Drop for Run {
@@ -148,10 +197,25 @@ impl Drop for Run {
         #[cfg(feature = "remote")]
         {
             let mut run = run_state();
+            let mut released = Vec::new();
+            for root in &self.claimed {
+                if let Some(claim) = run.claims.iter_mut().find(|c| &c.root == root) {
+                    claim.holders = claim.holders.saturating_sub(1);
+                    if claim.holders == 0 {
+                        released.push(root.as_str());
+                    }
+                }
+            }
+            run.claims.retain(|c| c.holders > 0);
+            if let Some(objects) = run.opened.as_mut() {
+                objects.retain(|location, _| !released.iter().any(|r| location.starts_with(r)));
+            }
             run.holders = run.holders.saturating_sub(1);
             if run.holders == 0 {
                 run.opened = None;
-                run.options.clear();
+            }
+            if !released.is_empty() {
+                CLAIM_RELEASED.notify_all();
             }
         }
     }
@@ -458,6 +522,8 @@ impl ChunkReader for Blob {
 #[cfg(all(test, feature = "remote"))]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+    use std::time::Duration;
 
     #[test]
     fn the_files_beside_a_file_share_its_store_root() {
@@ -472,5 +538,36 @@ mod tests {
             Some("hf://datasets/")
         );
         assert_eq!(store_root("data/x.parquet"), None);
+    }
+
+    #[test]
+    fn a_store_held_with_other_options_is_waited_for() {
+        let root = Path::new("s3://claims-test-bucket/x.parquet");
+        let beside = Path::new("s3://claims-test-bucket/x.parquet.asc");
+        let first_options = RemoteOptions::default().with_retries(1);
+        let second_options = RemoteOptions::default().with_retries(2);
+        let first = run_with(first_options.clone(), &[root]);
+        // The same options share the store at once.
+        drop(run_with(first_options.clone(), &[beside]));
+        assert_eq!(remote_options(beside), first_options);
+        let (started, waited) = mpsc::channel();
+        let second = std::thread::spawn(move || {
+            let run = run_with(
+                second_options.clone(),
+                &[Path::new("s3://claims-test-bucket/y")],
+            );
+            started.send(remote_options(beside)).unwrap();
+            drop(run);
+        });
+        assert!(
+            waited.recv_timeout(Duration::from_millis(300)).is_err(),
+            "the second call must wait while the first holds the store"
+        );
+        drop(first);
+        let seen = waited.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(seen.retries, 2);
+        second.join().unwrap();
+        // Once no call holds it, the process's options apply again.
+        assert_eq!(remote_options(beside), process_options());
     }
 }
